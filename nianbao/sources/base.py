@@ -1,0 +1,156 @@
+"""What every source hands to the extractor: text blocks and table grids.
+
+A source turns the bytes of one file into a :class:`Document`. Every block
+and every table cell says where it came from (:class:`Origin`), so each
+extracted value can point back to its place in the source.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Union
+
+
+class SourceError(Exception):
+    """The file cannot be read as a report; the message says why (Chinese first)."""
+
+    def __init__(self, message: str, *, reason: str = "unreadable"):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a piece of text sits in the source.
+
+    ``start``/``end``: character span in :attr:`Document.text` (always set).
+    ``page`` (1-based) and ``bbox`` (x0, top, x1, bottom in PDF points or
+    pixels) for paginated sources; ``table``/``row``/``col`` for table cells.
+    """
+
+    start: int
+    end: int
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    table: int | None = None
+    row: int | None = None
+    col: int | None = None
+    confidence: float | None = None  # OCR score, when the text was recognised
+
+    def as_dict(self) -> dict:
+        d = {"span": [self.start, self.end]}
+        for k in ("page", "table", "row", "col", "confidence"):
+            v = getattr(self, k)
+            if v is not None:
+                d[k] = v
+        if self.bbox is not None:
+            d["bbox"] = [round(x, 1) for x in self.bbox]
+        return d
+
+
+@dataclass
+class TextBlock:
+    """A line or paragraph of running text."""
+
+    text: str
+    origin: Origin
+
+
+@dataclass
+class Cell:
+    """One cell of an expanded grid. A merged cell appears at every grid
+    position it covers; ``primary`` is true only at its top-left one."""
+
+    text: str
+    origin: Origin
+    primary: bool = True
+
+
+@dataclass
+class TableBlock:
+    """A table as a full rectangular grid (row/col spans expanded)."""
+
+    rows: list[list[Cell]]
+    origin: Origin
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+Block = Union[TextBlock, TableBlock]
+
+
+@dataclass
+class Document:
+    """A decoded source: its full text and its blocks in reading order.
+
+    ``text`` is what spans refer to: for text sources the decoded file, for
+    structured sources the blocks written out one per line (table rows as
+    ``cell | cell | …``).
+    """
+
+    path: str
+    sha256: str
+    format: str
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)  # findings raised while reading
+    pages: int | None = None
+    encoding: str | None = None
+
+    def tables(self) -> Iterator[TableBlock]:
+        return (b for b in self.blocks if isinstance(b, TableBlock))
+
+
+class DocumentBuilder:
+    """Builds :attr:`Document.text` and the block origins together."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._pos = 0
+        self.blocks: list[Block] = []
+        self._tables = 0
+
+    def _emit(self, text: str) -> tuple[int, int]:
+        start = self._pos
+        self._parts.append(text)
+        self._pos += len(text)
+        return start, self._pos
+
+    def add_text(self, text: str, *, page: int | None = None,
+                 bbox: tuple[float, float, float, float] | None = None,
+                 confidence: float | None = None) -> None:
+        text = text.strip()
+        if not text:
+            return
+        start, end = self._emit(text)
+        self._emit("\n")
+        self.blocks.append(TextBlock(text, Origin(start, end, page=page, bbox=bbox, confidence=confidence)))
+
+    def add_table(self, grid: list[list[dict | str]], *, page: int | None = None) -> None:
+        """``grid``: expanded rows of cells, each a str or a dict with keys
+        text, primary (bool), page, bbox, confidence."""
+        if not grid:
+            return
+        t = self._tables
+        self._tables += 1
+        table_start = self._pos
+        rows: list[list[Cell]] = []
+        for r, raw_row in enumerate(grid):
+            row: list[Cell] = []
+            for c, raw in enumerate(raw_row):
+                info = {"text": raw} if isinstance(raw, str) else raw
+                text = " ".join(str(info.get("text") or "").split())
+                primary = info.get("primary", True)
+                if c:
+                    self._emit(" | ")
+                start, end = self._emit(text if primary else "")
+                row.append(Cell(text, Origin(start, end, page=info.get("page", page), bbox=info.get("bbox"),
+                                             table=t, row=r, col=c, confidence=info.get("confidence")),
+                                primary=primary))
+            self._emit("\n")
+            rows.append(row)
+        self.blocks.append(TableBlock(rows, Origin(table_start, self._pos, page=page, table=t)))
+
+    def build(self, path: str, sha256: str, fmt: str, **kw) -> Document:
+        return Document(path=path, sha256=sha256, format=fmt, text="".join(self._parts), blocks=self.blocks, **kw)

@@ -1,0 +1,164 @@
+"""HTML: lxml parse, page debris dropped, tables expanded into full grids."""
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+from .base import Document, DocumentBuilder, SourceError
+from .decode import decode
+from .text import check_size
+
+# Elements that never hold report content.
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "select", "button", "input",
+              "textarea", "nav", "svg", "canvas", "template", "head")
+# class/id words of page furniture: navigation, footers, share bars, banners.
+_DEBRIS_ATTR = re.compile(
+    r"(^|[\s_-])(nav|navbar|menu|footer|foot|breadcrumb|crumb|share|sharing|toolbar|banner|sidebar|side-bar|"
+    r"topbar|top-bar|login|search|copyright|friendlink|links?|pager|pagination|ad|ads|advert|qrcode|wza|"
+    r"fontsize|font-size|print)([\s_-]|$)", re.I)
+_BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article", "header",
+               "footer", "blockquote", "pre", "dl", "dt", "dd", "center", "form", "main", "aside", "address",
+               "figure", "figcaption", "hr", "caption", "title", "body", "html", "font-block"}
+
+
+def _is_debris(el) -> bool:
+    attrs = " ".join(filter(None, (el.get("class"), el.get("id"))))
+    if not attrs or not _DEBRIS_ATTR.search(attrs):
+        return False
+    # Furniture is short; a container that holds the report text is not debris.
+    text_len = len("".join(el.itertext()).strip())
+    return text_len < 400 and el.find(".//table") is None
+
+
+def _cell_text(el) -> str:
+    parts: list[str] = []
+
+    def walk(node):
+        if node.tag in _DROP_TAGS:
+            return
+        if node.tag == "br":
+            parts.append(" ")
+        elif node.text:
+            parts.append(node.text)
+        for child in node:
+            if isinstance(child.tag, str):
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return " ".join("".join(parts).split())
+
+
+def _rows_of(table) -> list:
+    rows = []
+    for tr in table.iter("tr"):
+        # skip rows of nested tables
+        parent = tr.getparent()
+        while parent is not None and parent.tag not in ("table",):
+            parent = parent.getparent()
+        if parent is table:
+            rows.append(tr)
+    return rows
+
+
+def _span(value, limit: int) -> int:
+    try:
+        n = int(re.sub(r"[^\d]", "", str(value)) or 1)
+    except ValueError:
+        n = 1
+    return max(1, min(n, limit))
+
+
+def expand_table(table) -> list[list[dict]]:
+    """The table as a rectangular grid, a merged cell repeated over its span."""
+    grid: dict[tuple[int, int], dict] = {}
+    rows = _rows_of(table)
+    width = 0
+    for r, tr in enumerate(rows):
+        c = 0
+        for td in tr:
+            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+                continue
+            while (r, c) in grid:
+                c += 1
+            rs, cs = _span(td.get("rowspan", 1), 200), _span(td.get("colspan", 1), 60)
+            text = _cell_text(td)
+            for dr in range(rs):
+                for dc in range(cs):
+                    grid[(r + dr, c + dc)] = {"text": text, "primary": dr == 0 and dc == 0}
+            c += cs
+            width = max(width, c)
+    height = len(rows)
+    return [[grid.get((r, c), {"text": "", "primary": True}) for c in range(width)] for r in range(height)]
+
+
+def _is_layout_table(table) -> bool:
+    if table.find(".//table") is not None:
+        return True
+    grid_rows = _rows_of(table)
+    if len(grid_rows) <= 1:
+        return True
+    cells = [td for tr in grid_rows for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
+    longest = max((len(_cell_text(td)) for td in cells), default=0)
+    return len(cells) <= 2 or longest > 600
+
+
+class _Walker:
+    def __init__(self, builder: DocumentBuilder):
+        self.b = builder
+        self.line: list[str] = []
+
+    def flush(self):
+        text = " ".join("".join(self.line).split())
+        self.line = []
+        if text:
+            self.b.add_text(text)
+
+    def walk(self, el):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _DROP_TAGS or (tag and _is_debris(el)):
+            return
+        if tag == "table" and not _is_layout_table(el):
+            self.flush()
+            self.b.add_table(expand_table(el))
+            return
+        block = tag in _BLOCK_TAGS or tag in ("table", "tr")
+        if block:
+            self.flush()
+        if tag == "br":
+            self.flush()
+        elif tag in ("td", "th"):
+            self.line.append(" ")
+        if el.text and tag:
+            self.line.append(el.text)
+        for child in el:
+            if isinstance(child.tag, str):
+                self.walk(child)
+            if child.tail:
+                self.line.append(child.tail)
+        if block:
+            self.flush()
+
+
+def read(data: bytes, path: str, sha256: str) -> Document:
+    text, encoding = decode(data, html=True)
+    check_size(text, path)
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    try:
+        root = lxml.html.document_fromstring(text) if text.strip() else None
+    except (etree.ParserError, ValueError) as exc:
+        raise SourceError(f"无法解析 HTML (cannot parse HTML): {exc}", reason="unparseable") from exc
+    builder = DocumentBuilder()
+    if root is not None:
+        title = root.find(".//title")
+        walker = _Walker(builder)
+        body = root.find("body")
+        walker.walk(body if body is not None else root)
+        walker.flush()
+        if title is not None and title.text and not builder.blocks:
+            builder.add_text(title.text)
+    doc = builder.build(path, sha256, "html", encoding=encoding)
+    return doc
