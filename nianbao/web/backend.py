@@ -1,0 +1,223 @@
+"""The store as the pages see it: a thin adapter over ``nianbao.store.api.Store``.
+
+It turns the store's dicts into the shapes the templates draw, maps store
+errors to "not found" or a message, and fills two gaps of the store API
+(per-report severity counts, and dashboard figures when ``nianbao.analyse``
+is not installed) from the store's own read methods.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from datetime import datetime
+
+
+from fastapi import HTTPException
+
+from ..findings import SEVERITY_ORDER
+from ..store.api import Store, StoreError
+from ..store.cells import iter_cells
+
+LIST_LIMIT = 200
+
+
+def _at(value) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value or "")
+
+
+def _severity_counts(findings) -> dict[str, int]:
+    out = {s: 0 for s in SEVERITY_ORDER}
+    for f in findings:
+        if f.get("status", "open") != "dismissed" and f.get("severity") in out:
+            out[f["severity"]] += 1
+    return out
+
+
+def _status(findings) -> str:
+    if not findings:
+        return "clean"
+    if all(f.get("status") in ("confirmed", "dismissed") for f in findings):
+        return "reviewed"
+    return "open"
+
+
+class Backend:
+    def __init__(self, store: Store):
+        self.store = store
+
+    @classmethod
+    def open(cls, url: str | None) -> "Backend":
+        return cls(Store.open(url))
+
+    @property
+    def engine(self):
+        return self.store.engine
+
+    # ------------------------------------------------------------------ write
+    def ingest(self, data: bytes, name: str, user: str) -> dict:
+        try:
+            res = self.store.ingest_bytes(data, name)
+        except StoreError as exc:
+            return {"ok": False, "message": str(exc)}
+        status = res.get("status")
+        if status == "failed":
+            return {"ok": False, "message": str(res.get("error") or "failed")}
+        rid = res.get("report_id")
+        rep = self.report(rid) if rid is not None else None
+        counts = _severity_counts(rep["findings"]) if rep else {}
+        return {"ok": True, "id": rid, "duplicate": status == "duplicate", "errors": counts.get("error", 0),
+                "warnings": counts.get("warning", 0), "message": ""}
+
+    def review(self, rid: int, fid: str, decision: str, comment: str, user: str) -> dict | None:
+        rep = self.report(rid)
+        if rep is None or not str(fid).isdigit() or not any(str(f["id"]) == str(fid) for f in rep["findings"]):
+            return None
+        try:
+            self.store.review_finding(int(fid), decision, user, comment or None)
+        except StoreError as exc:
+            raise HTTPException(400, detail=str(exc))
+        return self.report(rid)
+
+    def correct(self, rid: int, values: dict, comment: str, user: str) -> dict | None:
+        if self.report(rid) is None:
+            return None
+        try:
+            self.store.correct_values(rid, values, user, comment)
+        except StoreError as exc:
+            raise HTTPException(400, detail=str(exc))
+        return self.report(rid)
+
+    # ------------------------------------------------------------------ read
+    def reports(self, filters: dict, limit: int = LIST_LIMIT) -> list[dict]:
+        try:
+            res = self.store.list_reports(region=filters.get("region"), level=filters.get("level"),
+                                          year=filters.get("year"), status=filters.get("status"),
+                                          agency=filters.get("q"), limit=limit, order="year")
+        except StoreError as exc:
+            raise HTTPException(400, detail=str(exc))
+        out = []
+        for item in res["items"]:
+            rep = self._raw(item["id"])
+            findings = rep["findings"] if rep else []
+            counts = _severity_counts(findings)
+            src = (rep or {}).get("source") or {}
+            out.append({"id": item["id"], "name": src.get("filename") or f"#{item['id']}",
+                        "agency": item.get("agency"), "region": item.get("region"), "level": item.get("level"),
+                        "year": item.get("year"), "template": item.get("template"), "format": src.get("format"),
+                        "status": _status(findings), "errors": counts["error"], "warnings": counts["warning"],
+                        "version": ((rep or {}).get("version") or {}).get("number", 1)})
+        return out
+
+    def facets(self) -> dict[str, list]:
+        from ..store.regions import LEVELS
+        items = self.store.list_reports(limit=100000, order="id")["items"]
+        return {"regions": sorted({i["region"] for i in items if i.get("region")}),
+                "levels": [lv for lv in LEVELS if any(i.get("level") == lv for i in items)],
+                "years": sorted({i["year"] for i in items if i.get("year")}, reverse=True),
+                "statuses": ["open", "clean", "reviewed"]}
+
+    def _raw(self, rid: int, version: int | None = None) -> dict | None:
+        try:
+            return self.store.get_report(rid, version)
+        except StoreError:
+            return None
+
+    def report(self, rid: int, version: int | None = None) -> dict | None:
+        raw = self._raw(rid, version)
+        if raw is None:
+            return None
+        record = raw["record"]
+        findings = []
+        for f in raw["findings"]:
+            f = dict(f)
+            f["review"] = None if f.get("status", "open") == "open" else {
+                "decision": f["status"], "comment": f.get("comment") or "", "user": f.get("reviewed_by") or "",
+                "at": _at(f.get("reviewed_at"))}
+            f["reviewed_at"] = _at(f.get("reviewed_at"))
+            findings.append(f)
+        record = dict(record)
+        record["findings"] = findings
+        src = raw.get("source") or {}
+        versions = self._versions(rid, raw)
+        return {"id": raw["id"], "name": src.get("filename") or f"#{rid}", "format": src.get("format"),
+                "level": (raw.get("agency") or {}).get("level"), "region": (raw.get("region") or {}).get("name"),
+                "version": raw["version"]["number"], "latest_version": max(v["version"] for v in versions),
+                "versions": versions, "findings": findings, "record": record,
+                "previous": (raw.get("neighbours") or {}).get("prev")}
+
+    def _versions(self, rid: int, raw: dict) -> list[dict]:
+        """Each version with the cells it changed against the one before: the audit trail."""
+        out, prev = [], None
+        for v in raw["versions"]:
+            rec = raw["record"] if v["number"] == raw["version"]["number"] else \
+                (self._raw(rid, v["number"]) or {}).get("record") or {}
+            values = {ref: val for ref, _, _, _, val in iter_cells(rec)}
+            changes = []
+            if v.get("kind") == "corrected" and prev is not None:
+                changes = [{"cell": ref, "old": prev.get(ref), "new": val}
+                           for ref, val in values.items() if prev.get(ref) != val]
+            prev = values
+            out.append({"version": v["number"], "kind": v.get("kind"), "at": _at(v.get("created_at")),
+                        "user": v.get("author") or "", "comment": v.get("reason") or "", "changes": changes})
+        return out
+
+    def source(self, rid: int) -> tuple[bytes, str, str] | None:
+        try:
+            return self.store.source_bytes(rid)
+        except StoreError:
+            return None
+
+    def previous_year(self, rid: int) -> int | None:
+        raw = self._raw(rid)
+        return ((raw or {}).get("neighbours") or {}).get("prev")
+
+    # ------------------------------------------------------------------ dashboard
+    def stats(self, filters: dict, lang: str = "zh") -> dict:
+        from .dashboard import build
+        return build(self, filters, lang)
+
+    # ------------------------------------------------------------------ export
+    def export_formats(self) -> list[str]:
+        return ["csv", "jsonl", "xlsx"]
+
+    def export(self, fmt: str, filters: dict) -> tuple[bytes, str, str]:
+        media = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "parquet": "application/vnd.apache.parquet"}[fmt]
+        f = {k: v for k, v in filters.items() if v not in (None, "") and k in ("region", "level", "year")}
+        with tempfile.TemporaryDirectory() as tmp:
+            dest = os.path.join(tmp, f"nianbao.{fmt}")
+            try:
+                self.store.export(dest, fmt=fmt, filters=f)
+            except ImportError:
+                # The store's exporter is not installed here: write the two plain formats ourselves.
+                if fmt not in ("csv", "jsonl"):
+                    raise HTTPException(400, detail=fmt)
+                return self._plain_export(fmt, f), media, f"nianbao.{fmt}"
+            except StoreError as exc:
+                raise HTTPException(400, detail=str(exc))
+            with open(dest, "rb") as fh:
+                return fh.read(), media, f"nianbao.{fmt}"
+
+    def _plain_export(self, fmt: str, filters: dict) -> bytes:
+        items = self.store.list_reports(limit=100000, order="id", **filters)["items"]
+        if fmt == "jsonl":
+            lines = [json.dumps(self.store.get_report(i["id"])["record"], ensure_ascii=False, default=str)
+                     for i in items]
+            return ("\n".join(lines) + "\n").encode("utf-8")
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["report_id", "agency", "region", "year", "cell", "value"])
+        for i in items:
+            rec = self.store.get_report(i["id"])["record"]
+            for ref, _, _, _, val in iter_cells(rec):
+                w.writerow([i["id"], i.get("agency") or "", i.get("region") or "", i.get("year") or "", ref,
+                            "" if val is None else val])
+        return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly with it
+
+
