@@ -1,0 +1,1 @@
+"""Analyses over stored reports: derived metrics (as data), aggregates, comparisons."""

@@ -1,0 +1,138 @@
+"""Aggregates over the store: groups of reports (region, level, year …) and their derived metrics.
+
+Sums of the metric inputs are computed in SQL over ``report_facts`` (one row per
+report, indexed on region/level/year); the metrics themselves are evaluated from
+those sums with the definitions in :mod:`nianbao.analyse.metrics`.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Integer, cast, func, select
+
+from ..store.facts import FACT_COLUMNS, fact_column
+from ..store.schema import Agency, Region, ReportFacts
+from .metrics import METRICS, evaluate, metric, refs_needed
+
+DIMENSIONS = {
+    "province": "province_id", "city": "city_id", "county": "county_id", "region": "region_id",
+    "level": "level", "year": "year", "kind": "kind", "template": "template", "agency": "agency_id",
+}
+DIMENSION_ZH = {"province": "省", "city": "市", "county": "县区", "region": "地区", "level": "层级", "year": "年度",
+                "kind": "类别", "template": "模板", "agency": "机关"}
+
+
+def _sums(store, group_by, conds, refs):
+    F = ReportFacts
+    cols = [getattr(F, DIMENSIONS[d]).label(d) for d in group_by]
+    aggs = [func.count().label("_n"), func.sum(cast(F.has_t3, Integer)).label("_n_tables")]
+    for r in refs:
+        col = fact_column(r)
+        if col not in FACT_COLUMNS:
+            raise KeyError(f"{r}: 该单元格不在统计表中 (cell not kept in report_facts)")
+        aggs.append(func.sum(getattr(F, col)).label(col))
+    q = select(*cols, *aggs)
+    for c in conds:
+        q = q.where(c)
+    if cols:
+        q = q.group_by(*cols)
+    with store.session() as s:
+        return [dict(r) for r in s.execute(q).mappings()]
+
+
+def _names(store, group_by, rows) -> dict[tuple[str, object], str]:
+    """Display names of region and agency ids in the result."""
+    out = {}
+    region_ids = {r[d] for r in rows for d in group_by if d in ("province", "city", "county", "region")} - {None}
+    agency_ids = {r["agency"] for r in rows if "agency" in group_by} - {None}
+    with store.session() as s:
+        for chunk in _chunks(sorted(region_ids)):
+            for rid, name in s.execute(select(Region.id, Region.full_name).where(Region.id.in_(chunk))):
+                out[("region", rid)] = name
+        for chunk in _chunks(sorted(agency_ids)):
+            for aid, name in s.execute(select(Agency.id, Agency.name).where(Agency.id.in_(chunk))):
+                out[("agency", aid)] = name
+    return out
+
+
+def _chunks(seq, n=500):
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def run_stats(store, group_by=("province",), filters: dict | None = None, metrics=None, rank: str | None = None,
+              top: int | None = None) -> dict:
+    group_by = [group_by] if isinstance(group_by, str) else list(group_by or [])
+    for d in group_by:
+        if d not in DIMENSIONS:
+            raise ValueError(f"不能按 {d} 分组 (cannot group by {d}); 可用 (use) {', '.join(DIMENSIONS)}")
+    chosen = [metric(m) for m in metrics] if metrics else list(METRICS)
+    if rank and metric(rank) not in chosen:
+        chosen.append(metric(rank))
+    refs = refs_needed(chosen)
+    filters = dict(filters or {})
+    conds = store._filters(**{k: v for k, v in filters.items() if k in ("region", "level", "year", "kind", "template")})
+    rows = _sums(store, group_by, conds, refs)
+
+    needs_yoy = any(m.kind == "yoy" for m in chosen)
+    prev_of: dict[tuple, dict] = {}
+    if needs_yoy:
+        if "year" in group_by:
+            yi = group_by.index("year")
+            index = {tuple(r[d] for d in group_by): r for r in rows}
+            for key, r in index.items():
+                if key[yi] is not None:
+                    pk = key[:yi] + (key[yi] - 1,) + key[yi + 1:]
+                    if pk in index:
+                        prev_of[key] = index[pk]
+            missing_prev = {k[yi] - 1 for k in index if k[yi] is not None and k not in prev_of}
+            if missing_prev and filters.get("year") not in (None, ""):
+                extra = _sums(store, group_by, store._filters(**{**_plain(filters), "year": sorted(missing_prev)}),
+                              refs)
+                for r in extra:
+                    pk = tuple(r[d] for d in group_by)
+                    ck = pk[:yi] + (pk[yi] + 1,) + pk[yi + 1:]
+                    prev_of.setdefault(ck, r)
+        elif filters.get("year") not in (None, "") and not isinstance(filters["year"], (list, tuple)):
+            prev_rows = _sums(store, group_by, store._filters(**{**_plain(filters), "year": int(filters["year"]) - 1}),
+                              refs)
+            pidx = {tuple(r[d] for d in group_by): r for r in prev_rows}
+            for r in rows:
+                k = tuple(r[d] for d in group_by)
+                if k in pidx:
+                    prev_of[k] = pidx[k]
+
+    names = _names(store, group_by, rows)
+    groups = []
+    for r in rows:
+        key = tuple(r[d] for d in group_by)
+        sums = {ref: r[fact_column(ref)] for ref in refs}
+        prev = prev_of.get(key)
+        psums = {ref: prev[fact_column(ref)] for ref in refs} if prev else None
+        labels = {}
+        for d in group_by:
+            v = r[d]
+            if d in ("province", "city", "county", "region"):
+                labels[d] = names.get(("region", v), "（未知）" if v is None else str(v))
+            elif d == "agency":
+                labels[d] = names.get(("agency", v), "（未知）" if v is None else str(v))
+            else:
+                labels[d] = "（未知）" if v is None else v
+        groups.append({"key": {d: r[d] for d in group_by}, "label": labels, "reports": r["_n"],
+                       "with_tables": r["_n_tables"] or 0,
+                       "values": {m.key: evaluate(m, sums, psums) for m in chosen}})
+    if rank:
+        rk = metric(rank).key
+        groups.sort(key=lambda g: (g["values"][rk] is None, -(g["values"][rk] or 0)))
+        for i, g in enumerate(groups, start=1):
+            g["rank"] = i if g["values"][rk] is not None else None
+    else:
+        groups.sort(key=lambda g: tuple((v is None, str(v)) for v in g["label"].values()))
+    if top:
+        groups = groups[:top]
+    return {"group_by": group_by, "filters": filters, "rank": rank,
+            "metrics": [{"key": m.key, "label": m.label, "label_en": m.label_en, "kind": m.kind,
+                         "percent": m.percent, "note": m.note} for m in chosen],
+            "groups": groups}
+
+
+def _plain(filters: dict) -> dict:
+    return {k: v for k, v in filters.items() if k in ("region", "level", "year", "kind", "template")}

@@ -1,0 +1,656 @@
+"""The corpus store: the Python API the CLI and the web UI call.
+
+Open a store::
+
+    store = Store.open(url=None)    # None → $NIANBAO_DB, else sqlite:///./nianbao-data/nianbao.sqlite
+                                    # "postgresql://user@host:port/db" works the same (psycopg 3)
+                                    # opening runs the Alembic migrations up to head
+
+Write::
+
+    store.ingest_paths(paths, manifest=None, workers=None, timeout=120, engine="process"|"dask",
+                       scheduler=None, progress=True) -> IngestResult(stored, skipped, failed)
+    store.ingest_bytes(data, filename, manifest_row=None, url=None) -> {"status": "stored"|"duplicate"|"failed",
+                                                                       "report_id", "version_id", "error"}
+    store.store_record(record, data=None, filename=None, ...) -> same dict (record already extracted)
+    store.review_finding(finding_id, status, user, comment=None) -> finding dict
+                                    # status: open | confirmed | dismissed
+    store.correct_values(report_id, {"t3.new[6]": 12, …}, user, reason) -> {"version_id", "number", "findings"}
+                                    # a new immutable version; re-validates and re-runs cross-year checks
+
+Read::
+
+    store.list_reports(region=None, level=None, year=None, status=None, agency=None, kind=None,
+                       offset=0, limit=50, order="year") -> {"total": n, "items": [report summary, …]}
+                                    # status: open (has open findings) | clean (no findings) | reviewed
+    store.get_report(report_id, version=None) -> {"id", "agency", "region", "year", "record",
+                                    "version", "versions", "findings", "source", "neighbours"}
+                                    # record = the version's canonical record; findings carry "id",
+                                    # "status", "reviewed_by", "reviewed_at", "comment", "scope"
+    store.source_bytes(report_id) -> (bytes, filename, format)
+    store.find_report(agency, year) -> report_id | None
+    store.compare(report_a, report_b) -> nianbao.analyse.compare result (cells, sections, 重复率)
+    store.stats(group_by=("province",), filters=None, metrics=None, rank=None, top=None)
+                                    -> nianbao.analyse.stats result (groups with metrics)
+    store.export(dest, fmt="csv"|"xlsx"|"parquet"|"jsonl", form="wide"|"long", filters=None) -> rows written
+    store.regions() / store.agencies(region_id=None)
+
+A report is identified by (agency, year); a file whose agency or year stays unknown
+(after the manifest) becomes a report of its own. Every write happens in one
+transaction per document: a crash leaves either the whole document or nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from . import checks
+from .cells import iter_cells, numeric, with_values
+from .facts import facts_of
+from .regions import LEVELS, agency_kind, normalise_level, split_region
+from .schema import Agency, CellRow, Finding, Region, Report, ReportFacts, Source, Version
+
+DEFAULT_PATH = Path("nianbao-data") / "nianbao.sqlite"
+REVIEW_STATUSES = ("open", "confirmed", "dismissed")
+
+
+class StoreError(Exception):
+    """A request the store cannot satisfy; the message says why (Chinese first)."""
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def resolve_url(url: str | None) -> str:
+    url = url or os.environ.get("NIANBAO_DB")
+    if not url:
+        DEFAULT_PATH.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DEFAULT_PATH}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    elif "://" not in url:  # a bare file path means SQLite
+        Path(url).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{Path(url).expanduser()}"
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL: readers (the web UI) never block the ingest writer; NORMAL is durable at each commit in WAL.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the database to the newest revision of the one Alembic history."""
+    from alembic import command
+    from alembic.config import Config
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+@dataclass
+class IngestResult:
+    stored: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=True)
+
+    # ------------------------------------------------------------------ open
+    @classmethod
+    def open(cls, url: str | None = None, *, run_migrations: bool = True) -> "Store":
+        full = resolve_url(url)
+        if full.startswith("sqlite"):
+            engine = create_engine(full)
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(full, pool_pre_ping=True)
+        if run_migrations:
+            migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # ------------------------------------------------------------------ dedup
+    def has_source(self, sha256: str) -> bool:
+        with self.session() as s:
+            return s.scalar(select(Source.id).where(Source.sha256 == sha256)) is not None
+
+    def known_shas(self, shas: Iterable[str]) -> set[str]:
+        shas = list(shas)
+        out: set[str] = set()
+        with self.session() as s:
+            for i in range(0, len(shas), 500):
+                out.update(s.scalars(select(Source.sha256).where(Source.sha256.in_(shas[i:i + 500]))))
+        return out
+
+    # ------------------------------------------------------------------ write
+    def ingest_paths(self, paths, manifest=None, **kw) -> IngestResult:
+        from .ingest import ingest
+        return ingest(self, paths, manifest=manifest, **kw)
+
+    def ingest_bytes(self, data: bytes, filename: str, manifest_row: dict | None = None,
+                     url: str | None = None, keep_bytes: bool = True) -> dict:
+        """Extract one uploaded file and store it (in this process)."""
+        from .ingest import extract_data
+        sha = hashlib.sha256(data).hexdigest()
+        existing = self._report_of_sha(sha)
+        if existing is not None:
+            return {"status": "duplicate", "report_id": existing, "sha256": sha}
+        ok, payload = extract_data(data, filename)
+        if not ok:
+            return {"status": "failed", "error": payload, "sha256": sha, "filename": filename}
+        return self.store_record(payload, data=data if keep_bytes else None, filename=filename,
+                                 manifest_row=manifest_row, url=url, sha256=sha, size=len(data))
+
+    def _report_of_sha(self, sha: str) -> int | None:
+        with self.session() as s:
+            return s.scalar(select(Version.report_id).join(Source, Version.source_id == Source.id)
+                            .where(Source.sha256 == sha).limit(1))
+
+    def store_record(self, record: dict, *, data: bytes | None = None, filename: str | None = None,
+                     path: str | None = None, manifest_row: dict | None = None, url: str | None = None,
+                     sha256: str | None = None, size: int | None = None,
+                     fetched_at: datetime | None = None) -> dict:
+        """Store an extracted record as a new version, all in one transaction."""
+        src = record.get("source") or {}
+        sha = sha256 or src.get("sha256") or (hashlib.sha256(data).hexdigest() if data is not None else None)
+        if not sha:
+            raise StoreError("记录没有 sha256 (record has no source sha256)")
+        manifest_row = {k: v for k, v in (manifest_row or {}).items() if v not in (None, "")}
+        record = _apply_manifest(record, manifest_row)
+        with self.session() as s, s.begin():
+            if s.scalar(select(Source.id).where(Source.sha256 == sha)) is not None:
+                return {"status": "duplicate", "sha256": sha,
+                        "report_id": s.scalar(select(Version.report_id).join(Source, Version.source_id == Source.id)
+                                              .where(Source.sha256 == sha).limit(1))}
+            source = Source(sha256=sha, filename=filename or (Path(src["path"]).name if src.get("path") else None),
+                            path=path or src.get("path"), url=url or manifest_row.get("url"),
+                            format=src.get("format"), size=size if size is not None else (len(data) if data else None),
+                            data=data, fetched_at=fetched_at, stored_at=now())
+            s.add(source)
+            s.flush()
+            meta = record.get("meta") or {}
+            region = self._region(s, meta.get("region"))
+            agency = self._agency(s, meta.get("agency"), region, normalise_level(meta.get("level")),
+                                  meta.get("kind"))
+            year = meta.get("year") if isinstance(meta.get("year"), int) else None
+            report = None
+            if agency is not None and year is not None:
+                report = s.scalar(select(Report).where(Report.agency_id == agency.id, Report.year == year))
+            if report is None:
+                report = Report(agency_id=agency.id if agency else None, year=year, created_at=now())
+                s.add(report)
+                s.flush()
+            extracted = list(record.get("findings") or [])
+            checked = checks.check(record)
+            version = self._new_version(s, report, record, kind="extracted", source_id=source.id,
+                                        author=None, reason=None,
+                                        findings=[("extract", f) for f in extracted]
+                                        + [("check", f) for f in _without(checked, extracted)])
+            self._cross_year_around(s, report)
+            self._refresh_facts(s, report.id)
+            return {"status": "stored", "report_id": report.id, "version_id": version.id, "sha256": sha,
+                    "agency": agency.name if agency else None, "year": year}
+
+    def _region(self, s: Session, name: str | None) -> Region | None:
+        parts = split_region(name)
+        parent = None
+        full = ""
+        for level, part in parts:
+            full += part
+            reg = s.scalar(select(Region).where(Region.full_name == full))
+            if reg is None:
+                reg = Region(name=part, full_name=full, level=level, parent_id=parent.id if parent else None)
+                s.add(reg)
+                s.flush()
+            parent = reg
+        return parent
+
+    def _agency(self, s: Session, name: str | None, region: Region | None, level: str | None,
+                kind: str | None) -> Agency | None:
+        if not name:
+            return None
+        name = "".join(str(name).split())
+        rid = region.id if region else None
+        ag = s.scalar(select(Agency).where(Agency.name == name,
+                                           Agency.region_id.is_(None) if rid is None else Agency.region_id == rid))
+        if ag is not None:
+            if level and ag.level != level:
+                ag.level = level
+            return ag
+        kind = kind if kind in ("government", "department") else agency_kind(name)
+        ag = Agency(name=name, region_id=rid, kind=kind, level=level or (region.level if region else None))
+        s.add(ag)
+        s.flush()
+        if rid is not None:
+            # departments hang under their government of the same region
+            if kind == "department":
+                gov = s.scalar(select(Agency.id).where(Agency.region_id == rid, Agency.kind == "government")
+                               .order_by(Agency.id).limit(1))
+                ag.parent_id = gov
+            else:
+                s.execute(update(Agency).where(Agency.region_id == rid, Agency.kind == "department",
+                                               Agency.parent_id.is_(None)).values(parent_id=ag.id))
+        return ag
+
+    def _new_version(self, s: Session, report: Report, record: dict, *, kind: str, source_id: int | None,
+                     author: str | None, reason: str | None, findings: list[tuple[str, dict]],
+                     parent_id: int | None = None, corrected: dict | None = None) -> Version:
+        number = (s.scalar(select(func.max(Version.number)).where(Version.report_id == report.id)) or 0) + 1
+        stored = {k: v for k, v in record.items() if k != "findings"}
+        prov = record.get("provenance") or {}
+        cells = []
+        for ref, tbl, key, col, value in iter_cells(record):
+            p = prov.get(ref)
+            if corrected is not None and ref in corrected:
+                p = {"corrected_by": author, "reason": reason, "was": corrected[ref]}
+            num = numeric(value)
+            cells.append({"ref": ref, "tbl": tbl, "row_key": key, "col": col, "value": num,
+                          "text": None if num is not None or value is None else str(value),
+                          "provenance": p, "confidence": (p or {}).get("confidence") if corrected is None
+                          or ref not in corrected else 1.0})
+        version = Version(report_id=report.id, number=number, kind=kind, source_id=source_id, parent_id=parent_id,
+                          author=author, reason=reason, created_at=now(), record=stored, n_cells=len(cells))
+        s.add(version)
+        s.flush()
+        if cells:
+            for c in cells:
+                c["version_id"] = version.id
+            s.execute(insert(CellRow), cells)
+        for scope, f in findings:
+            s.add(_finding_row(version.id, scope, f))
+        report.current_version_id = version.id
+        s.flush()
+        return version
+
+    # ------------------------------------------------------------------ cross-year
+    def _cross_year_around(self, s: Session, report: Report) -> None:
+        """Re-run cross-year checks between this report and its neighbouring years."""
+        if report.agency_id is None or report.year is None:
+            return
+        for earlier, later in ((report.year - 1, report.year), (report.year, report.year + 1)):
+            prev = s.scalar(select(Report).where(Report.agency_id == report.agency_id, Report.year == earlier))
+            cur = s.scalar(select(Report).where(Report.agency_id == report.agency_id, Report.year == later))
+            if cur is None or cur.current_version_id is None:
+                continue
+            old = {(f.rule, tuple(f.cells)): f for f in s.scalars(select(Finding).where(
+                Finding.version_id == cur.current_version_id, Finding.scope == "cross_year"))}
+            s.execute(delete(Finding).where(Finding.version_id == cur.current_version_id,
+                                            Finding.scope == "cross_year"))
+            if prev is None or prev.current_version_id is None:
+                continue
+            pv, cv = s.get(Version, prev.current_version_id), s.get(Version, cur.current_version_id)
+            for f in checks.cross_year(pv.record, cv.record):
+                row = _finding_row(cv.id, "cross_year", f, other_version_id=pv.id)
+                _keep_review(row, old.get((row.rule, tuple(row.cells))))
+                s.add(row)
+            s.flush()
+            if cur.id != report.id:
+                self._refresh_facts(s, cur.id)
+
+    def rerun_cross_year(self, report_id: int) -> None:
+        with self.session() as s, s.begin():
+            report = s.get(Report, report_id)
+            if report is None:
+                raise StoreError(f"没有这份报告 (no such report): {report_id}")
+            self._cross_year_around(s, report)
+            self._refresh_facts(s, report.id)
+
+    # ------------------------------------------------------------------ facts
+    def _refresh_facts(self, s: Session, report_id: int) -> None:
+        report = s.get(Report, report_id)
+        version = s.get(Version, report.current_version_id)
+        agency = s.get(Agency, report.agency_id) if report.agency_id else None
+        chain = self._region_chain(s, agency.region_id if agency else None)
+        n_find, n_open = s.execute(select(func.count(Finding.id),
+                                          func.count(Finding.id).filter(Finding.status == "open"))
+                                   .where(Finding.version_id == version.id)).one()
+        meta = version.record.get("meta") or {}
+        row = {"report_id": report.id, "version_id": version.id, "agency_id": report.agency_id,
+               "region_id": agency.region_id if agency else None,
+               "province_id": chain.get("province"), "city_id": chain.get("city"), "county_id": chain.get("county"),
+               "level": agency.level if agency else None, "kind": agency.kind if agency else None,
+               "year": report.year, "template": meta.get("template"), "n_findings": n_find, "n_open": n_open,
+               "has_t3": bool(version.record.get("t3")), **facts_of(version.record)}
+        s.execute(delete(ReportFacts).where(ReportFacts.report_id == report.id))
+        s.execute(insert(ReportFacts), [row])
+
+    def _region_chain(self, s: Session, region_id: int | None) -> dict[str, int]:
+        out = {}
+        while region_id is not None:
+            reg = s.get(Region, region_id)
+            out.setdefault(reg.level, reg.id)
+            region_id = reg.parent_id
+        return out
+
+    # ------------------------------------------------------------------ review & correct
+    def review_finding(self, finding_id: int, status: str, user: str, comment: str | None = None) -> dict:
+        if status not in REVIEW_STATUSES:
+            raise StoreError(f"审核状态须为 open/confirmed/dismissed (status must be one of {REVIEW_STATUSES}): {status}")
+        with self.session() as s, s.begin():
+            f = s.get(Finding, finding_id)
+            if f is None:
+                raise StoreError(f"没有这条发现 (no such finding): {finding_id}")
+            f.status, f.reviewed_by, f.reviewed_at, f.comment = status, user, now(), comment
+            s.flush()
+            report_id = s.scalar(select(Version.report_id).where(Version.id == f.version_id))
+            self._refresh_facts(s, report_id)
+            return _finding_dict(f)
+
+    def correct_values(self, report_id: int, values: dict, user: str, reason: str) -> dict:
+        """A new version with ``values`` ({cell ref: value}) replaced; re-validated, cross-year re-run."""
+        if not user:
+            raise StoreError("更正须署名 (a correction needs the user's name)")
+        if not reason:
+            raise StoreError("更正须说明理由 (a correction needs a reason)")
+        if not values:
+            raise StoreError("没有要更正的值 (no values to correct)")
+        from ..template import CellRef
+        for ref, v in values.items():
+            try:
+                CellRef.parse(ref)
+            except ValueError as exc:
+                raise StoreError(f"单元格引用无效 (bad cell reference): {ref}") from exc
+            if v is not None and numeric(v) is None:
+                raise StoreError(f"{ref}: 值须为数字或空 (value must be a number or null): {v!r}")
+        with self.session() as s, s.begin():
+            report = s.get(Report, report_id)
+            if report is None or report.current_version_id is None:
+                raise StoreError(f"没有这份报告 (no such report): {report_id}")
+            prev = s.get(Version, report.current_version_id)
+            from .cells import set_cell  # noqa: F401  (with_values uses it)
+            before = {ref: _cell_of(prev.record, ref) for ref in values}
+            record = with_values(prev.record, values)
+            prev_findings = list(s.scalars(select(Finding).where(Finding.version_id == prev.id)))
+            # findings the validator derives are re-derived; extraction findings on corrected cells go
+            validator_rules = {f["rule"] for f in checks.check(prev.record)}
+            kept = [f for f in prev_findings if f.scope == "extract" and f.rule not in validator_rules
+                    and not set(f.cells) & set(values)]
+            checked = checks.check(record)
+            version = self._new_version(
+                s, report, record, kind="corrected", source_id=prev.source_id, author=user, reason=reason,
+                parent_id=prev.id, corrected=before,
+                findings=[("extract", _finding_dict(f)) for f in kept] + [("check", f) for f in checked])
+            # a person's review survives a correction when the same finding comes back
+            old = {(f.rule, tuple(f.cells)): f for f in prev_findings}
+            for f in s.scalars(select(Finding).where(Finding.version_id == version.id)):
+                _keep_review(f, old.get((f.rule, tuple(f.cells))))
+            self._cross_year_around(s, report)
+            self._refresh_facts(s, report.id)
+            s.flush()
+            findings = [_finding_dict(f) for f in s.scalars(select(Finding).where(Finding.version_id == version.id))]
+            return {"report_id": report.id, "version_id": version.id, "number": version.number,
+                    "findings": findings}
+
+    # ------------------------------------------------------------------ read
+    def list_reports(self, region: str | int | None = None, level: str | None = None, year: int | None = None,
+                     status: str | None = None, agency: str | None = None, kind: str | None = None,
+                     offset: int = 0, limit: int = 50, order: str = "year") -> dict:
+        F = ReportFacts
+        q = select(F.report_id, F.year, F.level, F.kind, F.template, F.n_findings, F.n_open, F.version_id,
+                   Agency.name.label("agency"), Region.full_name.label("region"), Agency.id.label("agency_id")) \
+            .select_from(F).outerjoin(Agency, Agency.id == F.agency_id).outerjoin(Region, Region.id == F.region_id)
+        conds = self._filters(region=region, level=level, year=year, kind=kind)
+        if status == "open":
+            conds.append(F.n_open > 0)
+        elif status == "clean":
+            conds.append(F.n_findings == 0)
+        elif status == "reviewed":
+            conds.append(F.n_findings > 0)
+            conds.append(F.n_open == 0)
+        elif status:
+            raise StoreError(f"未知状态 (unknown status): {status}")
+        if agency:
+            conds.append(Agency.name.contains(agency))
+        for c in conds:
+            q = q.where(c)
+        with self.session() as s:
+            total = s.scalar(select(func.count()).select_from(q.subquery()))
+            order_by = {"year": (F.year.desc(), F.report_id), "agency": (Agency.name, F.year.desc()),
+                        "open": (F.n_open.desc(), F.report_id), "id": (F.report_id,)}.get(order, (F.report_id,))
+            rows = s.execute(q.order_by(*order_by).offset(offset).limit(limit)).mappings().all()
+            items = []
+            for r in rows:
+                d = dict(r)
+                d["id"] = d.pop("report_id")
+                items.append(d)
+        return {"total": total, "offset": offset, "limit": limit, "items": items}
+
+    def _filters(self, region=None, level=None, year=None, kind=None, template=None) -> list:
+        F = ReportFacts
+        conds = []
+        if region not in (None, ""):
+            rid = self._region_id(region)
+            conds.append(or_(F.region_id == rid, F.province_id == rid, F.city_id == rid, F.county_id == rid))
+        if level:
+            lv = normalise_level(level)
+            if lv is None:
+                raise StoreError(f"未知层级 (unknown level): {level}; 可用 (use) {', '.join(LEVELS)}")
+            conds.append(F.level == lv)
+        if year not in (None, ""):
+            if isinstance(year, (list, tuple)):
+                conds.append(F.year.in_([int(y) for y in year]))
+            else:
+                conds.append(F.year == int(year))
+        if kind:
+            conds.append(F.kind == kind)
+        if template:
+            conds.append(F.template == template)
+        return conds
+
+    def _region_id(self, region: str | int) -> int:
+        if isinstance(region, int) or str(region).isdigit():
+            return int(region)
+        with self.session() as s:
+            rid = s.scalar(select(Region.id).where(or_(Region.full_name == region, Region.name == region))
+                           .order_by(Region.id).limit(1))
+        if rid is None:
+            return -1  # matches nothing: an unknown region has no reports
+        return rid
+
+    def find_report(self, agency: str, year: int) -> int | None:
+        with self.session() as s:
+            return s.scalar(select(Report.id).join(Agency, Agency.id == Report.agency_id)
+                            .where(Agency.name == "".join(agency.split()), Report.year == int(year))
+                            .order_by(Report.id).limit(1))
+
+    def get_report(self, report_id: int, version: int | None = None) -> dict:
+        with self.session() as s:
+            report = s.get(Report, report_id)
+            if report is None:
+                raise StoreError(f"没有这份报告 (no such report): {report_id}")
+            versions = list(s.scalars(select(Version).where(Version.report_id == report_id)
+                                      .order_by(Version.number)))
+            if version is None:
+                v = next(x for x in versions if x.id == report.current_version_id)
+            else:
+                v = next((x for x in versions if x.number == version), None)
+                if v is None:
+                    raise StoreError(f"报告 {report_id} 没有第 {version} 版 (no such version)")
+            agency = s.get(Agency, report.agency_id) if report.agency_id else None
+            region = s.get(Region, agency.region_id) if agency and agency.region_id else None
+            findings = [_finding_dict(f) for f in s.scalars(select(Finding).where(Finding.version_id == v.id)
+                                                            .order_by(Finding.id))]
+            record = dict(v.record)
+            record["findings"] = findings
+            src = s.get(Source, v.source_id) if v.source_id else None
+            neighbours = {}
+            if report.agency_id and report.year:
+                for name, y in (("prev", report.year - 1), ("next", report.year + 1)):
+                    neighbours[name] = s.scalar(select(Report.id).where(Report.agency_id == report.agency_id,
+                                                                        Report.year == y))
+            return {
+                "id": report.id, "year": report.year,
+                "agency": None if agency is None else {"id": agency.id, "name": agency.name, "kind": agency.kind,
+                                                       "level": agency.level, "parent_id": agency.parent_id},
+                "region": None if region is None else {"id": region.id, "name": region.full_name,
+                                                       "level": region.level},
+                "record": record,
+                "version": _version_dict(v),
+                "versions": [_version_dict(x) for x in versions],
+                "findings": findings,
+                "source": None if src is None else {
+                    "id": src.id, "sha256": src.sha256, "filename": src.filename, "path": src.path,
+                    "url": src.url, "format": src.format, "size": src.size, "has_bytes": src.data is not None,
+                    "fetched_at": src.fetched_at, "stored_at": src.stored_at},
+                "neighbours": neighbours,
+            }
+
+    def source_bytes(self, report_id: int) -> tuple[bytes, str, str]:
+        with self.session() as s:
+            report = s.get(Report, report_id)
+            if report is None:
+                raise StoreError(f"没有这份报告 (no such report): {report_id}")
+            v = s.get(Version, report.current_version_id)
+            src = s.get(Source, v.source_id) if v and v.source_id else None
+            if src is None:
+                raise StoreError(f"报告 {report_id} 没有原始文件 (no source file)")
+            data = src.data
+            if data is None:
+                try:
+                    data = Path(src.path).read_bytes()
+                except (OSError, TypeError) as exc:
+                    raise StoreError(f"{src.path}: 原始文件不可读 (source file unreadable): {exc}") from exc
+            return data, src.filename or f"report-{report_id}", src.format or "txt"
+
+    def cells(self, report_id: int, version: int | None = None) -> list[dict]:
+        with self.session() as s:
+            if version is None:
+                vid = s.scalar(select(Report.current_version_id).where(Report.id == report_id))
+            else:
+                vid = s.scalar(select(Version.id).where(Version.report_id == report_id, Version.number == version))
+            rows = s.execute(select(CellRow.ref, CellRow.tbl, CellRow.row_key, CellRow.col, CellRow.value,
+                                    CellRow.text, CellRow.provenance, CellRow.confidence)
+                             .where(CellRow.version_id == vid).order_by(CellRow.id)).mappings().all()
+            return [dict(r) for r in rows]
+
+    def regions(self) -> list[dict]:
+        with self.session() as s:
+            return [{"id": r.id, "name": r.name, "full_name": r.full_name, "level": r.level,
+                     "parent_id": r.parent_id, "code": r.code}
+                    for r in s.scalars(select(Region).order_by(Region.full_name))]
+
+    def agencies(self, region_id: int | None = None) -> list[dict]:
+        with self.session() as s:
+            q = select(Agency).order_by(Agency.name)
+            if region_id is not None:
+                q = q.where(Agency.region_id == region_id)
+            return [{"id": a.id, "name": a.name, "region_id": a.region_id, "parent_id": a.parent_id,
+                     "kind": a.kind, "level": a.level, "code": a.code} for a in s.scalars(q)]
+
+    def counts(self) -> dict:
+        with self.session() as s:
+            return {t.__tablename__: s.scalar(select(func.count()).select_from(t))
+                    for t in (Source, Region, Agency, Report, Version, CellRow, Finding)}
+
+    # ------------------------------------------------------------------ analyse
+    def compare(self, report_a: int, report_b: int) -> dict:
+        from ..analyse.compare import compare_records
+        a, b = self.get_report(report_a), self.get_report(report_b)
+        out = compare_records(a["record"], b["record"])
+        out["a"] = {"id": a["id"], "agency": (a["agency"] or {}).get("name"), "year": a["year"]}
+        out["b"] = {"id": b["id"], "agency": (b["agency"] or {}).get("name"), "year": b["year"]}
+        return out
+
+    def stats(self, group_by=("province",), filters: dict | None = None, metrics=None, rank: str | None = None,
+              top: int | None = None) -> dict:
+        from ..analyse.stats import run_stats
+        return run_stats(self, group_by=group_by, filters=filters or {}, metrics=metrics, rank=rank, top=top)
+
+    def export(self, dest, fmt: str = "csv", form: str = "wide", filters: dict | None = None) -> int:
+        from .export import export
+        return export(self, dest, fmt=fmt, form=form, filters=filters or {})
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _apply_manifest(record: dict, row: dict) -> dict:
+    """The manifest overrides what extraction inferred (agency, region, level, year, url)."""
+    if not row:
+        return record
+    record = dict(record)
+    meta = dict(record.get("meta") or {})
+    for key in ("agency", "region", "level", "kind"):
+        if row.get(key):
+            meta[key] = str(row[key]).strip()
+    if row.get("year"):
+        try:
+            meta["year"] = int(str(row["year"]).strip())
+        except ValueError as exc:
+            raise StoreError(f"清单年份无效 (bad year in manifest): {row['year']!r}") from exc
+    record["meta"] = meta
+    return record
+
+
+def _cell_of(record: dict, ref: str):
+    from ..template import CellRef, cell_value
+    return cell_value(record, CellRef.parse(ref))
+
+
+def _without(new: list[dict], existing: list[dict]) -> list[dict]:
+    seen = {(f.get("rule"), tuple(f.get("cells") or ())) for f in existing}
+    return [f for f in new if (f.get("rule"), tuple(f.get("cells") or ())) not in seen]
+
+
+def _finding_row(version_id: int, scope: str, f: dict, other_version_id: int | None = None) -> Finding:
+    severity = f.get("severity") if f.get("severity") in ("error", "warning", "info") else "warning"
+    row = Finding(version_id=version_id, scope=scope, other_version_id=other_version_id,
+                  rule=str(f.get("rule") or "unknown")[:96], severity=severity,
+                  message=str(f.get("message") or ""), message_en=f.get("message_en"),
+                  cells=[str(c) for c in (f.get("cells") or [])], evidence=f.get("evidence"),
+                  status=f.get("status") if f.get("status") in REVIEW_STATUSES else "open",
+                  reviewed_by=f.get("reviewed_by"), reviewed_at=f.get("reviewed_at"), comment=f.get("comment"))
+    return row
+
+
+def _keep_review(row: Finding, old: Finding | None) -> None:
+    if old is not None and old.status != "open":
+        row.status, row.reviewed_by, row.reviewed_at, row.comment = (old.status, old.reviewed_by,
+                                                                     old.reviewed_at, old.comment)
+
+
+def _finding_dict(f: Finding) -> dict:
+    return {"id": f.id, "rule": f.rule, "severity": f.severity, "message": f.message, "message_en": f.message_en,
+            "cells": list(f.cells or []), "evidence": f.evidence, "scope": f.scope,
+            "other_version_id": f.other_version_id, "status": f.status, "reviewed_by": f.reviewed_by,
+            "reviewed_at": f.reviewed_at, "comment": f.comment}
+
+
+def _version_dict(v: Version) -> dict:
+    return {"id": v.id, "number": v.number, "kind": v.kind, "author": v.author, "reason": v.reason,
+            "created_at": v.created_at, "source_id": v.source_id, "parent_id": v.parent_id, "n_cells": v.n_cells}
