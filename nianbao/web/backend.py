@@ -7,9 +7,6 @@ is not installed) from the store's own read methods.
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import tempfile
 from datetime import datetime
@@ -21,7 +18,7 @@ from ..findings import SEVERITY_ORDER
 from ..store.api import Store, StoreError
 from ..store.cells import iter_cells
 
-LIST_LIMIT = 200
+PAGE_SIZE = 50
 
 
 def _at(value) -> str:
@@ -93,15 +90,16 @@ class Backend:
         return self.report(rid)
 
     # ------------------------------------------------------------------ read
-    def reports(self, filters: dict, limit: int = LIST_LIMIT) -> list[dict]:
+    def reports(self, filters: dict, limit: int = PAGE_SIZE, offset: int = 0, with_total: bool = False):
         try:
             res = self.store.list_reports(region=filters.get("region"), level=filters.get("level"),
                                           year=filters.get("year"), status=filters.get("status"),
-                                          agency=filters.get("q"), limit=limit, order="year")
+                                          agency=filters.get("q"), limit=limit, offset=offset, order="year")
         except StoreError as exc:
             raise HTTPException(400, detail=str(exc))
         out = []
         for item in res["items"]:
+            # The list carries open/total counts only; the badges need them by severity.
             rep = self._raw(item["id"])
             findings = rep["findings"] if rep else []
             counts = _severity_counts(findings)
@@ -111,7 +109,7 @@ class Backend:
                         "year": item.get("year"), "template": item.get("template"), "format": src.get("format"),
                         "status": _status(findings), "errors": counts["error"], "warnings": counts["warning"],
                         "version": ((rep or {}).get("version") or {}).get("number", 1)})
-        return out
+        return (out, res["total"]) if with_total else out
 
     def facets(self) -> dict[str, list]:
         from ..store.regions import LEVELS
@@ -182,42 +180,25 @@ class Backend:
         return build(self, filters, lang)
 
     # ------------------------------------------------------------------ export
-    def export_formats(self) -> list[str]:
-        return ["csv", "jsonl", "xlsx"]
+    # key → (store format, store form)
+    EXPORTS = {"csv": ("csv", "wide"), "csv_long": ("csv", "long"), "xlsx": ("xlsx", "wide"),
+               "jsonl": ("jsonl", "wide"), "parquet": ("parquet", "long")}
+    MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "parquet": "application/vnd.apache.parquet"}
 
-    def export(self, fmt: str, filters: dict) -> tuple[bytes, str, str]:
-        media = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
-                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 "parquet": "application/vnd.apache.parquet"}[fmt]
+    def export_formats(self) -> list[str]:
+        return list(self.EXPORTS)
+
+    def export(self, key: str, filters: dict) -> tuple[bytes, str, str]:
+        fmt, form = self.EXPORTS[key]
         f = {k: v for k, v in filters.items() if v not in (None, "") and k in ("region", "level", "year")}
+        name = f"nianbao-{form}.{fmt}"
         with tempfile.TemporaryDirectory() as tmp:
-            dest = os.path.join(tmp, f"nianbao.{fmt}")
+            dest = os.path.join(tmp, name)
             try:
-                self.store.export(dest, fmt=fmt, filters=f)
-            except ImportError:
-                # The store's exporter is not installed here: write the two plain formats ourselves.
-                if fmt not in ("csv", "jsonl"):
-                    raise HTTPException(400, detail=fmt)
-                return self._plain_export(fmt, f), media, f"nianbao.{fmt}"
-            except StoreError as exc:
+                self.store.export(dest, fmt=fmt, form=form, filters=f)
+            except (StoreError, ValueError) as exc:
                 raise HTTPException(400, detail=str(exc))
             with open(dest, "rb") as fh:
-                return fh.read(), media, f"nianbao.{fmt}"
-
-    def _plain_export(self, fmt: str, filters: dict) -> bytes:
-        items = self.store.list_reports(limit=100000, order="id", **filters)["items"]
-        if fmt == "jsonl":
-            lines = [json.dumps(self.store.get_report(i["id"])["record"], ensure_ascii=False, default=str)
-                     for i in items]
-            return ("\n".join(lines) + "\n").encode("utf-8")
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["report_id", "agency", "region", "year", "cell", "value"])
-        for i in items:
-            rec = self.store.get_report(i["id"])["record"]
-            for ref, _, _, _, val in iter_cells(rec):
-                w.writerow([i["id"], i.get("agency") or "", i.get("region") or "", i.get("year") or "", ref,
-                            "" if val is None else val])
-        return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly with it
-
-
+                return fh.read(), self.MEDIA[fmt], name

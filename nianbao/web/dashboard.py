@@ -1,26 +1,13 @@
-"""Dashboard figures: totals, by year, by region, by level, and a ranking, each with drill-down links.
+"""Dashboard figures from the store's aggregates (``Store.stats``, SQL over report_facts).
 
-Built from the store's read API (list of reports, each report's current
-record), which is enough for the corpus sizes a reviewer's office holds; the
-charts only need the few numbers per report computed here.
+Each chart is plain data — categories, series, and a drill-down link per
+category — that static/app.js turns into an ECharts option.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from urllib.parse import urlencode
 
-from ..template import T3_TOTAL_COL
-from .i18n import translator
-
-MAX_REPORTS = 5000
-
-
-def _num(record: dict, key: str) -> float:
-    rows = ((record.get("t3") or {}).get("rows") or {})
-    v = rows.get(key)
-    if isinstance(v, list) and len(v) > T3_TOTAL_COL and isinstance(v[T3_TOTAL_COL], (int, float)):
-        return v[T3_TOTAL_COL]
-    return 0
+from .i18n import pick, translator
 
 
 def _href(path: str, **params) -> str:
@@ -28,68 +15,64 @@ def _href(path: str, **params) -> str:
     return path + ("?" + urlencode(q) if q else "")
 
 
+def _chart(kind: str, categories: list, series: list[dict], hrefs: list[str]) -> dict:
+    return {"kind": kind, "categories": [str(c) for c in categories], "series": series, "hrefs": hrefs,
+            "links": list(zip([str(c) for c in categories], hrefs))}
+
+
+def _v(group: dict, key: str):
+    v = group["values"].get(key)
+    return None if v is None else round(v, 4)
+
+
 def build(backend, filters: dict, lang: str = "zh") -> dict:
     t = translator(lang)
-    f = {k: filters.get(k) for k in ("region", "level", "year")}
-    rows = backend.reports(f, limit=MAX_REPORTS)
-    per = []
-    for r in rows:
-        raw = backend._raw(r["id"]) or {}
-        rec = raw.get("record") or {}
-        per.append({**r, "applications": _num(rec, "new"), "granted": _num(rec, "granted"),
-                    "agency_id": (raw.get("agency") or {}).get("id")})
+    store = backend.store
+    f = {k: filters.get(k) for k in ("region", "level", "year") if filters.get(k) not in (None, "")}
+    keep = {k: f.get(k) for k in ("region", "level", "year")}
 
-    def group(key):
-        g = defaultdict(lambda: {"reports": 0, "applications": 0, "granted": 0, "errors": 0, "warnings": 0})
-        for p in per:
-            k = p.get(key)
-            if k in (None, ""):
-                continue
-            g[k]["reports"] += 1
-            for m in ("applications", "granted", "errors", "warnings"):
-                g[k][m] += p[m]
-        return g
+    def stats(group_by, metrics, **kw):
+        return store.stats(group_by=group_by, filters=f, metrics=metrics, **kw)["groups"]
 
-    years = group("year")
-    ycats = sorted(years)
-    by_year = {"kind": "line", "categories": [str(y) for y in ycats],
-               "series": [{"name": t("dash.series.applications"), "data": [years[y]["applications"] for y in ycats]},
-                          {"name": t("dash.series.granted"), "data": [years[y]["granted"] for y in ycats]},
-                          {"name": t("dash.series.errors"), "data": [years[y]["errors"] for y in ycats],
-                           "type": "bar"}],
-               "hrefs": [_href("/reports", year=y, region=f["region"], level=f["level"]) for y in ycats]}
-    by_year["links"] = list(zip(by_year["categories"], by_year["hrefs"]))
+    def name(m: str) -> str:
+        return t("dash.series." + m)
 
-    regions = group("region")
-    rcats = sorted(regions, key=lambda k: -regions[k]["applications"])[:20]
-    by_region = {"kind": "bar", "categories": rcats,
-                 "series": [{"name": t("dash.series.applications"),
-                             "data": [regions[r]["applications"] for r in rcats]},
-                            {"name": t("dash.series.errors"), "data": [regions[r]["errors"] for r in rcats]}],
-                 "hrefs": [_href("/reports", region=r, year=f["year"], level=f["level"]) for r in rcats]}
-    by_region["links"] = list(zip(rcats, by_region["hrefs"]))
+    years = [g for g in stats(("year",), ["applications", "disclosed", "disclosure_rate"])
+             if g["key"]["year"] is not None]
+    years.sort(key=lambda g: g["key"]["year"])
+    by_year = _chart("line", [g["key"]["year"] for g in years],
+                     [{"name": name("applications"), "data": [_v(g, "applications") for g in years]},
+                      {"name": name("disclosed"), "data": [_v(g, "disclosed") for g in years]},
+                      {"name": name("reports"), "data": [g["reports"] for g in years], "type": "bar"}],
+                     [_href("/reports", **{**keep, "year": g["key"]["year"]}) for g in years])
 
-    levels = group("level")
-    lcats = [lv for lv in ("province", "city", "county", "township") if lv in levels]
-    by_level = {"kind": "bar", "categories": [t("level." + lv) for lv in lcats],
-                "series": [{"name": t("dash.series.reports"), "data": [levels[lv]["reports"] for lv in lcats]},
-                           {"name": t("dash.series.errors"), "data": [levels[lv]["errors"] for lv in lcats]},
-                           {"name": t("dash.series.warnings"), "data": [levels[lv]["warnings"] for lv in lcats]}],
-                "hrefs": [_href("/reports", level=lv, year=f["year"], region=f["region"]) for lv in lcats]}
-    by_level["links"] = list(zip(by_level["categories"], by_level["hrefs"]))
+    dim = "city" if f.get("region") else "province"
+    regions = [g for g in stats((dim,), ["applications", "disclosure_rate"], rank="applications", top=20)
+               if g["key"][dim] is not None]
+    by_region = _chart("bar", [g["label"][dim] for g in regions],
+                       [{"name": name("applications"), "data": [_v(g, "applications") for g in regions]},
+                        {"name": name("reports"), "data": [g["reports"] for g in regions]}],
+                       [_href("/reports", **{**keep, "region": g["label"][dim]}) for g in regions])
 
-    ranked = sorted((p for p in per if p["errors"] or p["warnings"]),
-                    key=lambda p: (-p["errors"], -p["warnings"], p["id"]))[:10]
-    labels = [f"{p.get('agency') or p['name']} {p.get('year') or ''}".strip() for p in ranked]
-    ranking = {"kind": "bar-h", "categories": labels,
-               "series": [{"name": t("dash.series.errors"), "data": [p["errors"] for p in ranked], "stack": "f"},
-                          {"name": t("dash.series.warnings"), "data": [p["warnings"] for p in ranked],
-                           "stack": "f"}],
-               "hrefs": [f"/reports/{p['id']}" for p in ranked]}
-    ranking["links"] = list(zip(labels, ranking["hrefs"]))
+    levels = [g for g in stats(("level",), ["applications"]) if g["key"]["level"] is not None]
+    order = ("province", "city", "county", "township")
+    levels.sort(key=lambda g: order.index(g["key"]["level"]) if g["key"]["level"] in order else 9)
+    by_level = _chart("bar", [t("level." + g["key"]["level"]) for g in levels],
+                      [{"name": name("reports"), "data": [g["reports"] for g in levels]},
+                       {"name": name("applications"), "data": [_v(g, "applications") for g in levels]}],
+                      [_href("/reports", **{**keep, "level": g["key"]["level"]}) for g in levels])
 
-    totals = {"reports": len(per), "agencies": len({p["agency_id"] for p in per if p.get("agency_id")}),
-              "applications": int(sum(p["applications"] for p in per)),
-              "errors": sum(p["errors"] for p in per)}
+    # Ranking: the reports with the most open findings, each a link to its page.
+    worst = store.list_reports(order="open", limit=10, status="open", **f)["items"]
+    labels = [f"{i.get('agency') or '#' + str(i['id'])} {i.get('year') or ''}".strip() for i in worst]
+    ranking = _chart("bar-h", labels, [{"name": name("open"), "data": [i["n_open"] for i in worst]}],
+                     [f"/reports/{i['id']}" for i in worst])
+
+    agencies = stats(("agency",), ["applications"])
+    totals = {"reports": sum(g["reports"] for g in years) if years else
+              store.list_reports(limit=1, **f)["total"],
+              "agencies": sum(1 for g in agencies if g["key"]["agency"] is not None),
+              "applications": int(sum(_v(g, "applications") or 0 for g in years)),
+              "open": store.list_reports(limit=1, status="open", **f)["total"]}
     return {"totals": totals, "by_year": by_year, "by_region": by_region, "by_level": by_level,
-            "ranking": ranking}
+            "ranking": ranking, "region_dim": pick({"province": "省", "city": "市"}[dim], dim, lang)}

@@ -77,8 +77,10 @@ def me(request: Request):
 @router.get("/reports", response_model=list[ReportSummary], summary="list reports (filters)")
 def list_reports(request: Request, region: str | None = None, level: str | None = None,
                  year: int | None = None, status: str | None = None, q: str | None = None,
+                 offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
                  user: User = Depends(need_read)):
-    return _backend(request).reports({"region": region, "level": level, "year": year, "status": status, "q": q})
+    return _backend(request).reports({"region": region, "level": level, "year": year, "status": status, "q": q},
+                                     limit=limit, offset=offset)
 
 
 @router.get("/facets", summary="values the report filters can take")

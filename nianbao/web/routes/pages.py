@@ -61,9 +61,17 @@ def _filters(request: Request) -> dict:
 
 @router.get("/reports")
 def reports_page(request: Request, user=Depends(need_read)):
+    from ..backend import PAGE_SIZE
     filters = _filters(request)
-    rows = _backend(request).reports(filters)
-    ctx = {"rows": rows, "filters": filters, "facets": _backend(request).facets()}
+    try:
+        page = max(1, int(request.query_params.get("page") or 1))
+    except ValueError:
+        page = 1
+    rows, total = _backend(request).reports(filters, offset=(page - 1) * PAGE_SIZE, with_total=True)
+    pages = max(1, -(-total // PAGE_SIZE))
+    query = {k: v for k, v in filters.items() if v not in (None, "")}
+    ctx = {"rows": rows, "filters": filters, "facets": _backend(request).facets(), "total": total,
+           "page": page, "pages": pages, "query": query}
     if request.headers.get("hx-request") and request.headers.get("hx-target") == "report-rows":
         return render(request, "_report_rows.html", ctx)
     return render(request, "reports.html", ctx)
@@ -181,7 +189,7 @@ def compare_page(request: Request, a: int | None = None, b: int | None = None, u
     backend = _backend(request)
     if b is not None and a is None:
         a = backend.previous_year(b)
-    ctx: dict = {"a": a, "b": b, "choices": backend.reports({})}
+    ctx: dict = {"a": a, "b": b, "choices": backend.reports({}, limit=500)}
     if a is not None and b is not None:
         ra, rb = _report_or_404(request, a), _report_or_404(request, b)
         ctx.update({"ra": ra, "rb": rb, "rows": compare_rows(ra["record"], rb["record"], lang),

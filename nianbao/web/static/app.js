@@ -43,7 +43,7 @@
     document.querySelectorAll("table.form-table td.v").forEach(function (td) {
       td.addEventListener("click", function (e) {
         if (!cellInput) return;
-        if (e.target.tagName === "A" && !e.altKey) return;  // links open the source
+        if (e.target.tagName === "A") return;  // the small link opens the source
         document.querySelectorAll("td.v.selected").forEach(function (x) { x.classList.remove("selected"); });
         td.classList.add("selected");
         cellInput.value = td.dataset.ref;

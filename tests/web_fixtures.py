@@ -1,0 +1,101 @@
+"""Reports for the web tests: an HTML rendering of a generated record, and its provenance.
+
+The HTML is drawn with the same form layout the UI uses (``nianbao.web.forms``),
+read back with the real HTML source reader, and each value cell's span in the
+document text becomes the record's provenance — the shape the extractor gives.
+"""
+from __future__ import annotations
+
+import copy
+import html
+import random
+
+from nianbao.findings import finding
+from nianbao.generate import random_record
+from nianbao.sources import read_bytes
+from nianbao.template import SECTIONS
+from nianbao.web.forms import all_tables, fmt_value
+
+
+def _grid_refs(rows) -> dict[tuple[int, int], str]:
+    """(row, col) of the expanded grid → cell ref, honouring rowspan/colspan like a browser."""
+    taken: set[tuple[int, int]] = set()
+    out = {}
+    for r, row in enumerate(rows):
+        c = 0
+        for cell in row:
+            while (r, c) in taken:
+                c += 1
+            for dr in range(cell["rowspan"]):
+                for dc in range(cell["colspan"]):
+                    taken.add((r + dr, c + dc))
+            if cell.get("ref"):
+                out[(r, c)] = cell["ref"]
+            c += cell["colspan"]
+    return out
+
+
+def report_html(record: dict, *, extra_text: str = "") -> str:
+    meta = record["meta"]
+    title = f"{meta['agency']}{meta['year']}年政府信息公开工作年度报告"
+    parts = [f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>",
+             f"<h1>{html.escape(title)}</h1>"]
+    tables = {anchor: rows for anchor, _, rows in all_tables(record)}
+    for sec in record.get("sections") or []:
+        parts.append(f"<h2>{sec['number']}、{html.escape(sec['title'])}</h2><p>{html.escape(sec['text'])}</p>")
+        key = {"二": "t2", "三": "t3", "四": "t4"}.get(sec["number"])
+        if key in tables:
+            parts.append("<table border='1'>")
+            for row in tables[key]:
+                parts.append("<tr>" + "".join(
+                    f"<td rowspan='{c['rowspan']}' colspan='{c['colspan']}'>{html.escape(c['text'])}</td>"
+                    for c in row) + "</tr>")
+            parts.append("</table>")
+    if extra_text:
+        parts.append(f"<p>{html.escape(extra_text)}</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def make_report(seed: int, year: int, *, agency: str | None = None, region: str | None = None,
+                broken: bool = True, extra_text: str = "", record: dict | None = None):
+    """(html bytes, record with provenance and findings) for one generated report.
+
+    With ``broken`` the 总计 of table 三's first row is printed one too high, and
+    the record carries the finding the validator would raise about it.
+    """
+    rng = random.Random(seed)
+    rec = copy.deepcopy(record) if record else random_record(rng, "2021", year, scale="medium")
+    rec["meta"]["year"] = year
+    if agency:
+        rec["meta"]["agency"] = agency
+    if region:
+        rec["meta"]["region"] = region
+    rec["sections"] = [{"number": s.number, "title": s.title,
+                        "text": f"{rec['meta']['agency']}{year}年{s.title}。本年度共收到申请"
+                                f"{rec['t3']['rows']['new'][6]}件。{extra_text if s.number == '六' else ''}"}
+                       for s in SECTIONS]
+    rows = rec["t3"]["rows"]
+    rows["new"][1] = max(rows["new"][1], 1)
+    rows["new"][6] = sum(rows["new"][:6])
+    if broken:
+        rows["new"][6] += 1
+    data = report_html(rec, extra_text=extra_text).encode("utf-8")
+    doc = read_bytes(data, "report.html")
+    prov = {}
+    for (anchor, _, form_rows), table in zip(
+            [t for t in all_tables(rec) if t[0] in ("t2", "t3", "t4")], list(doc.tables())):
+        for (r, c), ref in _grid_refs(form_rows).items():
+            cell = table.rows[r][c]
+            prov[ref] = {"span": [cell.origin.start, cell.origin.end], "table": cell.origin.table}
+    rec["provenance"] = prov
+    rec["source"] = {"path": f"{rec['meta']['agency']}-{year}.html", "sha256": doc.sha256, "format": "html"}
+    rec["findings"] = []
+    if broken:
+        parts = " + ".join(fmt_value(v) for v in rows["new"][:6])
+        rec["findings"].append(finding(
+            "t3.row_total", "error", f"表三“一、本年新收政府信息公开申请数量”行：总计 {rows['new'][6]} ≠ 各类申请人之和 "
+            f"{sum(rows['new'][:6])}", f"table 3 row 'new': total {rows['new'][6]} != {sum(rows['new'][:6])}",
+            cells=["t3.new[6]"] + [f"t3.new[{i}]" for i in range(6)],
+            evidence=f"{rows['new'][6]} ≠ {parts}"))
+    return data, rec
