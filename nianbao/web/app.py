@@ -45,7 +45,7 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
                     "aggregate. Writes need a session (POST /login) and the CSRF token (GET /api/me) in the "
                     "X-CSRF-Token header.",
         version="1",
-        docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+        docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json", swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
