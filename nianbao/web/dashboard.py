@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from .i18n import pick, translator
+from .i18n import translator
 
 
 def _href(path: str, **params) -> str:
@@ -43,22 +43,27 @@ def build(backend, filters: dict, lang: str = "zh") -> dict:
     by_year = _chart("line", [g["key"]["year"] for g in years],
                      [{"name": name("applications"), "data": [_v(g, "applications") for g in years]},
                       {"name": name("disclosed"), "data": [_v(g, "disclosed") for g in years]},
-                      {"name": name("reports"), "data": [g["reports"] for g in years], "type": "bar"}],
+                      {"name": name("reports"), "data": [g["reports"] for g in years], "type": "bar", "axis": 1}],
                      [_href("/reports", **{**keep, "year": g["key"]["year"]}) for g in years])
 
-    dim = "city" if f.get("region") else "province"
-    regions = [g for g in stats((dim,), ["applications", "disclosure_rate"], rank="applications", top=20)
-               if g["key"][dim] is not None]
+    # The coarsest level of region that the reports name (extraction may know only the city).
+    dims = ("city", "county", "region") if f.get("region") else ("province", "city", "county", "region")
+    dim, regions = dims[-1], []
+    for dim in dims:
+        regions = [g for g in stats((dim,), ["applications", "disclosure_rate"], rank="applications", top=20)
+                   if g["key"][dim] is not None]
+        if regions:
+            break
     by_region = _chart("bar", [g["label"][dim] for g in regions],
                        [{"name": name("applications"), "data": [_v(g, "applications") for g in regions]},
-                        {"name": name("reports"), "data": [g["reports"] for g in regions]}],
+                        {"name": name("reports"), "data": [g["reports"] for g in regions], "axis": 1}],
                        [_href("/reports", **{**keep, "region": g["label"][dim]}) for g in regions])
 
     levels = [g for g in stats(("level",), ["applications"]) if g["key"]["level"] is not None]
     order = ("province", "city", "county", "township")
     levels.sort(key=lambda g: order.index(g["key"]["level"]) if g["key"]["level"] in order else 9)
     by_level = _chart("bar", [t("level." + g["key"]["level"]) for g in levels],
-                      [{"name": name("reports"), "data": [g["reports"] for g in levels]},
+                      [{"name": name("reports"), "data": [g["reports"] for g in levels], "axis": 1},
                        {"name": name("applications"), "data": [_v(g, "applications") for g in levels]}],
                       [_href("/reports", **{**keep, "level": g["key"]["level"]}) for g in levels])
 
@@ -75,4 +80,4 @@ def build(backend, filters: dict, lang: str = "zh") -> dict:
               "applications": int(sum(_v(g, "applications") or 0 for g in years)),
               "open": store.list_reports(limit=1, status="open", **f)["total"]}
     return {"totals": totals, "by_year": by_year, "by_region": by_region, "by_level": by_level,
-            "ranking": ranking, "region_dim": pick({"province": "省", "city": "市"}[dim], dim, lang)}
+            "ranking": ranking}

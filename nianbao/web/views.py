@@ -111,3 +111,23 @@ def compare_sections(a: Mapping, b: Mapping) -> list[dict]:
         out.append({"number": num, "title": (sb.get(num) or sa.get(num) or {}).get("title", ""),
                     "a": ta, "b": tb, "similarity": round(ratio * 100)})
     return out
+
+
+def compare_tables(a: Mapping, b: Mapping, lang: str) -> list:
+    """B's tables drawn like the form, each value cell carrying A's value and the change."""
+    tables = all_tables(b, lang)
+    for _, _, rows in tables:
+        for row in rows:
+            for cell in row:
+                ref = cell.get("ref")
+                if not ref:
+                    continue
+                va, vb = value_at(a, ref), value_at(b, ref)
+                cell["prev"] = fmt_value(va)
+                if va != vb:
+                    cell["changed"] = True
+                    if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
+                        d = vb - va
+                        cell["delta"] = ("+" if d > 0 else "") + fmt_value(d)
+                        cell["up"] = d > 0
+    return tables

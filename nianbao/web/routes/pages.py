@@ -9,7 +9,7 @@ from ..auth import need_read, need_role
 from ..render import lang_of, render
 from ..source import document_text, locate, page_png, split_text
 from ..uploads import read_uploads
-from ..views import cell_label, compare_rows, compare_sections, finding_text, report_context
+from ..views import cell_label, compare_rows, compare_sections, compare_tables, finding_text, report_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -193,6 +193,7 @@ def compare_page(request: Request, a: int | None = None, b: int | None = None, u
     if a is not None and b is not None:
         ra, rb = _report_or_404(request, a), _report_or_404(request, b)
         ctx.update({"ra": ra, "rb": rb, "rows": compare_rows(ra["record"], rb["record"], lang),
+                    "tables": compare_tables(ra["record"], rb["record"], lang),
                     "sections": compare_sections(ra["record"], rb["record"])})
     return render(request, "compare.html", ctx)
 

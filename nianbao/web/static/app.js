@@ -72,14 +72,17 @@
                 grid: {left: 48, right: 16, top: 36, bottom: 40, containLabel: true}};
     if (d.kind === "bar-h") {
       base.xAxis = {type: "value"};
-      base.yAxis = {type: "category", data: d.categories, inverse: true, axisLabel: {width: 160, overflow: "truncate"}};
+      base.yAxis = {type: "category", data: d.categories, inverse: true, axisLabel: {width: 220, overflow: "truncate"}};
     } else {
       base.xAxis = {type: "category", data: d.categories, axisLabel: {interval: 0, rotate: d.categories.length > 6 ? 30 : 0}};
-      base.yAxis = {type: "value"};
+      base.yAxis = [{type: "value"}];
+      // counts of reports sit on their own axis beside the counts of applications
+      if (d.series.some(function (s) { return s.axis === 1; })) base.yAxis.push({type: "value", minInterval: 1});
     }
     base.series = d.series.map(function (s) {
       return {name: s.name, type: s.type || (d.kind === "line" ? "line" : "bar"), data: s.data,
-              stack: s.stack, smooth: true, emphasis: {focus: "series"}};
+              stack: s.stack, smooth: true, emphasis: {focus: "series"}, yAxisIndex: s.axis || 0,
+              barMaxWidth: 48, itemStyle: s.axis === 1 ? {opacity: 0.35} : undefined};
     });
     return base;
   }
