@@ -207,6 +207,8 @@ def test_reports_list_filters_and_badges(env, viewer):
     facets = viewer.get("/api/facets").json()
     assert 2021 in facets["years"] and "city" in facets["levels"]
     assert viewer.get("/api/reports", params={"level": "galaxy"}).status_code == 400
+    bad = viewer.get("/dashboard", params={"level": "galaxy"})
+    assert bad.status_code == 400 and "未知层级" in bad.text
 
 
 def test_report_detail_draws_the_form_with_findings(env, viewer):

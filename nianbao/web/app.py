@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from ..store.api import StoreError
 from . import db
 from .backend import Backend
 from .render import render
@@ -80,6 +81,11 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
     async def invalid(request: Request, exc: RequestValidationError):
         fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors())
         return _error_response(request, 422, fields or "invalid")
+
+    @app.exception_handler(StoreError)
+    async def store_refused(request: Request, exc: StoreError):
+        # The store's messages are bilingual and name the problem (a bad filter, an unknown report).
+        return _error_response(request, 400, str(exc))
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception):

@@ -111,12 +111,22 @@ class Backend:
                         "version": ((rep or {}).get("version") or {}).get("number", 1)})
         return (out, res["total"]) if with_total else out
 
+    def choices(self, limit: int = 1000) -> list[dict]:
+        """Reports to pick from (agency and year only: no per-report reads)."""
+        items = self.store.list_reports(limit=limit, order="agency")["items"]
+        return [{"id": i["id"], "agency": i.get("agency"), "year": i.get("year"), "name": f"#{i['id']}"}
+                for i in items]
+
     def facets(self) -> dict[str, list]:
+        """The values the filters offer, from the store's aggregates (no scan of the reports)."""
+        def keys(dim):
+            groups = self.store.stats(group_by=(dim,), metrics=["applications"])["groups"]
+            return [g["key"][dim] for g in groups if g["key"][dim] is not None]
         from ..store.regions import LEVELS
-        items = self.store.list_reports(limit=100000, order="id")["items"]
-        return {"regions": sorted({i["region"] for i in items if i.get("region")}),
-                "levels": [lv for lv in LEVELS if any(i.get("level") == lv for i in items)],
-                "years": sorted({i["year"] for i in items if i.get("year")}, reverse=True),
+        levels = set(keys("level"))
+        return {"regions": [r["full_name"] for r in self.store.regions()],
+                "levels": [lv for lv in LEVELS if lv in levels],
+                "years": sorted(keys("year"), reverse=True),
                 "statuses": ["open", "clean", "reviewed"]}
 
     def _raw(self, rid: int, version: int | None = None) -> dict | None:

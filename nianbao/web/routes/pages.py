@@ -189,7 +189,7 @@ def compare_page(request: Request, a: int | None = None, b: int | None = None, u
     backend = _backend(request)
     if b is not None and a is None:
         a = backend.previous_year(b)
-    ctx: dict = {"a": a, "b": b, "choices": backend.reports({}, limit=500)}
+    ctx: dict = {"a": a, "b": b, "choices": backend.choices()}
     if a is not None and b is not None:
         ra, rb = _report_or_404(request, a), _report_or_404(request, b)
         ctx.update({"ra": ra, "rb": rb, "rows": compare_rows(ra["record"], rb["record"], lang),
