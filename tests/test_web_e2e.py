@@ -106,8 +106,8 @@ def test_review_workflow_in_the_browser(server, page):
     page.goto(url + "/upload")
     page.set_input_files("#upload-files", str(tmp / "jz-2022.html"))
     page.click("#upload-form button[type=submit]")
-    page.wait_for_selector("#upload-table tr.ok")
-    assert page.is_visible("#upload-table .badge.error")
+    page.wait_for_selector("#upload-done:has-text('1/1')")
+    assert page.is_visible("#upload-table tr.ok .badge.error")
     shot(page, "02-upload")
 
     # its tables, the broken total highlighted
@@ -151,11 +151,18 @@ def test_review_workflow_in_the_browser(server, page):
     page.locator("#versions").scroll_into_view_if_needed()
     shot(page, "06-corrected")
 
-    # upload last year's report and compare the two years
+    # drop last year's report and a file of the wrong type onto the upload zone, then compare the two years
     page.goto(url + "/upload")
-    page.set_input_files("#upload-files", str(tmp / "jz-2021.html"))
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_selector("#upload-table tr.ok")
+    drop = page.evaluate_handle("""(files) => {
+        const dt = new DataTransfer();
+        for (const [name, text] of files) dt.items.add(new File([text], name, {type: "text/html"}));
+        return dt;
+    }""", [["jz-2021.html", last_year.decode("utf-8")], ["notes.exe", "MZ"]])
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": drop})
+    page.wait_for_selector("#upload-done:has-text('1/2')")
+    assert page.locator("#upload-table tr.ok").count() == 1
+    assert "不支持的文件类型 .exe" in page.inner_text("#upload-table tr.failed")
+    shot(page, "07-upload-batch")
     page.goto(url + "/reports?year=2022")
     page.click("table.reports a")
     page.click("text=与上一年度比较")
@@ -165,7 +172,7 @@ def test_review_workflow_in_the_browser(server, page):
     heading = page.inner_text("h2.pair")
     assert "2021" in heading and "2022" in heading
     assert page.locator(".section-compare").count() == 6
-    shot(page, "07-compare")
+    shot(page, "08-compare")
 
     # the dashboard draws its charts with data
     page.goto(url + "/dashboard")
@@ -177,10 +184,10 @@ def test_review_workflow_in_the_browser(server, page):
     assert series and any(any(v for v in s["data"]) for s in series), series
     assert page.locator("#chart-region canvas").count() == 1
     page.wait_for_timeout(600)  # let the entry animation finish before the picture
-    shot(page, "08-dashboard")
+    shot(page, "09-dashboard")
 
     # English is one click away
     page.click("a.lang")
     page.wait_for_selector("text=Dashboard")
-    shot(page, "09-dashboard-en")
+    shot(page, "10-dashboard-en")
     assert not [e for e in page.js_errors if "favicon" not in e], page.js_errors

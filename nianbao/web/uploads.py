@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ..sources import sniff_format
@@ -53,5 +54,6 @@ async def read_uploads(request: Request, user) -> list[dict]:
         if problem:
             results.append({"name": name, "ok": False, "message": problem})
             continue
-        results.append({"name": name, **backend.ingest(data, name, user.name)})
+        # Extraction takes seconds (OCR far more): off the event loop, so other users are not held up.
+        results.append({"name": name, **await run_in_threadpool(backend.ingest, data, name, user.name)})
     return results

@@ -32,18 +32,26 @@ def home(request: Request):
 
 # ------------------------------------------------------------------ upload
 
+def _upload_limits(request: Request) -> dict:
+    from ..settings import UPLOAD_TYPES
+    s = request.app.state.settings
+    return {"max_mb": s.max_upload_bytes // (1024 * 1024), "max_bytes": s.max_upload_bytes,
+            "accept": ",".join(sorted(UPLOAD_TYPES))}
+
+
 @router.get("/upload")
 def upload_page(request: Request, user=Depends(need_role("reviewer"))):
-    s = request.app.state.settings
-    from ..settings import UPLOAD_TYPES
-    return render(request, "upload.html", {"max_mb": s.max_upload_bytes // (1024 * 1024),
-                                           "accept": ",".join(sorted(UPLOAD_TYPES))})
+    return render(request, "upload.html", _upload_limits(request))
 
 
 @router.post("/upload")
 async def upload(request: Request, user=Depends(need_role("reviewer"))):
     results = await read_uploads(request, user)
-    return render(request, "_upload_results.html", {"results": results})
+    if request.query_params.get("rows"):  # app.js sends one file a request and appends the rows
+        return render(request, "_upload_rows.html", {"results": results})
+    if request.headers.get("hx-request"):
+        return render(request, "_upload_results.html", {"results": results})
+    return render(request, "upload.html", {**_upload_limits(request), "results": results})
 
 
 # ------------------------------------------------------------------ reports

@@ -6,12 +6,14 @@
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
-  // Upload: drag and drop onto the zone, progress from htmx's XHR events.
+  // Upload: drag and drop or choose; files go one a request so the progress shows each file's turn.
   function initUpload() {
     var form = document.getElementById("upload-form");
     if (!form) return;
     var zone = document.getElementById("dropzone"), input = document.getElementById("upload-files");
     var bar = document.getElementById("upload-progress"), status = document.getElementById("upload-status");
+    var maxBytes = parseInt(form.dataset.maxBytes, 10) || Infinity;
+    var csrf = form.querySelector("input[name=csrf_token]").value;
     ["dragenter", "dragover"].forEach(function (ev) {
       zone.addEventListener(ev, function (e) { e.preventDefault(); zone.classList.add("over"); });
     });
@@ -19,22 +21,77 @@
       zone.addEventListener(ev, function (e) { e.preventDefault(); zone.classList.remove("over"); });
     });
     zone.addEventListener("drop", function (e) {
-      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
-      input.files = e.dataTransfer.files;
-      showChosen();
-      htmx.trigger(form, "submit");
+      if (e.dataTransfer && e.dataTransfer.files.length) send(e.dataTransfer.files);
     });
-    input.addEventListener("change", showChosen);
-    function showChosen() {
-      var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
-      status.textContent = names.length + " × " + names.slice(0, 5).join(", ") + (names.length > 5 ? " …" : "");
+    input.addEventListener("change", function () {
+      status.textContent = input.files.length + " × " + Array.prototype.map.call(input.files, function (f) {
+        return f.name; }).slice(0, 5).join(", ");
+    });
+    form.addEventListener("submit", function (e) { e.preventDefault(); send(input.files); });
+
+    function failRow(rows, name, message) {
+      var tr = document.createElement("tr"), a = document.createElement("td"), b = document.createElement("td");
+      var span = document.createElement("span");
+      tr.className = "failed";
+      a.textContent = name;
+      span.className = "message error";
+      span.textContent = message;
+      b.appendChild(span);
+      tr.appendChild(a); tr.appendChild(b); tr.appendChild(document.createElement("td"));
+      rows.appendChild(tr);
     }
-    form.addEventListener("htmx:xhr:loadstart", function () { bar.hidden = false; bar.value = 0; });
-    form.addEventListener("htmx:xhr:progress", function (e) {
-      if (e.detail.lengthComputable) bar.value = Math.round(e.detail.loaded * 100 / e.detail.total);
-      if (bar.value >= 100) status.textContent = form.dataset.processing || "…";
-    });
-    form.addEventListener("htmx:afterRequest", function () { bar.value = 100; status.textContent = ""; });
+
+    function messageOf(xhr) {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var m = doc.querySelector(".message");
+      return (m ? m.textContent : "") || ("HTTP " + xhr.status);
+    }
+
+    function send(fileList) {
+      var files = Array.prototype.slice.call(fileList || []);
+      if (!files.length) return;
+      var results = document.getElementById("upload-results");
+      results.innerHTML = "";
+      results.appendChild(document.getElementById("upload-table-template").content.cloneNode(true));
+      var rows = document.getElementById("upload-rows"), done = document.getElementById("upload-done");
+      var ok = 0, i = 0;
+      bar.hidden = false;
+      bar.value = 0;
+      function next() {
+        if (i >= files.length) {
+          bar.value = 100;
+          status.textContent = "";
+          done.textContent = form.dataset.done.replace("{ok}", ok).replace("{total}", files.length);
+          return;
+        }
+        var f = files[i++], label = i + "/" + files.length + " · " + f.name;
+        status.textContent = label;
+        if (f.size > maxBytes) { failRow(rows, f.name, form.dataset.tooLarge); next(); return; }
+        var fd = new FormData();
+        fd.append("csrf_token", csrf);
+        fd.append("files", f, f.name);
+        var xhr = new XMLHttpRequest();
+        xhr.open("POST", "/upload?rows=1");
+        xhr.setRequestHeader("X-CSRF-Token", csrf);
+        xhr.upload.onprogress = function (e) {
+          if (!e.lengthComputable) return;
+          bar.value = Math.round(((i - 1) + e.loaded / e.total) / files.length * 100);
+          if (e.loaded >= e.total) status.textContent = label + " · " + form.dataset.processing;
+        };
+        xhr.onload = function () {
+          if (xhr.status === 200) {
+            rows.insertAdjacentHTML("beforeend", xhr.responseText);
+            if (rows.lastElementChild && rows.lastElementChild.classList.contains("ok")) ok++;
+          } else {
+            failRow(rows, f.name, messageOf(xhr));
+          }
+          next();
+        };
+        xhr.onerror = function () { failRow(rows, f.name, "network error"); next(); };
+        xhr.send(fd);
+      }
+      next();
+    }
   }
 
   // Report: clicking a value cell chooses it for correction.
