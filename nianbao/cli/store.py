@@ -72,6 +72,8 @@ def ingest(paths: List[Path] = typer.Argument(None, help="报告文件或目录 
            keep_bytes: bool = typer.Option(True, "--keep-bytes/--no-keep-bytes",
                                            help="在库中保存原始文件 (keep the original bytes in the store)"),
            progress: bool = typer.Option(True, "--progress/--no-progress"),
+           extractor: str = typer.Option("nianbao.extract:extract_path", "--extractor",
+                                         help="抽取函数 module:function，参数为文件路径 (extractor to use)"),
            db: Optional[str] = DbOpt):
     """把报告抽取后存入库中；已入库的文件跳过。Extract reports into the store; stored files are skipped."""
     from rich.console import Console
@@ -84,7 +86,7 @@ def ingest(paths: List[Path] = typer.Argument(None, help="报告文件或目录 
     try:
         res = store.ingest_paths([str(p) for p in paths or []], manifest=str(manifest) if manifest else None,
                                  workers=workers or None, timeout=timeout or None, engine=engine,
-                                 scheduler=scheduler, keep_bytes=keep_bytes,
+                                 scheduler=scheduler, keep_bytes=keep_bytes, extractor=extractor,
                                  progress=progress and console.is_terminal)
     except StoreError as exc:
         _err(str(exc))
