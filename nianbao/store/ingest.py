@@ -78,7 +78,10 @@ def extract_data(data: bytes, filename: str) -> tuple[bool, object]:
 def extract_task(path: str | None, data: bytes | None, name: str, extractor: str = EXTRACTOR):
     """Worker entry point used by both engines: extract from a path, or from bytes (URLs, Dask)."""
     if data is None:
-        return extract_file(path, extractor)
+        if extractor != EXTRACTOR:  # a plugged-in extractor sees every file, records included
+            from .pool import _resolve
+            return _resolve(extractor)(path)
+        return extract_file(path)
     if name.lower().endswith(RECORD_SUFFIXES):
         ok, payload = extract_data(data, name)
         if not ok:
@@ -89,10 +92,11 @@ def extract_task(path: str | None, data: bytes | None, name: str, extractor: str
         from ..extract import extract_bytes
         return extract_bytes(data, name)
     import tempfile
-    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as fh:
-        fh.write(data)
-        fh.flush()
-        return extract_file(fh.name, extractor)
+    from .pool import _resolve
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / Path(name).name
+        p.write_bytes(data)
+        return _resolve(extractor)(str(p))
 
 
 # ---------------------------------------------------------------------- inputs
