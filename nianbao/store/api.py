@@ -291,7 +291,7 @@ class Store:
         if cells:
             for c in cells:
                 c["version_id"] = version.id
-            s.execute(insert(CellRow), cells)
+            s.connection().execute(insert(CellRow.__table__), cells)
         for scope, f in findings:
             s.add(_finding_row(version.id, scope, f))
         report.current_version_id = version.id

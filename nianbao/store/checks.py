@@ -12,21 +12,36 @@ from ..findings import finding
 from ..template import T3_COLUMNS, T3_WIDTH
 
 
+_MISSING = object()
+_cache: dict[str, object] = {}
+
+
+def _validator(name: str):
+    """``nianbao.validate.<name>`` or None; looked up once (a failed import is slow to repeat)."""
+    fn = _cache.get(name, _MISSING)
+    if fn is _MISSING:
+        try:
+            from .. import validate  # type: ignore[attr-defined]
+            fn = getattr(validate, name, None)
+        except ImportError:
+            fn = None
+        _cache[name] = fn
+    return fn
+
+
 def check(record: dict) -> list[dict]:
     """Findings of the single-report validator (the template identities when it is absent)."""
-    try:
-        from ..validate import check as _check  # type: ignore[attr-defined]
-    except ImportError:
+    fn = _validator("check")
+    if fn is None:
         return identity_findings(record)
-    return list(_check(record) or [])
+    return list(fn(record) or [])
 
 
 def cross_year(prev: dict, cur: dict) -> list[dict]:
-    try:
-        from ..validate import cross_year as _cross_year  # type: ignore[attr-defined]
-    except ImportError:
+    fn = _validator("cross_year")
+    if fn is None:
         return carry_over(prev, cur)
-    return list(_cross_year(prev, cur) or [])
+    return list(fn(prev, cur) or [])
 
 
 def carry_over(prev: dict, cur: dict) -> list[dict]:

@@ -20,6 +20,7 @@ def run_dask(tasks: Iterable[tuple[object, tuple]], scheduler: str | None = None
     from distributed import Client, LocalCluster, wait
 
     from .ingest import extract_task
+    from .pool import describe
 
     cluster = None
     if scheduler:
@@ -59,8 +60,7 @@ def run_dask(tasks: Iterable[tuple[object, tuple]], scheduler: str | None = None
                 if fut.status == "finished":
                     yield key, True, fut.result()
                 else:
-                    exc = fut.exception()
-                    yield key, False, f"{type(exc).__name__}: {exc}"
+                    yield key, False, describe(fut.exception())
             if timeout:
                 now = time.monotonic()
                 for fut, (key, started) in list(running.items()):

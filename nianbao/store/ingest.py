@@ -78,7 +78,10 @@ def extract_data(data: bytes, filename: str) -> tuple[bool, object]:
 def extract_task(path: str | None, data: bytes | None, name: str, extractor: str = EXTRACTOR):
     """Worker entry point used by both engines: extract from a path, or from bytes (URLs, Dask)."""
     if data is None:
-        return extract_file(path, extractor)
+        if extractor != EXTRACTOR:  # a plugged-in extractor sees every file, records included
+            from .pool import _resolve
+            return _resolve(extractor)(path)
+        return extract_file(path)
     if name.lower().endswith(RECORD_SUFFIXES):
         ok, payload = extract_data(data, name)
         if not ok:
@@ -89,10 +92,11 @@ def extract_task(path: str | None, data: bytes | None, name: str, extractor: str
         from ..extract import extract_bytes
         return extract_bytes(data, name)
     import tempfile
-    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as fh:
-        fh.write(data)
-        fh.flush()
-        return extract_file(fh.name, extractor)
+    from .pool import _resolve
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / Path(name).name
+        p.write_bytes(data)
+        return _resolve(extractor)(str(p))
 
 
 # ---------------------------------------------------------------------- inputs
@@ -121,8 +125,13 @@ def read_manifest(path: str | os.PathLike) -> list[dict]:
     return rows
 
 
-def collect(paths: Iterable[str | os.PathLike], manifest: list[dict] | None) -> tuple[list[Item], list[dict]]:
-    """The documents to ingest, and the inputs that do not exist (as failures)."""
+def collect(paths: Iterable[str | os.PathLike], manifest: list[dict] | None,
+            exclude: Iterable[str] = ()) -> tuple[list[Item], list[dict]]:
+    """The documents to ingest, and the inputs that do not exist (as failures).
+
+    ``exclude``: files never taken from a folder walk (the store's own database files).
+    """
+    exclude = {str(Path(e).resolve()) for e in exclude}
     by_path = {}
     by_name: dict[str, dict] = {}
     items: list[Item] = []
@@ -139,7 +148,7 @@ def collect(paths: Iterable[str | os.PathLike], manifest: list[dict] | None) -> 
 
     def add_file(f: Path, row: dict | None):
         key = str(f.resolve())
-        if key in seen:
+        if key in seen or key in exclude:
             return
         seen.add(key)
         items.append(Item(key=str(f), path=key, manifest=row or by_path.get(key) or by_name.get(f.name)))
@@ -188,7 +197,7 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike] = (), *, manifest: s
            extractor: str = EXTRACTOR, on_result: Callable[[str, dict], None] | None = None) -> IngestResult:
     """Ingest files, folders and manifest rows; one failure never stops the batch."""
     rows = read_manifest(manifest) if isinstance(manifest, (str, os.PathLike)) else manifest
-    items, missing = collect(list(paths), rows)
+    items, missing = collect(list(paths), rows, exclude=_own_files(store))
     result = IngestResult(failed=list(missing))
 
     def note(kind: str, entry: dict):
@@ -267,12 +276,20 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike] = (), *, manifest: s
     return result
 
 
+def _own_files(store: Store) -> list[str]:
+    db = store.engine.url.database if store.dialect == "sqlite" else None
+    if not db or db == ":memory:":
+        return []
+    return [db + suffix for suffix in ("", "-wal", "-shm", "-journal")]
+
+
 def _inline(tasks):
     for key, args in tasks:
         try:
             yield key, True, extract_task(*args)
         except Exception as exc:
-            yield key, False, f"{type(exc).__name__}: {exc}"
+            from .pool import describe
+            yield key, False, describe(exc)
 
 
 def _progress(enabled: bool, total: int):

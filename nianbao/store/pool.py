@@ -19,6 +19,13 @@ def _resolve(name: str) -> Callable:
     return getattr(importlib.import_module(module), attr)
 
 
+def describe(exc: BaseException) -> str:
+    """A failure as users read it: a SourceError's own (bilingual) message, else the exception type too."""
+    if type(exc).__name__ == "SourceError":
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _worker(conn, fn_name: str) -> None:
     fn = _resolve(fn_name)
     while True:
@@ -32,7 +39,7 @@ def _worker(conn, fn_name: str) -> None:
         try:
             result = (key, True, fn(*args))
         except Exception as exc:  # one bad document never stops the worker
-            result = (key, False, f"{type(exc).__name__}: {exc}")
+            result = (key, False, describe(exc))
         try:
             conn.send(result)
         except Exception as exc:  # an unpicklable result

@@ -1,0 +1,171 @@
+"""Batch ingest: worker pool, per-document timeout, failures, dedup, manifest, resume after kill -9, Dask."""
+from __future__ import annotations
+
+import csv
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import kit
+from nianbao.store import Store
+
+HERE = Path(__file__).resolve().parent
+SLOW = "slow_extractor:extract"
+
+
+def _corpus(folder: Path, n: int, seed: int = 0, text: bool = False) -> list[dict]:
+    """``n`` generated reports as canonical JSON records, or rendered as text for the real extractor."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    recs = []
+    for i in range(n):
+        rec = kit.record(rng, 2021 + i % 3)
+        rec.pop("source")
+        if text:
+            (folder / f"r{i:03d}.txt").write_text(kit.render_text(rec), encoding="utf-8")
+        else:
+            kit.write_json(rec, folder / f"r{i:03d}.json")
+        recs.append(rec)
+    return recs
+
+
+def test_text_reports_through_the_extractor_cross_year_finding_and_correction(store, tmp_path):
+    rng = random.Random(31)
+    y1 = kit.record(rng, 2022, agency="江州市教育局", region="江州省江州市")
+    y2 = kit.next_year(rng, y1, break_carry=True)
+    y3 = kit.next_year(rng, y2)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for r in (y1, y2, y3):
+        (folder / f"{r['meta']['year']}.txt").write_text(kit.render_text(r), encoding="utf-8")
+    res = store.ingest_paths([folder], workers=2)
+    assert len(res.stored) == 3 and not res.failed, res.failed
+    ids = {store.get_report(s["report_id"])["year"]: s["report_id"] for s in res.stored}
+    rep = store.get_report(ids[2023])
+    assert rep["record"]["t3"]["rows"] == y2["t3"]["rows"]   # the extractor read the rendered table
+    cross = [f for f in rep["findings"] if f["scope"] == "cross_year"]
+    assert cross and {c for f in cross for c in f["cells"]} >= {"t3.carried[0]"}
+    assert [f for f in store.get_report(ids[2024])["findings"] if f["scope"] == "cross_year"] == []
+    rows, c = y2["t3"]["rows"], y1["t3"]["rows"]["carry_next"]
+    store.correct_values(ids[2023], {"t3.carried[0]": c[0], "t3.carried[6]": c[6],
+                                     "t3.total[0]": rows["total"][0] - 3, "t3.total[6]": rows["total"][6] - 3,
+                                     "t3.other_misc[0]": rows["other_misc"][0] - 3,
+                                     "t3.other_misc[6]": rows["other_misc"][6] - 3}, "审核员", "与上年报告核对")
+    assert store.get_report(ids[2023])["findings"] == []
+
+
+def test_pool_stores_good_files_and_lists_every_failure(store, tmp_path):
+    recs = _corpus(tmp_path / "in", 6)
+    for name in ("hang", "crash", "boom"):  # distinct bytes: identical files would be deduplicated
+        (tmp_path / "in" / f"{name}.json").write_text(f'{{"{name}": 1}}')
+    (tmp_path / "in" / "broken.json").write_text("{not json")
+    (tmp_path / "in" / "dup.json").write_bytes((tmp_path / "in" / "r000.json").read_bytes())
+    res = store.ingest_paths([tmp_path / "in", tmp_path / "missing.pdf"], workers=2, timeout=3, extractor=SLOW)
+    assert len(res.stored) == 6
+    failed = {Path(f["path"]).name: f["error"] for f in res.failed}
+    assert set(failed) == {"hang.json", "crash.json", "boom.json", "broken.json", "missing.pdf"}
+    assert "timed out" in failed["hang.json"] and "worker died" in failed["crash.json"]
+    assert "extractor bug" in failed["boom.json"] and "JSON" in failed["broken.json"]
+    assert "no such file" in failed["missing.pdf"]
+    assert [Path(s["path"]).name for s in res.skipped] == ["r000.json"] or \
+        [Path(s["path"]).name for s in res.skipped] == ["dup.json"]
+    stored = {(r["agency"], r["year"]) for r in store.list_reports(limit=100)["items"]}
+    assert stored == {(r["meta"]["agency"], r["meta"]["year"]) for r in recs}
+    # a second run extracts nothing already stored
+    again = store.ingest_paths([tmp_path / "in"], workers=2, timeout=3, extractor=SLOW)
+    assert again.stored == [] and len(again.skipped) == 7
+    assert store.counts()["versions"] == 6
+
+
+def test_manifest_names_agency_region_year_of_text_files(store, tmp_path):
+    rng = random.Random(3)
+    rows = []
+    for i, year in enumerate((2022, 2023)):
+        rec = kit.record(rng, year)
+        p = tmp_path / f"report-{i}.txt"
+        p.write_text(kit.render_text(rec), encoding="utf-8")
+        rows.append({"path": p.name, "agency": "东湖区人民政府", "region": "临海省临海市东湖区", "level": "县级",
+                     "year": str(year)})
+    man = tmp_path / "manifest.csv"
+    with open(man, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["path", "agency", "region", "level", "year"])
+        w.writeheader()
+        w.writerows(rows)
+    res = store.ingest_paths([], manifest=man, workers=1)
+    assert len(res.stored) == 2 and not res.failed
+    items = store.list_reports(agency="东湖区")["items"]
+    assert sorted(i["year"] for i in items) == [2022, 2023]
+    assert {i["level"] for i in items} == {"county"} and {i["region"] for i in items} == {"临海省临海市东湖区"}
+    rep = store.get_report(items[0]["id"])
+    assert rep["neighbours"]["prev"] or rep["neighbours"]["next"]
+    data, name, fmt = store.source_bytes(items[0]["id"])
+    assert data == (tmp_path / name).read_bytes() and fmt == "txt"
+
+
+def test_manifest_errors_are_clear(store, tmp_path):
+    from nianbao.store import StoreError
+    bad = tmp_path / "m.csv"
+    bad.write_text("file,agency\nx.txt,某局\n", encoding="utf-8")
+    with pytest.raises(StoreError, match="path"):
+        store.ingest_paths([], manifest=bad)
+
+
+def _run_ingest(args, env):
+    return subprocess.Popen([sys.executable, "-m", "nianbao.cli.__main__", "ingest", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+
+
+def test_kill_9_mid_ingest_then_rerun_stores_every_file_exactly_once(db_url, tmp_path):
+    recs = _corpus(tmp_path / "in", 40, seed=11, text=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+           "NIANBAO_TEST_DELAY": "0.08"}
+    args = [str(tmp_path / "in"), "--db", db_url, "--workers", "2", "--extractor", SLOW, "--no-progress"]
+    proc = _run_ingest(args, env)
+    store = Store.open(db_url)
+    try:
+        deadline = time.monotonic() + 60
+        while store.counts()["versions"] < 8:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        mid = store.counts()["versions"]
+        assert 8 <= mid < 40
+        # the orphaned workers see their pipe close and exit; make sure of it (our own process group)
+        time.sleep(0.5)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        done = _run_ingest(args, env)
+        out, err = done.communicate(timeout=120)
+        assert done.returncode == 0, err.decode()
+        assert f"跳过 skipped: {mid}" in err.decode()
+        counts = store.counts()
+        assert counts["sources"] == counts["versions"] == 40
+        # two generated files of one agency and year are two versions of one report
+        assert counts["reports"] == len({(r["meta"]["agency"], r["meta"]["year"]) for r in recs})
+        from sqlalchemy import func, select
+        from nianbao.store.schema import CellRow, Version
+        with store.session() as s:
+            per_version = dict(s.execute(select(CellRow.version_id, func.count()).group_by(CellRow.version_id)).all())
+            expected = dict(s.execute(select(Version.id, Version.n_cells)).all())
+        assert per_version == expected and all(n > 0 for n in expected.values())
+    finally:
+        store.close()
+
+
+def test_dask_local_cluster_engine(store, tmp_path):
+    recs = _corpus(tmp_path / "in", 5, seed=21)
+    (tmp_path / "in" / "broken.json").write_text("[]")
+    res = store.ingest_paths([tmp_path / "in"], engine="dask", workers=2, timeout=60)
+    assert len(res.stored) == 5
+    assert [Path(f["path"]).name for f in res.failed] == ["broken.json"]
+    assert store.counts()["reports"] == len({(r["meta"]["agency"], r["meta"]["year"]) for r in recs})
