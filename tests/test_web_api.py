@@ -492,6 +492,45 @@ def test_openapi_documents_the_api(anon):
     assert anon.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
 
 
+# ---------------------------------------------------------------- any store by URL: PostgreSQL
+
+def _store_test_kit():
+    """The store tests' PostgreSQL fixtures (a real server on a free port), reused rather than copied."""
+    import importlib.util
+    path = Path(__file__).parent / "store" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_nianbao_store_conftest_for_web", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_kit = _store_test_kit()
+pg_server = _kit.pg_server
+
+
+def test_web_on_postgresql(pg_server, tmp_path):
+    url = _kit.new_pg_database(pg_server)
+    app = create_app(settings=Settings(store_url=url, secret_key="pg-secret"))
+    add_user(app.state.engine, "rev", PASSWORD, "reviewer")
+    c = TestClient(app)
+    c.headers["X-CSRF-Token"] = _login(c, "rev")
+    data, rec = make_report(51, 2022, agency="安平区卫生健康委员会", region="临海省临海市安平区")
+    up = c.post("/api/reports", files={"files": ("anping.html", data, "text/html")}).json()[0]
+    assert up["ok"] and up["errors"] >= 1
+    rid = up["id"]
+    f = _finding(c, rid)
+    assert c.post(f"/api/reports/{rid}/findings/{f['id']}/review",
+                  json={"decision": "dismissed", "comment": "核实无误"}).status_code == 200
+    right = sum(rec["t3"]["rows"]["new"][:6])
+    got = c.post(f"/api/reports/{rid}/corrections", json={"values": {"t3.new[6]": right}, "comment": "更正"}).json()
+    assert got["version"] == 2 and got["record"]["t3"]["rows"]["new"][6] == right
+    assert "安平区卫生健康委员会" in c.get("/reports").text
+    assert c.get(f"/reports/{rid}/source", params={"cell": "t3.new[6]"}).status_code == 200
+    charts = c.get("/api/stats").json()
+    assert charts["by_year"]["categories"] == ["2022"]
+    assert c.get("/api/export", params={"format": "csv"}).status_code == 200
+
+
 def test_zz_every_route_was_exercised(env):
     app = env["app"]
     wanted = set()
