@@ -383,7 +383,9 @@ def test_correction_creates_a_version_with_audit_trail(env, reviewer):
     page = reviewer.get(f"/reports/{rid}").text
     assert f"v{after['version']}" in page and "按各列之和更正" in page
     old = reviewer.get(f"/reports/{rid}", params={"v": before["version"]}).text
-    assert "历史版本" in old
+    assert "历史版本" in old and 'id="readonly-note"' in old
+    assert 'id="correct-form"' not in old and 'class="review row"' not in old
+    assert 'id="correct-form"' in page
     r = reviewer.post(f"/api/reports/{rid}/corrections", json={"values": {"t3.new[0]": 5}, "comment": "再次更正"})
     assert r.status_code == 200 and r.json()["version"] == after["version"] + 1
     assert reviewer.post(f"/api/reports/{rid}/corrections", json={"values": {"t3.new[0]": 5}}).status_code == 400
@@ -550,3 +552,20 @@ def test_zz_every_route_was_exercised(env):
     assert len(wanted) > 30
     missing = sorted(wanted - HIT_ROUTES)
     assert not missing, missing
+
+
+def test_message_catalogue_covers_the_templates():
+    from nianbao.web.i18n import catalogue
+    cat = catalogue()
+    assert all(set(v) >= {"zh", "en"} and v["zh"] and v["en"] for v in cat.values())
+    web = Path(__file__).resolve().parents[1] / "nianbao" / "web"
+    used = set()
+    for f in list((web / "templates").glob("*.html")) + list(web.glob("*.py")) + list((web / "routes").glob("*.py")):
+        used |= set(re.findall(r"""\bt\(\s*['"]([a-z_]+\.[a-z_.]*[a-z_])['"]""", f.read_text(encoding="utf-8")))
+    assert len(used) > 60
+    assert not sorted(used - set(cat))
+    for prefix, values in (("level.", ("province", "city", "county", "township")), ("role.", ("viewer", "reviewer",
+                           "admin", "anonymous")), ("status.", ("open", "clean", "reviewed")),
+                           ("sev.", ("error", "warning", "info")), ("review.", ("confirmed", "dismissed")),
+                           ("export.", ("csv", "csv_long", "xlsx", "jsonl", "parquet"))):
+        assert not [prefix + v for v in values if prefix + v not in cat]
