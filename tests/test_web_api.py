@@ -566,6 +566,7 @@ def test_message_catalogue_covers_the_templates():
     assert not sorted(used - set(cat))
     for prefix, values in (("level.", ("province", "city", "county", "township")), ("role.", ("viewer", "reviewer",
                            "admin", "anonymous")), ("status.", ("open", "clean", "reviewed")),
-                           ("sev.", ("error", "warning", "info")), ("review.", ("confirmed", "dismissed")),
+                           ("sev.", ("error", "warning", "info")), ("sev1.", ("error", "warning", "info")),
+                           ("review.", ("confirmed", "dismissed")),
                            ("export.", ("csv", "csv_long", "xlsx", "jsonl", "parquet"))):
         assert not [prefix + v for v in values if prefix + v not in cat]

@@ -13,6 +13,11 @@ from ..template import (T2_LAYOUTS, T3_COLUMNS, T3_GROUPS, T4_COLUMNS, T4_GROUPS
 from .i18n import pick
 
 
+# English names of table 三's row groups (nianbao.template keeps the Chinese ones).
+T3_GROUPS_EN = {"results": "3. results this year", "deny": "(3) not disclosed", "unable": "(4) unable to provide",
+                "reject": "(5) not handled", "other": "(6) other handling"}
+
+
 def _head(text: str, rowspan: int = 1, colspan: int = 1) -> dict:
     return {"kind": "head", "text": text, "rowspan": rowspan, "colspan": colspan}
 
@@ -116,11 +121,12 @@ def t3_table(t3: Mapping | None, lang: str = "zh") -> list[list[dict]] | None:
         row: list[dict] = []
         if r in block:
             if not seen_block:
-                row.append(_label(pick(T3_GROUPS["results"], "3. results this year", lang), rowspan=len(block)))
+                row.append(_label(pick(T3_GROUPS["results"], T3_GROUPS_EN["results"], lang), rowspan=len(block)))
                 seen_block = True
             if r.group in group_sizes:
                 if r.group not in seen_groups:
-                    row.append(_label(pick(T3_GROUPS[r.group], r.group, lang), rowspan=group_sizes[r.group]))
+                    row.append(_label(pick(T3_GROUPS[r.group], T3_GROUPS_EN.get(r.group), lang),
+                                          rowspan=group_sizes[r.group]))
                     seen_groups.add(r.group)
                 row.append(_label(label))
             else:
