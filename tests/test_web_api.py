@@ -554,6 +554,23 @@ def test_zz_every_route_was_exercised(env):
     assert not missing, missing
 
 
+def test_cli_user_add_and_serve_errors(tmp_path):
+    from typer.testing import CliRunner
+    from nianbao.cli import app as cli
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    r = runner.invoke(cli, ["user", "add", "ann", "--role", "admin", "--password", "long-password", "--db", db])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["user", "add", "bob", "--role", "root", "--password", "long-password", "--db", db])
+    assert r.exit_code == 2 and "角色必须是" in r.output
+    r = runner.invoke(cli, ["user", "list", "--db", db])
+    assert "ann\tadmin" in r.output
+    r = runner.invoke(cli, ["user", "passwd", "ann", "--password", "another-password", "--db", db])
+    assert r.exit_code == 0
+    r = runner.invoke(cli, ["serve", "--db", "postgresql://nobody@127.0.0.1:1/none"])
+    assert r.exit_code == 2 and "无法打开存储" in r.output and "Traceback" not in r.output
+
+
 def test_message_catalogue_covers_the_templates():
     from nianbao.web.i18n import catalogue
     cat = catalogue()

@@ -183,8 +183,16 @@ def test_review_workflow_in_the_browser(server, page):
     }""")
     assert series and any(any(v for v in s["data"]) for s in series), series
     assert page.locator("#chart-region canvas").count() == 1
+    assert page.locator("#chart-rank canvas").count() == 1
     page.wait_for_timeout(600)  # let the entry animation finish before the picture
     shot(page, "09-dashboard")
+
+    # drill down from the chart of years to that year's reports
+    page.click("#chart-year ~ ul.drill a:text-is('2021')")
+    page.wait_for_url("**/reports?year=2021")
+    assert page.locator("table.reports tbody tr").count() == 1
+    page.go_back()
+    page.wait_for_selector("#chart-year canvas")
 
     # English is one click away
     page.click("a.lang")

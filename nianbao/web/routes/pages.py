@@ -153,7 +153,7 @@ async def review(request: Request, rid: int, fid: str, user=Depends(need_role("r
     decision = str(form.get("decision") or "")
     if decision not in ("confirmed", "dismissed"):
         raise HTTPException(400, detail="decision")
-    comment = str(form.get("comment") or "").strip()
+    comment = _comment(form)
     rep = _backend(request).review(rid, fid, decision, comment, user.name)
     if rep is None:
         raise HTTPException(404, detail="finding")
@@ -168,7 +168,7 @@ async def correct(request: Request, rid: int, user=Depends(need_role("reviewer")
     form = await request.form()
     ref = str(form.get("cell") or "")
     raw = str(form.get("value") or "").strip()
-    comment = str(form.get("comment") or "").strip()
+    comment = _comment(form)
     value = parse_value(raw)
     if not ref:
         raise HTTPException(400, detail="cell")
@@ -176,6 +176,13 @@ async def correct(request: Request, rid: int, user=Depends(need_role("reviewer")
     if rep is None:
         raise HTTPException(404, detail="report")
     return RedirectResponse(f"/reports/{rid}", status_code=303)
+
+
+def _comment(form) -> str:
+    comment = str(form.get("comment") or "").strip()
+    if len(comment) > 2000:
+        raise HTTPException(400, detail="comment > 2000")
+    return comment
 
 
 def parse_value(raw: str):
