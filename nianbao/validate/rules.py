@@ -62,3 +62,31 @@ rule("source.unreadable", "error", "extraction", "文件无法读取", "file unr
 
 def severity_rank(f: dict) -> int:
     return {"error": 0, "warning": 1, "info": 2}.get(f.get("severity"), 3)
+
+
+FAMILY_TITLES = {
+    "arithmetic": ("勾稽关系与数值", "Arithmetic and values"),
+    "form": ("格式", "Form"),
+    "timeliness": ("时效", "Timeliness"),
+    "fees": ("信息处理费", "Processing fees"),
+    "prose": ("正文与表格", "Prose vs tables"),
+    "cross": ("跨年度（两份报告）", "Across years (two reports)"),
+    "extraction": ("抽取", "Extraction"),
+}
+
+
+def catalogue_markdown() -> str:
+    """The rule catalogue as Markdown tables, one per family (docs/rules.md embeds it)."""
+    out = []
+    for family, (zh, en) in FAMILY_TITLES.items():
+        rules = [r for r in RULES.values() if r.family == family]
+        if not rules:
+            continue
+        out.append(f"### {zh} · {en}\n")
+        out.append("| id | 级别 severity | 规则 rule | 说明 | description |")
+        out.append("|---|---|---|---|---|")
+        for r in rules:
+            out.append(f"| `{r.id}` | {r.severity} | {r.title}<br>{r.title_en} | {r.description} | "
+                       f"{r.description_en} |")
+        out.append("")
+    return "\n".join(out)
