@@ -1,8 +1,4 @@
-"""The five seed reports through the real extractor, then the validator.
-
-xfail (not strict) while main's extractor is a stub that finds no tables; these become plain tests
-once it lands (the assertions on extracted tables make them fail until then).
-"""
+"""The five seed reports through the real extractor, then the validator."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,20 +7,17 @@ import pytest
 
 from nianbao.extract import extract_path
 from nianbao.validate import RULES, check
+from nianbao.validate.prose import claims
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "seeds").is_dir()), ROOT.parent / "shared")
 SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
 OWN = {rid for rid, r in RULES.items() if r.family not in ("extraction",)}
 
-pending_extractor = pytest.mark.xfail(strict=False, reason="main's extractor is still a stub")
-
-
 def test_five_seeds():
     assert len(SEEDS) == 5
 
 
-@pending_extractor
 @pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.stem[:3])
 def test_seed_no_false_arithmetic_error(path):
     rec = extract_path(path)
@@ -34,12 +27,14 @@ def test_seed_no_false_arithmetic_error(path):
         assert rec["legacy"], "extractor found no appendix"
     found = check(rec)
     assert not [f for f in found if f["rule"].startswith("arith.") and f["severity"] == "error"], found
+    # The prose is read (每份报告都陈述了收到申请的件数) and agrees with the tables.
+    assert any(c.kind == "received" for c in claims(rec))
+    assert not [f for f in found if f["rule"].startswith("prose.")], found
     for f in found:
         if f["rule"] in OWN:
             assert f["cells"] and f["evidence"] and f["message"] and f["message_en"], f
 
 
-@pending_extractor
 def test_seed_000_prints_the_2019_table_in_a_2021_report():
     path = next(p for p in SEEDS if p.stem.startswith("000"))
     rec = extract_path(path)

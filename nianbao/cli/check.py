@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Iterator, List
@@ -69,6 +70,16 @@ def _json_records(f: Path) -> Iterator[tuple[str, dict | None, str]]:
             yield (rec.get("source") or {}).get("path") or name, rec, ""
 
 
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”"
+_SPACE_BY_CJK = re.compile(rf"(?<=[{_CJK}]) +| +(?=[{_CJK}])")
+
+
+def _typeset(text: str, lang: str) -> str:
+    """Chinese for the terminal: no spaces beside CJK, so lines break where the width ends, not
+    before every number."""
+    return text if lang == "en" else _SPACE_BY_CJK.sub("", text)
+
+
 def _cells_text(f: dict, lang: str, layout: str | None) -> Text:
     cells = list(f.get("cells") or [])
     if f.get("suspect") in cells:  # the likely culprit first
@@ -118,9 +129,10 @@ def _render(console: Console, name: str, rec: dict, findings: list[dict], lang: 
             what = Text()
             what.append(title, style="bold")
             what.append(f"  {f.get('rule')}\n", style="dim")
-            what.append((f.get("message_en") if en and f.get("message_en") else f.get("message")) or "")
+            what.append(_typeset((f.get("message_en") if en and f.get("message_en") else f.get("message")) or "",
+                                 lang))
             table.add_row(Text(labels.get(sev, sev), style=STYLE.get(sev, "")), what,
-                          _cells_text(f, lang, layout), Text(f.get("evidence") or "", style="italic"))
+                          _cells_text(f, lang, layout), Text(_typeset(f.get("evidence") or "", lang), style="italic"))
         body = table
     line = Text()
     for sev in ("error", "warning", "info"):

@@ -192,7 +192,9 @@ def check(record: dict) -> list[dict]:
             rule("arith." + ident.rule, "error", "arithmetic", ident.description, ident.description_en,
                  ident.description, ident.description_en)
         diff = lhs - rhs
-        evidence = f"{_terms(ident.lhs, record)} = {_fmt(lhs)}；{_terms(ident.rhs, record)} = {_fmt(rhs)}"
+        left = _terms(ident.lhs, record) + ("" if len(ident.lhs) == 1 else f" = {_fmt(lhs)}")
+        right = _terms(ident.rhs, record) + ("" if len(ident.rhs) == 1 else f" = {_fmt(rhs)}")
+        evidence = f"{left} ≠ {right}"
         msg = (f"{ident.description}，此处不成立：{_side_zh(ident.lhs)} 为 {_fmt(lhs)}，"
                f"另一边合计为 {_fmt(rhs)}（相差 {_fmt(abs(diff))}）。")
         msg_en = (f"{ident.description_en} — does not hold here: {_side_zh(ident.lhs, 'en')} is {_fmt(lhs)}, "

@@ -1,6 +1,8 @@
 """Cell references (``t3.granted[2]``) in words a reviewer reads: 表三“(一)予以公开”行·科研机构."""
 from __future__ import annotations
 
+import re
+
 from ..template import SECTIONS, T2_LAYOUTS, T3_COLUMNS, T3_ROW_BY_KEY, T4_COLUMNS, T4_GROUPS, CellRef
 
 _T4 = {k: (zh, en) for k, zh, en in T4_GROUPS}
@@ -15,6 +17,23 @@ _META = {
 }
 _TABLES = {"t2": ("表二", "table 2"), "t3": ("表三", "table 3"), "t4": ("表四", "table 4"),
            "legacy": ("附表", "appendix table")}
+
+
+_GROUP_SHORT = {"deny": ("不予公开", "refused"), "unable": ("无法提供", "cannot provide"),
+                "reject": ("不予处理", "not handled"), "other": ("其他处理", "other handling")}
+
+
+def row_label(key: str, lang: str = "zh") -> str:
+    """A row's label, short enough for a table cell, with its group where the label alone is vague."""
+    row = T3_ROW_BY_KEY[key]
+    if lang == "en":
+        group = _GROUP_SHORT.get(row.group or "")
+        return f"{group[1]}: {row.label_en}" if group else row.label_en
+    label = re.sub(r"\(区分处理.*\)$", "", row.label)
+    if len(label) > 14:
+        label = label[:13] + "…"
+    group = _GROUP_SHORT.get(row.group or "")
+    return f"{group[0]}·{label}" if group else label
 
 
 def _t2_field(key: str):
@@ -39,7 +58,7 @@ def describe_cell(ref: str, lang: str = "zh", t2_layout: str | None = None) -> s
         row = T3_ROW_BY_KEY.get(c.key)
         if row is None:
             return ref
-        label = row.label_en if en else row.label
+        label = row_label(c.key, lang)
         if c.index is None:
             return f"table 3 row '{label}'" if en else f"表三“{label}”行"
         col = T3_COLUMNS[c.index] if c.index < len(T3_COLUMNS) else None

@@ -44,7 +44,9 @@ def check(record: dict) -> list[dict]:
     if elsewhere:
         return []
     six_text = " ".join((six.get("text") or "").split()) if six else ""
-    evidence = f"第六部分原文：“{six_text[:120]}”" if six else "报告中没有第六部分"
+    if len(six_text) > 60:
+        six_text = six_text[:60] + "…"
+    evidence = f"第六部分原文：“{six_text}”" if six else "报告中没有第六部分"
     return [emit("fees.silent",
                  f"{year} 年度报告未说明是否收取信息处理费：第六部分“其他需要报告的事项”应写明收费情况（未收取也应说明）。",
                  f"The {year} report does not say whether processing fees were charged: section 6 should state "

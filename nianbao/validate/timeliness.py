@@ -75,5 +75,5 @@ def check(record: dict) -> list[dict]:
                  f"The {year} report was published on {date.isoformat()}, {days} days after the deadline "
                  f"{due.isoformat()} ({basis_en}).",
                  cells=["meta.published"],
-                 evidence=f"meta.published = {date.isoformat()}；报告类别 = {kind or '未知'}"
+                 evidence=f"meta.published = {date.isoformat()}；报告类别 = {who}"
                           f"{'' if certain else '（据机关名称推断）'}；期限 = {due.isoformat()}")]
