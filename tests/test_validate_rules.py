@@ -295,3 +295,30 @@ def test_catalogue_is_complete_and_documented():
         assert r.severity in ("error", "warning", "info")
         assert r.title and r.title_en and r.description and r.description_en
         assert f"`{rid}`" in doc, f"{rid} missing from docs/rules.md"
+
+
+# ------------------------------------------------------------------ pre-2019 appendices, extractor findings
+
+
+def test_prose_against_an_appendix():
+    rng = random.Random(22)
+    rec = random_record(rng, "pre2019", 2016)
+    rec["legacy"] = {"受理政府信息公开申请总数": [3, 40], "行政复议数": [0, 2], "行政诉讼数": [0, 0]}
+    rec["sections"] = [
+        {"number": "三", "title": "政府信息依申请公开办理情况",
+         "text": "2016年，我局共受理政府信息公开申请3件。《条例》实施以来，我局未收到政府信息公开申请。"},
+        {"number": "四", "title": "行政复议、行政诉讼情况",
+         "text": "《条例》实施以来，我局未发生因政府信息公开产生的行政复议、行政诉讼案件。"}]
+    got = {(f["rule"], tuple(f["cells"])) for f in check(rec) if f["rule"].startswith("prose.")}
+    assert got == {("prose.mismatch", ("legacy.受理政府信息公开申请总数[1]",)),
+                   ("prose.mismatch", ("legacy.行政复议数[1]",))}
+
+
+def test_unreadable_total_is_the_extractors_finding_not_a_blank_total():
+    rec = clean(23)
+    rec["t3"]["rows"]["total"][6] = None
+    assert "arith.blank_total" in rules_of(check(rec))
+    rec["findings"] = [{"rule": "extract.unreadable", "severity": "warning", "message": "…", "message_en": "…",
+                        "cells": ["t3.total[6]"], "evidence": "0?"}]
+    found = check(rec)
+    assert rules_of(found, "error") == [] and rules_of(found) == ["extract.unreadable"]

@@ -151,6 +151,9 @@ def check(record: dict) -> list[dict]:
     def value(ref: CellRef):
         return _num(cell_value(record, ref))
 
+    # Cells the extractor could not read are reported by it (extract.unreadable); they are not "blank".
+    unreadable = {c for f in record.get("findings") or [] if isinstance(f, dict)
+                  and f.get("rule") == "extract.unreadable" for c in f.get("cells") or []}
     blank: dict[CellRef, list[Identity]] = {}
     failing: list[tuple[Identity, float, float]] = []
     holding: list[Identity] = []
@@ -159,7 +162,7 @@ def check(record: dict) -> list[dict]:
         missing = [ref for ref, v in vals.items() if v is None]
         if len(ident.lhs) == 1 and vals[ident.lhs[0]] is None:
             parts = sum(v for r, v in vals.items() if r in ident.rhs and v is not None)
-            if parts:
+            if parts and str(ident.lhs[0]) not in unreadable:
                 blank.setdefault(ident.lhs[0], []).append(ident)
             continue
         # A blank total elsewhere in the equation is reported as blank_total, not as a wrong sum.

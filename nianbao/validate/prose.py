@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from ..template import T3_COLUMNS, cell_value, CellRef, t3_rows
+from ..template import T3_COLUMNS, T3_GROUPS, T3_ROW_BY_KEY, CellRef, cell_value, t3_rows
 from .arithmetic import t3_form
 from .describe import describe_cell
 from .rules import emit, rule
@@ -176,8 +176,10 @@ def claims(record: dict) -> list[Claim]:
     return out
 
 
-def _same_scope(claim: Claim) -> bool:
+def _same_scope(claim: Claim, cumulative_column: bool = False) -> bool:
     flat = claim.sentence.flat
+    if cumulative_column:  # "《条例》实施以来" against the appendix's 历年累计 column: the same count
+        flat = CUMULATIVE.sub("", flat)
     return bool(SELF.search(flat)) and not WIDE.search(flat)
 
 
@@ -188,40 +190,71 @@ def _sum(record: dict, cells: list[str]):
     return sum(vals)
 
 
+def _cells_words(cells: list[str]) -> tuple[str, str]:
+    if len(cells) <= 3:
+        return "＋".join(describe_cell(x) for x in cells), " + ".join(describe_cell(x, "en") for x in cells)
+    row = T3_ROW_BY_KEY.get(CellRef.parse(cells[0]).key)
+    group = T3_GROUPS.get(row.group) if row and row.group else None
+    if group:
+        return (f"表三“{group}”各子项的总计之和", f"the sum of the table 3 '{group}' rows, total column")
+    return f"{len(cells)} 格之和", f"the sum of {len(cells)} cells"
+
+
 def _fmt(v) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+# Pre-2019 appendices: the indicator that holds what a claim states (label as printed, see canonical-json.md).
+LEGACY_INDICATORS = {"received": r"申请总数|受理.{0,8}申请数", "granted": r"^同意公开", "partial": r"部分公开",
+                     "denied": r"^不予公开", "reconsideration": r"^行政复议", "litigation": r"^行政诉讼"}
+CUMULATIVE = re.compile(r"以来|历年|累计")
+
+
+def _legacy_cells(record: dict, claim: Claim) -> list[str] | None:
+    pattern = LEGACY_INDICATORS.get(claim.kind)
+    if not pattern:
+        return None
+    for key, vals in (record.get("legacy") or {}).items():
+        if re.search(pattern, key) and isinstance(vals, list) and vals:
+            if CUMULATIVE.search(claim.sentence.flat):
+                return [f"legacy.{key}[1]"] if len(vals) > 1 else None
+            return [f"legacy.{key}[0]"]
+    return None
 
 
 def check(record: dict) -> list[dict]:
     form = t3_form(record)
     has_t3 = bool((record.get("t3") or {}).get("rows")) and form is not None
     has_t4 = bool(record.get("t4"))
+    legacy = bool(record.get("legacy")) and not has_t3
     out, seen = [], set()
     for c in claims(record):
         kind = KINDS[c.kind]
-        if c.kind in ("reconsideration", "litigation"):
-            if not has_t4:
+        alts: list[list[str]] = []
+        if legacy:
+            cells = _legacy_cells(record, c)
+            if cells is None:
                 continue
-        elif not has_t3:
+        elif c.kind in ("reconsideration", "litigation") and not has_t4:
             continue
-        cells = kind.cells(form or "2021")
+        elif c.kind not in ("reconsideration", "litigation") and not has_t3:
+            continue
+        else:
+            cells, alts = kind.cells(form or "2021"), kind.alt(form or "2021")
         table = _sum(record, cells)
         if table is None:
             continue
-        accepted = [table] + [v for v in (_sum(record, a) for a in kind.alt(form or "2021")) if v is not None]
+        accepted = [table] + [v for v in (_sum(record, a) for a in alts) if v is not None]
         if any(abs(c.value - v) < 1e-9 for v in accepted):
             continue
-        key = (c.kind, c.value)
+        key = (c.kind, c.value, tuple(cells))
         if key in seen:
             continue
         seen.add(key)
-        same = _same_scope(c)
+        same = _same_scope(c, cumulative_column=legacy and cells[0].endswith("[1]"))
         where = f"第{c.sentence.where}部分" if c.sentence.where else "引言"
         where_en = f"section {c.sentence.where}" if c.sentence.where else "the introduction"
-        cells_zh = "＋".join(describe_cell(x) for x in cells) if len(cells) <= 3 else \
-            f"{describe_cell(cells[0]).split('”')[0]}”等 {len(cells)} 格之和"
-        cells_en = " + ".join(describe_cell(x, "en") for x in cells) if len(cells) <= 3 else \
-            f"the sum of {len(cells)} cells of table {cells[0][1]}"
+        cells_zh, cells_en = _cells_words(cells)
         msg = f"正文（{where}）称{kind.label} {_fmt(c.value)} 件，表格中为 {_fmt(table)} 件（{cells_zh}）。"
         msg_en = (f"The text ({where_en}) states {_fmt(c.value)} {kind.label_en}; the table has "
                   f"{_fmt(table)} ({cells_en}).")
