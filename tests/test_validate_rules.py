@@ -177,7 +177,7 @@ def test_prose_reads_parts_comparisons_and_other_years_as_such():
     rec["sections"][0]["text"] = (
         f"2022年，我局共收到政府信息公开申请{n}件，其中本级收到政府信息公开申请{n + 40}件。"
         f"2021年我局收到申请{n + 7}件。收到申请数量同比增长12件。"
-        f"有两件行政复议案件败诉。")
+        f"有两件行政复议案件败诉。我局通过网络收到申请{n + 2}件。")
     assert prose_findings(rec) == []
     assert [c.kind for c in claims(rec)] == ["received"]
 

@@ -100,5 +100,6 @@ def describe_cell(ref: str, lang: str = "zh", t2_layout: str | None = None) -> s
         s = _SECTION.get(c.key)
         if s is None:
             return ref
-        return f"section {c.key} ({s.title_en})" if en else f"第{c.key}部分（{s.title}）"
+        number = "一二三四五六".index(c.key) + 1 if c.key in "一二三四五六" else c.key
+        return f"section {number} ({s.title_en})" if en else f"第{c.key}部分（{s.title}）"
     return ref

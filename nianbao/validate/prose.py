@@ -41,6 +41,8 @@ SELF = re.compile(r"我局|本局|我委|本委|我办|本办|我厅|本厅|本�
 WIDE = re.compile(r"全市|全区|全县|全省|全州|全旗|全镇|全乡|各级|各部门|各单位|系统|各镇|各乡|各街道|镇街|镇\(街道\)|"
                   r"各县|各区|下属|直属|以来|历年|累计")
 COMPARE = re.compile(r"同比|较上年|比上年|上年同期|增长|下降|增加|减少|占比|占")
+# A channel or an applicant type narrows "received" to a part: "通过网络收到申请12件".
+CHANNEL = re.compile(r"网上|网络|在线|信函|当面|现场|邮寄|传真|电子邮件|邮件|来信|自然人|法人|企业")
 SUBSET_AFTER = re.compile(r"败诉|胜诉|纠错|纠正|维持|撤销|确认违法|审结|被责令")
 
 
@@ -156,8 +158,9 @@ def claims(record: dict) -> list[Claim]:
                     continue  # a sentence about another year
                 if isinstance(year, int) and before and before[-1] == year - 1 and kind not in ("carried",):
                     continue
-                if kind == "received" and 0 <= subset_from < m.start():
-                    continue  # "其中…收到申请29件": a part of the whole
+                if kind == "received" and (0 <= subset_from < m.start() or CHANNEL.search(
+                        flat[max(0, m.start() - 6):m.start("n")])):
+                    continue  # "其中…收到申请29件", "网上收到申请12件": a part of the whole
                 if kind in ("reconsideration", "litigation"):
                     tail = flat[m.end():m.end() + 8]
                     if SUBSET_AFTER.search(flat[m.start():m.end()] + tail):
