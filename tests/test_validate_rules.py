@@ -2,6 +2,7 @@
 fees, cross-year, the catalogue and its documentation."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import random
@@ -322,3 +323,45 @@ def test_unreadable_total_is_the_extractors_finding_not_a_blank_total():
                         "cells": ["t3.total[6]"], "evidence": "0?"}]
     found = check(rec)
     assert rules_of(found, "error") == [] and rules_of(found) == ["extract.unreadable"]
+
+
+def test_damaged_records_never_break_the_validator():
+    import io
+
+    from rich.console import Console
+
+    from nianbao.cli.check import _render
+    from nianbao.record import empty_record
+    assert check(empty_record("x.txt")) == [] and check({}) == []
+    rng = random.Random(24)
+    junk = [None, "", "?", -1, 2.5, [], {}, "0?", True, [None] * 3]
+    other = clean(5)
+    originals = [clean(100 + i, form) for i in range(5) for form in ("2021", "2019")]
+    for i in range(300):
+        rec = copy.deepcopy(originals[i % len(originals)])
+        for _ in range(rng.randint(1, 6)):
+            with contextlib.suppress(LookupError, TypeError, AttributeError):  # earlier damage
+                where = rng.choice(["t2", "t3", "t4", "meta", "sections", "preamble", "legacy", "findings"])
+                if where == "t3":
+                    row = rng.choice(list(rec["t3"]["rows"]))
+                    rec["t3"]["rows"][row] = rng.choice([rec["t3"]["rows"][row][:3], [rng.choice(junk)] * 7, None])
+                elif where == "t4":
+                    rec["t4"][rng.choice(list(rec["t4"]))] = rng.choice(junk)
+                elif where == "meta":
+                    rec["meta"][rng.choice(["year", "published", "template", "agency", "kind", "period"])] = \
+                        rng.choice(junk + ["2023-13-45", 1999, "二〇二二"])
+                elif where == "t2":
+                    rec["t2"][rng.choice(list(rec["t2"]))] = rng.choice(junk)
+                elif where == "sections":
+                    rec["sections"].append(rng.choice([{"number": "三"}, {"text": None}, {}, "x", {"number": 3}]))
+                elif where == "findings":
+                    rec["findings"] = rng.choice(junk + [[{"rule": 5, "cells": 3}], [{"rule": "extract.x", "cells": 7}]])
+                elif rng.random() < 0.3:
+                    rec[rng.choice(["t2", "t3", "t4", "meta", "legacy", "sections"])] = rng.choice(junk)
+                else:
+                    rec[where] = rng.choice(junk)
+        found = check(rec)
+        assert "validate.failed" not in rules_of(found), [f["message"] for f in found
+                                                          if f["rule"] == "validate.failed"]
+        assert "validate.failed" not in rules_of(cross_year(rec, other) + cross_year(other, rec))
+        _render(Console(file=io.StringIO(), width=100), "damaged.json", rec, found, "zh")

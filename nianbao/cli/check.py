@@ -27,6 +27,7 @@ from ..record import empty_record
 from ..validate import check as run_check, summary
 from ..validate.describe import describe_cell
 from ..validate.rules import RULES, severity_rank
+from ..validate.sane import sane
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
 
@@ -81,7 +82,7 @@ def _typeset(text: str, lang: str) -> str:
 
 
 def _cells_text(f: dict, lang: str, layout: str | None) -> Text:
-    cells = list(f.get("cells") or [])
+    cells = [str(c) for c in f["cells"]] if isinstance(f.get("cells"), list) else []
     if f.get("suspect") in cells:  # the likely culprit first
         cells.remove(f["suspect"])
         cells.insert(0, f["suspect"])
@@ -99,12 +100,13 @@ def _cells_text(f: dict, lang: str, layout: str | None) -> Text:
 
 
 def _render(console: Console, name: str, rec: dict, findings: list[dict], lang: str) -> None:
-    meta = rec.get("meta") or {}
+    rec = sane(rec)
+    meta = rec["meta"]
     en = lang == "en"
     unknown = "unknown" if en else "未知"
     head = Text()
-    head.append(meta.get("agency") or meta.get("agency_inferred") or ("(agency not named)" if en else "（未署机关名称）"),
-                style="bold")
+    inferred = meta.get("agency_inferred") if isinstance(meta.get("agency_inferred"), str) else None
+    head.append(meta.get("agency") or inferred or ("(agency not named)" if en else "（未署机关名称）"), style="bold")
     year, form = meta.get("year"), meta.get("template")
     head.append(f"  ·  {year if year else unknown}{'' if en else ' 年度'}")
     head.append(f"  ·  {'form' if en else '表三格式'} {form or unknown}")
@@ -123,16 +125,16 @@ def _render(console: Console, name: str, rec: dict, findings: list[dict], lang: 
         table.add_column("evidence" if en else "依据", ratio=4, overflow="fold")
         layout = (rec.get("t2") or {}).get("layout")
         for f in sorted(findings, key=severity_rank):
-            sev = f.get("severity", "info")
-            r = RULES.get(f.get("rule", ""))
-            title = (r.title_en if en else r.title) if r else f.get("rule", "")
+            sev = f.get("severity") if f.get("severity") in STYLE else "info"
+            r = RULES.get(str(f.get("rule", "")))
+            title = (r.title_en if en else r.title) if r else str(f.get("rule", ""))
             what = Text()
             what.append(title, style="bold")
             what.append(f"  {f.get('rule')}\n", style="dim")
-            what.append(_typeset((f.get("message_en") if en and f.get("message_en") else f.get("message")) or "",
-                                 lang))
+            what.append(_typeset(str((f.get("message_en") if en and f.get("message_en") else f.get("message"))
+                                     or ""), lang))
             table.add_row(Text(labels.get(sev, sev), style=STYLE.get(sev, "")), what,
-                          _cells_text(f, lang, layout), Text(_typeset(f.get("evidence") or "", lang), style="italic"))
+                          _cells_text(f, lang, layout), Text(_typeset(str(f.get("evidence") or ""), lang), style="italic"))
         body = table
     line = Text()
     for sev in ("error", "warning", "info"):

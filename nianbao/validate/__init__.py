@@ -14,7 +14,8 @@ fees, prose, crossyear. ``docs/rules.md`` lists every rule.
 from __future__ import annotations
 
 from . import arithmetic, fees, form, prose, timeliness
-from .crossyear import cross_year
+from .crossyear import cross_year as _cross_year
+from .sane import sane
 from .rules import RULES, Rule, emit, rule, severity_rank
 
 rule("validate.failed", "warning", "extraction", "校验未能完成", "a check could not run",
@@ -35,22 +36,33 @@ def _own(f: dict) -> bool:
 
 def check(record: dict) -> list[dict]:
     """All findings for one canonical record (see module doc). Never raises on odd input."""
-    kept = [f for f in record.get("findings") or [] if isinstance(f, dict) and not _own(f)]
+    view = sane(record)
+    kept = [f for f in view["findings"] if isinstance(f.get("rule"), str) and not _own(f)]
     new: list[dict] = []
     for name, fn in FAMILIES:
         try:
-            new.extend(fn(record))
+            new.extend(fn(view))
         except Exception as exc:  # one family failing must not hide the others' findings
             new.append(emit("validate.failed", f"“{name}”类校验出错：{type(exc).__name__}: {exc}",
                             f"The {name} checks failed: {type(exc).__name__}: {exc}",
                             evidence=f"{type(exc).__name__}: {exc}"))
     out, seen = [], set()
     for f in kept + new:
-        key = (f.get("rule"), tuple(f.get("cells") or ()), f.get("message"))
+        key = (f.get("rule"), str(f.get("cells")), str(f.get("message")))
         if key not in seen:
             seen.add(key)
             out.append(f)
     return out
+
+
+def cross_year(previous: dict, current: dict) -> list[dict]:
+    """Findings on ``current`` from comparing it with the same agency's ``previous`` report."""
+    try:
+        return _cross_year(sane(previous), sane(current))
+    except Exception as exc:  # a damaged pair must not stop the store's run over a corpus
+        return [emit("validate.failed", f"跨年度校验出错：{type(exc).__name__}: {exc}",
+                     f"The cross-year checks failed: {type(exc).__name__}: {exc}",
+                     evidence=f"{type(exc).__name__}: {exc}")]
 
 
 def summary(findings: list[dict]) -> dict:

@@ -79,11 +79,15 @@ def _fmt(v) -> str:
 def _numeric_view(record: dict) -> dict:
     """Tables 三 and 四 with anything that is not a number read as blank."""
     view = dict(record)
-    if record.get("t3"):
-        view["t3"] = {"rows": {k: [_num(v) for v in (vals or [])]
-                               for k, vals in ((record["t3"] or {}).get("rows") or {}).items()}}
-    if record.get("t4"):
-        view["t4"] = {k: [_num(v) for v in vals] for k, vals in record["t4"].items() if isinstance(vals, list)}
+    t3 = record.get("t3") if isinstance(record.get("t3"), dict) else {}
+    rows = t3.get("rows") if isinstance(t3.get("rows"), dict) else {}
+    view["t3"] = {"rows": {k: [_num(v) for v in vals] for k, vals in rows.items() if isinstance(vals, list)}} \
+        if rows else None
+    t4 = record.get("t4") if isinstance(record.get("t4"), dict) else {}
+    view["t4"] = {k: [_num(v) for v in vals] for k, vals in t4.items() if isinstance(vals, list)} or None
+    view["t2"] = record.get("t2") if isinstance(record.get("t2"), dict) else None
+    view["legacy"] = record.get("legacy") if isinstance(record.get("legacy"), dict) else None
+    view["findings"] = record.get("findings") if isinstance(record.get("findings"), list) else []
     return view
 
 
@@ -153,7 +157,8 @@ def check(record: dict) -> list[dict]:
 
     # Cells the extractor could not read are reported by it (extract.unreadable); they are not "blank".
     unreadable = {c for f in record.get("findings") or [] if isinstance(f, dict)
-                  and f.get("rule") == "extract.unreadable" for c in f.get("cells") or []}
+                  and f.get("rule") == "extract.unreadable" and isinstance(f.get("cells"), list)
+                  for c in f["cells"]}
     blank: dict[CellRef, list[Identity]] = {}
     failing: list[tuple[Identity, float, float]] = []
     holding: list[Identity] = []
@@ -184,7 +189,7 @@ def check(record: dict) -> list[dict]:
             cand -= set(ident.cells)
         if len(cand) == 1:
             suspect = next(iter(cand))
-            x = value(suspect)
+            x = value(suspect) or 0
             fixes = {(x - (lhs - rhs)) if suspect in ident.lhs else (x + (lhs - rhs))
                      for ident, lhs, rhs in failing}
             if len(fixes) == 1:
@@ -222,7 +227,7 @@ def check(record: dict) -> list[dict]:
 
     for ref, idents_ in blank.items():
         parts = sorted({p for ident in idents_ for p in ident.rhs if value(p)}, key=str)
-        total = sum(value(p) for p in idents_[0].rhs if value(p) is not None)
+        total = sum(value(p) or 0 for p in idents_[0].rhs)
         evidence = f"{ref} 空白；" + "；".join(f"{_terms(i.rhs, record)} = "
                                              f"{_fmt(sum(value(p) or 0 for p in i.rhs))}" for i in idents_)
         out.append(emit(
@@ -264,7 +269,7 @@ def _values(record: dict) -> list[dict]:
             for i, v in enumerate(vals):
                 out.append(_bad_value(f"t4.{key}[{i}]", v, False, False))
     t2 = record.get("t2") or {}
-    layout = t2.get("layout")
+    layout = t2.get("layout") if isinstance(t2.get("layout"), str) else None
     for f in T2_LAYOUTS.get(layout, ()):
         vals = t2.get(f.key)
         if isinstance(vals, list):

@@ -78,7 +78,7 @@ def describe_cell(ref: str, lang: str = "zh", t2_layout: str | None = None) -> s
         if c.key == "layout":
             return "layout of table 2" if en else "表二格式"
         f = None
-        if t2_layout:
+        if isinstance(t2_layout, str):
             f = next((x for x in T2_LAYOUTS.get(t2_layout, ()) if x.key == c.key), None)
         f = f or _t2_field(c.key)
         if f is None:

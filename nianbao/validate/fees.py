@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from .rules import emit, rule
-from .text import clip, full_text, section, squash
+from .text import clip, full_text, section, sections_of, squash
 
 rule("fees.silent", "warning", "fees", "未说明信息处理费收取情况", "no statement on processing fees",
      "2021 年度起，年报第六部分“其他需要报告的事项”应说明是否收取信息处理费及收费情况"
@@ -36,7 +36,7 @@ def check(record: dict) -> list[dict]:
     if six is not None and FEE_STATEMENT.search(_prose(six.get("text") or "")):
         return []
     elsewhere = FEE_STATEMENT.search(everything)
-    if elsewhere and record.get("sections"):
+    if elsewhere and sections_of(record):
         return [emit("fees.misplaced",
                      "报告在第六部分以外说明了信息处理费情况；年报格式要求在第六部分“其他需要报告的事项”中说明。",
                      "The report states its processing fees outside section 6, where the format asks for it.",

@@ -6,7 +6,7 @@ import re
 from ..template import SECTIONS, form_of_year
 from .arithmetic import t3_form
 from .rules import emit, rule
-from .text import clip, full_text, squash
+from .text import clip, full_text, sections_of, squash
 
 rule("form.layout_year", "error", "form", "表格格式与报告年度不符", "form does not fit the year",
      "2019、2020 年度报告应使用国办公开办函〔2019〕60号格式，2021 年度起应使用国办公开办函〔2021〕30号格式"
@@ -110,10 +110,10 @@ def _missing_tables(record: dict, year: int) -> list[dict]:
 
 
 def _section_present(record: dict, sec, lines: list[str]) -> bool:
-    for s in record.get("sections") or []:
-        if (s.get("number") or "") == sec.number:
+    for s in sections_of(record):
+        if s["number"] == sec.number:
             return True
-        title = squash(s.get("title") or "")
+        title = squash(s["title"])
         if title and any(re.search(p, title) for p in sec.patterns):
             return True
     # Headings the extractor did not cut out: a short line "三、…" or the official title itself.
@@ -130,10 +130,10 @@ def _section_present(record: dict, sec, lines: list[str]) -> bool:
 
 
 def _missing_sections(record: dict, year: int) -> list[dict]:
-    if year < 2019 or not any(s.get("number") for s in record.get("sections") or []):
+    if year < 2019 or not any(s["number"] for s in sections_of(record)):
         return []  # no section structure was found: nothing to judge
     lines = [squash(line) for line in full_text(record).splitlines()]
-    found = [s.get("number") for s in record.get("sections") or [] if s.get("number")]
+    found = [s["number"] for s in sections_of(record) if s["number"]]
     out = []
     for sec in SECTIONS:
         if not _section_present(record, sec, lines):

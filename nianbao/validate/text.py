@@ -20,16 +20,27 @@ def squash(text: str) -> str:
     return _WS.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
+def _str(x) -> str:
+    return x if isinstance(x, str) else ""
+
+
+def sections_of(record: dict) -> list[dict]:
+    """The record's sections with number, title and text always strings (damaged entries tolerated)."""
+    raw = record.get("sections")
+    return [{"number": _str(s.get("number")), "title": _str(s.get("title")), "text": _str(s.get("text"))}
+            for s in (raw if isinstance(raw, list) else []) if isinstance(s, dict)]
+
+
 def preamble(record: dict) -> str:
     """Text before section 一: ``record["preamble"]``, a section numbered "", or ``record["text"]``."""
-    parts = [record.get("preamble") or ""]
-    parts += [s.get("text") or "" for s in record.get("sections") or [] if not (s.get("number") or "")]
+    parts = [_str(record.get("preamble"))]
+    parts += [s["text"] for s in sections_of(record) if not s["number"]]
     return "\n".join(p for p in parts if p)
 
 
 def section(record: dict, number: str) -> dict | None:
-    for s in record.get("sections") or []:
-        if (s.get("number") or "") == number:
+    for s in sections_of(record):
+        if s["number"] == number:
             return s
     return None
 
@@ -37,11 +48,11 @@ def section(record: dict, number: str) -> dict | None:
 def full_text(record: dict) -> str:
     """Everything the report says: preamble, then each section with its heading."""
     parts = [preamble(record)]
-    for s in record.get("sections") or []:
-        if s.get("number"):
-            parts.append(f"{s['number']}、{s.get('title') or ''}")
-        parts.append(s.get("text") or "")
-    if record.get("text") and not any(parts):
+    for s in sections_of(record):
+        if s["number"]:
+            parts.append(f"{s['number']}、{s['title']}")
+            parts.append(s["text"])
+    if _str(record.get("text")) and not any(parts):
         parts.append(record["text"])
     return "\n".join(p for p in parts if p)
 
@@ -59,9 +70,8 @@ _SENT_END = re.compile(r"(?<=[。！？!?])|\n")
 def sentences(record: dict) -> Iterator[Sentence]:
     """The prose split into sentences, each with the section it stands in."""
     blocks = [("", preamble(record))]
-    blocks += [(s.get("number") or "", s.get("text") or "") for s in record.get("sections") or []
-               if s.get("number")]
-    if not any(t for _, t in blocks) and record.get("text"):
+    blocks += [(s["number"], s["text"]) for s in sections_of(record) if s["number"]]
+    if not any(t for _, t in blocks) and _str(record.get("text")):
         blocks = [("", record["text"])]
     for where, text in blocks:
         for piece in _SENT_END.split(text):
