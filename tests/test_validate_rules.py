@@ -296,6 +296,9 @@ def test_catalogue_is_complete_and_documented():
         assert r.severity in ("error", "warning", "info")
         assert r.title and r.title_en and r.description and r.description_en
         assert f"`{rid}`" in doc, f"{rid} missing from docs/rules.md"
+    # The catalogue part of the docs is generated: regenerate it when a rule changes.
+    from nianbao.validate.rules import catalogue_markdown
+    assert catalogue_markdown() in doc, "docs/rules.md is out of date: paste catalogue_markdown() under the marker"
 
 
 # ------------------------------------------------------------------ pre-2019 appendices, extractor findings
@@ -366,3 +369,13 @@ def test_damaged_records_never_break_the_validator():
         assert "validate.failed" not in rules_of(cross_year(rec, other) + cross_year(other, rec))
         if i % 10 == 0:  # rendering is slow; a sample of the damage is enough for the CLI
             _render(Console(file=io.StringIO(), width=100), "damaged.json", rec, found, "zh")
+
+
+def test_not_a_report_is_not_judged_on_form():
+    rec = clean(25)
+    rec["t2"] = rec["t3"] = rec["t4"] = None
+    rec["sections"] = rec["sections"][:1]
+    assert "form.missing_table" in rules_of(check(rec))
+    rec["findings"] = [{"rule": "extract.not_a_report", "severity": "warning", "message": "…",
+                        "message_en": "…", "cells": [], "evidence": ""}]
+    assert rules_of(check(rec)) == ["extract.not_a_report"]

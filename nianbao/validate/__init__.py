@@ -39,7 +39,10 @@ def check(record: dict) -> list[dict]:
     view = sane(record)
     kept = [f for f in view["findings"] if isinstance(f.get("rule"), str) and not _own(f)]
     new: list[dict] = []
+    not_a_report = any(f.get("rule") == "extract.not_a_report" for f in kept)
     for name, fn in FAMILIES:
+        if not_a_report and name in ("form", "fees"):
+            continue  # what is missing from something that is not a report says nothing
         try:
             new.extend(fn(view))
         except Exception as exc:  # one family failing must not hide the others' findings

@@ -56,6 +56,13 @@ rule("extract.ocr_corrected", "info", "extraction", "OCR 识别结果已按勾�
      "扫描件的识别结果与勾稽关系不符，已改为唯一能满足勾稽关系的数字；证据中给出识别原文与更正值。",
      "An OCR reading broke the identities and was replaced by the only digit that satisfies them; the "
      "evidence gives the reading and the correction.")
+rule("extract.reordered", "info", "extraction", "单元格顺序错乱，已按勾稽关系复原", "cells reordered",
+     "原文中表格单元格的顺序错乱（如 PDF 转出的文字按列输出），其位置已由勾稽关系唯一确定。",
+     "The source prints the table's cells out of order (e.g. PDF text emitted column by column); their "
+     "places follow uniquely from the identities.")
+rule("extract.not_a_report", "warning", "extraction", "可能不是年度报告", "may not be an annual report",
+     "文件中没有找到年度报告的标题、章节或统计表；格式类规则不对其作判断。",
+     "No title, section or statistical table of an annual report was found; the form rules do not judge it.")
 rule("source.unreadable", "error", "extraction", "文件无法读取", "file unreadable",
      "文件无法打开或解码，未能抽取任何内容。", "The file could not be opened or decoded; nothing was extracted.")
 
