@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from .rules import emit, rule
-from .text import clip, full_text, section, sections_of, squash
+from .text import full_text, section, sections_of, sentence_at, squash
 
 rule("fees.silent", "warning", "fees", "未说明信息处理费收取情况", "no statement on processing fees",
      "2021 年度起，年报第六部分“其他需要报告的事项”应说明是否收取信息处理费及收费情况"
@@ -40,7 +40,7 @@ def check(record: dict) -> list[dict]:
         return [emit("fees.misplaced",
                      "报告在第六部分以外说明了信息处理费情况；年报格式要求在第六部分“其他需要报告的事项”中说明。",
                      "The report states its processing fees outside section 6, where the format asks for it.",
-                     cells=["sections.六"], evidence=clip(everything, elsewhere.start(), elsewhere.end(), 40))]
+                     cells=["sections.六"], evidence=sentence_at(everything, elsewhere.start(), elsewhere.end()))]
     if elsewhere:
         return []
     six_text = " ".join((six.get("text") or "").split()) if six else ""

@@ -6,7 +6,7 @@ import re
 from ..template import SECTIONS, form_of_year
 from .arithmetic import t3_form
 from .rules import emit, rule
-from .text import clip, full_text, sections_of, squash
+from .text import full_text, sections_of, sentence_at, squash
 
 rule("form.layout_year", "error", "form", "表格格式与报告年度不符", "form does not fit the year",
      "2019、2020 年度报告应使用国办公开办函〔2019〕60号格式，2021 年度起应使用国办公开办函〔2021〕30号格式"
@@ -163,11 +163,11 @@ def find_period(record: dict) -> tuple[dict | None, str]:
         y1, m1, d1, y2, m2, d2 = m.groups()
         y2 = y2 or y1
         return ({"start": f"{int(y1):04d}-{int(m1):02d}-{int(d1):02d}",
-                 "end": f"{int(y2):04d}-{int(m2):02d}-{int(d2):02d}"}, clip(text, m.start(), m.end(), 30))
+                 "end": f"{int(y2):04d}-{int(m2):02d}-{int(d2):02d}"}, sentence_at(text, m.start(), m.end()))
     m = _PERIOD_YEAR.search(text)
     if m:
         y = int(m.group(1))
-        return {"start": f"{y}-01-01", "end": f"{y}-12-31"}, clip(text, m.start(), m.end(), 30)
+        return {"start": f"{y}-01-01", "end": f"{y}-12-31"}, sentence_at(text, m.start(), m.end())
     return None, ""
 
 

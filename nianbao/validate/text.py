@@ -113,3 +113,12 @@ def clip(text: str, start: int, end: int, width: int = 60) -> str:
     """The sentence around ``text[start:end]``, shortened to about ``width`` characters each side."""
     a, b = max(0, start - width), min(len(text), end + width)
     return ("…" if a else "") + text[a:b] + ("…" if b < len(text) else "")
+
+
+def sentence_at(text: str, start: int, end: int, limit: int = 120) -> str:
+    """The sentence of ``text`` that holds ``text[start:end]`` (cut to ``limit`` characters)."""
+    a = max(text.rfind(ch, 0, start) for ch in "。！？!?\n") + 1
+    ends = [i for i in (text.find(ch, end) for ch in "。！？!?\n") if i >= 0]
+    b = min(ends) + 1 if ends else len(text)
+    out = text[a:b].strip()
+    return out if len(out) <= limit else clip(text, start, end, (limit - (end - start)) // 2)
