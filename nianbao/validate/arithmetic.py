@@ -247,12 +247,16 @@ def _bad_value(ref: str, v, allow_negative: bool, allow_decimals: bool, t2_layou
         return None
     if not isinstance(v, numbers.Number) or isinstance(v, bool):
         return None
+    negative = v < 0 and not allow_negative
+    fraction = not allow_decimals and isinstance(v, float) and not v.is_integer()
+    if not (negative or fraction):
+        return None
     name, name_en = describe_cell(ref, "zh", t2_layout), describe_cell(ref, "en", t2_layout)
-    if v < 0 and not allow_negative:
+    if negative:
         return emit("arith.negative", f"{name} 为负数 {_fmt(v)}，件数不能为负。",
                     f"{name_en} is negative ({_fmt(v)}); a count cannot be.", cells=[ref],
                     evidence=f"{ref} = {_fmt(v)}")
-    if not allow_decimals and isinstance(v, float) and not v.is_integer():
+    if fraction:
         return emit("arith.not_integer", f"{name} 为 {_fmt(v)}，件数应为整数。",
                     f"{name_en} is {_fmt(v)}; a count must be a whole number.", cells=[ref],
                     evidence=f"{ref} = {_fmt(v)}")
