@@ -1,0 +1,50 @@
+"""Table 四 (reconsideration and litigation): fifteen numbers under a two-level header."""
+from __future__ import annotations
+
+from ..template import T4_GROUPS, T4_WIDTH
+from .labels import normalize
+from .rows import Block, block_variable
+from .solver import Equation, ambiguous_cells, solve
+from .t3 import Decoded
+from .tokens import BLANK, NUM, TEXT, Item
+
+GROUP_KEYS = [g[0] for g in T4_GROUPS]
+N_CELLS = len(GROUP_KEYS) * T4_WIDTH
+
+
+def _numbers(items: list[Item]) -> list[Item]:
+    """The numbers printed under the header, up to the prose that follows."""
+    out: list[Item] = []
+    digits = 0
+    for it in items[1:]:
+        if it.kind in (NUM, BLANK):
+            out.append(it)
+            digits += 1 if (it.kind == BLANK or it.cell or not it.text.isdigit()) else len(it.text)
+            if len(out) >= N_CELLS:
+                break
+            if digits >= N_CELLS and len(out) < N_CELLS and all(not x.cell for x in out):
+                # a run of digits printed without separators
+                break
+        elif it.kind == TEXT and out:
+            t = normalize(it.text)
+            if len(t) > 24 or t.startswith(("五、", "五.", "六、")):
+                break
+    return out
+
+
+def decode_t4(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
+    nums = _numbers(items)
+    if not nums:
+        return None
+    block = Block(GROUP_KEYS, nums, True, all(it.cell for it in nums))
+    var = block_variable(block, T4_WIDTH, row_total=True)
+    sol = solve([var], list(claims)) if claims else solve([var], [])
+    if claims and not sol.satisfied:
+        sol = solve([var], [])
+    dec = Decoded({})
+    cand = var.candidates[sol.choice[0]]
+    dec.values.update(cand.values)
+    dec.origins.update(cand.origins)
+    dec.ambiguous = ambiguous_cells([var], sol.feasible if sol.satisfied else None)
+    dec.unreadable = {c for c, v in dec.values.items() if v is None}
+    return dec
