@@ -5,7 +5,7 @@ import random
 import time
 
 from nianbao.generate import random_record
-from nianbao.generate.prose import add_prose
+from nianbao.generate.sections import add_prose
 from nianbao.validate import check, cross_year
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nianbao.generate import random_record
-from nianbao.generate.prose import add_prose
+from nianbao.generate.sections import add_prose
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "seeds").is_dir()), ROOT.parent / "shared")

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from nianbao.generate import random_record
-from nianbao.generate.prose import add_prose
+from nianbao.generate.sections import add_prose
 from nianbao.template import T4_GROUPS, form_of_year, identities, t3_leaf_keys, t3_rows
 from nianbao.validate import check, cross_year
 

@@ -12,7 +12,7 @@ import pytest
 
 from nianbao import template
 from nianbao.generate import random_record
-from nianbao.generate.prose import add_prose
+from nianbao.generate.sections import add_prose
 from nianbao.template import CellRef, Identity, identities
 from nianbao.validate import RULES, arithmetic, check, cross_year
 from nianbao.validate.prose import claims
