@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Integer, cast, func, select
 
 from ..store.facts import FACT_COLUMNS, fact_column
-from ..store.schema import Agency, Region, ReportFacts
+from ..store.schema import Agency, FactsRollup, Region, ReportFacts
 from .metrics import METRICS, evaluate, metric, refs_needed
 
 DIMENSIONS = {
@@ -20,22 +20,79 @@ DIMENSION_ZH = {"province": "省", "city": "市", "county": "县区", "region": 
                 "kind": "类别", "template": "模板", "agency": "机关"}
 
 
-def _sums(store, group_by, conds, refs):
-    F = ReportFacts
-    cols = [getattr(F, DIMENSIONS[d]).label(d) for d in group_by]
-    aggs = [func.count().label("_n"), func.sum(cast(F.has_t3, Integer)).label("_n_tables")]
+ROLLUP_DIMS = {"province": "province_id", "city": "city_id", "county": "county_id", "level": "level",
+               "year": "year", "kind": "kind", "template": "template"}
+_SENTINEL = {"province_id": 0, "city_id": 0, "county_id": 0, "level": "", "kind": "", "year": 0, "template": ""}
+
+
+def _plan(store, group_by, filters) -> str | None:
+    """The rollup grain that can answer the query, or None to read ``report_facts``."""
+    if any(d not in ROLLUP_DIMS for d in group_by):
+        return None
+    need = set(group_by)
+    if filters.get("region") not in (None, ""):
+        _rid, level = store._region_ref(filters["region"])
+        if level not in ("province", "city", "county"):
+            return None
+        need.add(level)
+    return "county" if "county" in need else "city" if "city" in need else "province"
+
+
+def _sums(store, group_by, filters, refs):
+    grain = _plan(store, group_by, filters)
+    cols = []
     for r in refs:
         col = fact_column(r)
         if col not in FACT_COLUMNS:
             raise KeyError(f"{r}: 该单元格不在统计表中 (cell not kept in report_facts)")
-        aggs.append(func.sum(getattr(F, col)).label(col))
-    q = select(*cols, *aggs)
+        cols.append(col)
+    if grain is None:
+        F = ReportFacts
+        dims = [getattr(F, DIMENSIONS[d]).label(d) for d in group_by]
+        aggs = [func.count().label("_n"), func.sum(cast(F.has_t3, Integer)).label("_n_tables")]
+        conds = store._filters(**_plain(filters))
+    else:
+        F = FactsRollup
+        dims = [getattr(F, ROLLUP_DIMS[d]).label(d) for d in group_by]
+        aggs = [func.sum(F.n).label("_n"), func.sum(F.n_tables).label("_n_tables")]
+        conds = [F.grain == grain] + _rollup_filters(store, filters)
+    aggs += [func.sum(getattr(F, c)).label(c) for c in cols]
+    q = select(*dims, *aggs)
     for c in conds:
         q = q.where(c)
-    if cols:
-        q = q.group_by(*cols)
+    if dims:
+        q = q.group_by(*dims)
     with store.session() as s:
-        return [dict(r) for r in s.execute(q).mappings()]
+        rows = [dict(r) for r in s.execute(q).mappings()]
+    if grain is not None:
+        for r in rows:
+            for d in group_by:
+                if r[d] == _SENTINEL[ROLLUP_DIMS[d]]:
+                    r[d] = None
+    for r in rows:  # a group without any table has no values, not zeros
+        if not r["_n_tables"]:
+            for c in cols:
+                r[c] = None
+    return rows
+
+
+def _rollup_filters(store, filters) -> list:
+    from ..store.regions import normalise_level
+    R = FactsRollup
+    conds = []
+    if filters.get("region") not in (None, ""):
+        rid, level = store._region_ref(filters["region"])
+        conds.append(getattr(R, f"{level}_id") == rid)
+    if filters.get("level"):
+        conds.append(R.level == normalise_level(filters["level"]))
+    year = filters.get("year")
+    if year not in (None, ""):
+        conds.append(R.year.in_([int(y) for y in year]) if isinstance(year, (list, tuple)) else R.year == int(year))
+    if filters.get("kind"):
+        conds.append(R.kind == filters["kind"])
+    if filters.get("template"):
+        conds.append(R.template == filters["template"])
+    return conds
 
 
 def _names(store, group_by, rows) -> dict[tuple[str, object], str]:
@@ -69,8 +126,8 @@ def run_stats(store, group_by=("province",), filters: dict | None = None, metric
         chosen.append(metric(rank))
     refs = refs_needed(chosen)
     filters = dict(filters or {})
-    conds = store._filters(**{k: v for k, v in filters.items() if k in ("region", "level", "year", "kind", "template")})
-    rows = _sums(store, group_by, conds, refs)
+    store._filters(**_plain(filters))  # validates the filters (unknown level → StoreError)
+    rows = _sums(store, group_by, filters, refs)
 
     needs_yoy = any(m.kind == "yoy" for m in chosen)
     prev_of: dict[tuple, dict] = {}
@@ -85,15 +142,13 @@ def run_stats(store, group_by=("province",), filters: dict | None = None, metric
                         prev_of[key] = index[pk]
             missing_prev = {k[yi] - 1 for k in index if k[yi] is not None and k not in prev_of}
             if missing_prev and filters.get("year") not in (None, ""):
-                extra = _sums(store, group_by, store._filters(**{**_plain(filters), "year": sorted(missing_prev)}),
-                              refs)
+                extra = _sums(store, group_by, {**_plain(filters), "year": sorted(missing_prev)}, refs)
                 for r in extra:
                     pk = tuple(r[d] for d in group_by)
                     ck = pk[:yi] + (pk[yi] + 1,) + pk[yi + 1:]
                     prev_of.setdefault(ck, r)
         elif filters.get("year") not in (None, "") and not isinstance(filters["year"], (list, tuple)):
-            prev_rows = _sums(store, group_by, store._filters(**{**_plain(filters), "year": int(filters["year"]) - 1}),
-                              refs)
+            prev_rows = _sums(store, group_by, {**_plain(filters), "year": int(filters["year"]) - 1}, refs)
             pidx = {tuple(r[d] for d in group_by): r for r in prev_rows}
             for r in rows:
                 k = tuple(r[d] for d in group_by)

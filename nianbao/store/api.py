@@ -52,7 +52,7 @@ from sqlalchemy import create_engine, delete, event, func, insert, or_, select, 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from . import checks
+from . import checks, rollup
 from .cells import iter_cells, numeric, with_values
 from .facts import facts_of
 from .regions import LEVELS, agency_kind, normalise_level, split_region
@@ -347,8 +347,18 @@ class Store:
                "level": agency.level if agency else None, "kind": agency.kind if agency else None,
                "year": report.year, "template": meta.get("template"), "n_findings": n_find, "n_open": n_open,
                "has_t3": bool(version.record.get("t3")), **facts_of(version.record)}
-        s.execute(delete(ReportFacts).where(ReportFacts.report_id == report.id))
+        old = s.execute(select(ReportFacts).where(ReportFacts.report_id == report.id)).scalars().first()
+        if old is not None:
+            rollup.apply(s, {c.key: getattr(old, c.key) for c in ReportFacts.__table__.columns}, -1)
+            s.delete(old)
+            s.flush()
         s.execute(insert(ReportFacts), [row])
+        rollup.apply(s, row, 1)
+
+    def rebuild_rollup(self) -> None:
+        """Recompute ``facts_rollup`` from ``report_facts`` (after a bulk load, or to repair)."""
+        with self.session() as s, s.begin():
+            rollup.rebuild(s)
 
     def _region_chain(self, s: Session, region_id: int | None) -> dict[str, int]:
         out = {}
@@ -472,6 +482,16 @@ class Store:
         if template:
             conds.append(F.template == template)
         return conds
+
+    def _region_ref(self, region: str | int) -> tuple[int, str | None]:
+        """(id, level) of a region given by id or name; (-1, None) when unknown."""
+        with self.session() as s:
+            if isinstance(region, int) or str(region).isdigit():
+                row = s.execute(select(Region.id, Region.level).where(Region.id == int(region))).first()
+            else:
+                row = s.execute(select(Region.id, Region.level).where(
+                    or_(Region.full_name == region, Region.name == region)).order_by(Region.id).limit(1)).first()
+        return (row[0], row[1]) if row else (-1, None)
 
     def _region_id(self, region: str | int) -> int:
         if isinstance(region, int) or str(region).isdigit():

@@ -121,8 +121,8 @@ class Finding(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
 
-def _fact_columns():
-    return {name: mapped_column(Float) for name in FACT_COLUMNS}
+def _fact_columns(nullable: bool = True):
+    return {name: mapped_column(Float, nullable=nullable) for name in FACT_COLUMNS}
 
 
 class ReportFacts(Base):
@@ -147,3 +147,26 @@ class ReportFacts(Base):
     n_open: Mapped[int] = mapped_column(Integer, default=0)
     has_t3: Mapped[bool] = mapped_column(Boolean, default=False)
     locals().update(_fact_columns())
+
+
+class FactsRollup(Base):
+    """Sums of ``report_facts`` per (province, city, county, level, kind, year, template), kept at three
+    grains (``province``: city and county 0; ``city``: county 0; ``county``) so that aggregates read
+    thousands of rows instead of a million. Unknown ids are 0 and unknown strings '' (keys never NULL)."""
+    __tablename__ = "facts_rollup"
+    __table_args__ = (Index("ix_rollup_key", "grain", "province_id", "city_id", "county_id", "level", "kind",
+                            "year", "template", unique=True),
+                      Index("ix_rollup_grain_year", "grain", "year"),
+                      Index("ix_rollup_grain_city", "grain", "city_id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grain: Mapped[str] = mapped_column(String(8))
+    province_id: Mapped[int] = mapped_column(Integer)
+    city_id: Mapped[int] = mapped_column(Integer)
+    county_id: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(String(8))
+    n: Mapped[int] = mapped_column(Integer)
+    n_tables: Mapped[int] = mapped_column(Integer)
+    locals().update(_fact_columns(nullable=False))

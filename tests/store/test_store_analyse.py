@@ -137,3 +137,29 @@ def _read(path, fmt):
         return [dict(zip(head, r)) for r in it]
     import pyarrow.parquet as pq
     return pq.read_table(path).to_pylist()
+
+
+def _rollup_rows(store):
+    from sqlalchemy import select
+
+    from nianbao.store.schema import FactsRollup as R
+    with store.session() as s:
+        rows = [dict(r) for r in s.execute(select(R.__table__)).mappings()]
+    return sorted(({k: v for k, v in r.items() if k != "id"} for r in rows),
+                  key=lambda r: tuple(str(r[k]) for k in ("grain", "province_id", "city_id", "county_id", "level",
+                                                          "kind", "year", "template")))
+
+
+def test_rollup_kept_in_step_with_corrections(store, corpus):
+    rid = store.find_report("海城市人民政府", 2023)
+    store.correct_values(rid, {"t3.granted[6]": 10 ** 6}, "钱", "测试")
+    incremental = _rollup_rows(store)
+    assert incremental and {r["grain"] for r in incremental} == {"province", "city", "county"}
+    store.rebuild_rollup()
+    assert _rollup_rows(store) == incremental
+    total = sum(r["n"] for r in incremental if r["grain"] == "province")
+    assert total == len(corpus)
+    # group by city answers from the rollup and agrees with the reports
+    g = {x["label"]["city"]: x for x in store.stats(["city"], metrics=["handled"])["groups"]}
+    expect = sum(r["t3"]["rows"]["total"][6] for r in corpus if r["meta"]["region"].startswith("临海省海城市"))
+    assert g["临海省海城市"]["values"]["handled"] == expect

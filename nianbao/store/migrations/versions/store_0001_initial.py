@@ -1,4 +1,4 @@
-"""store 0001: sources, regions, agencies, reports, versions, cells, findings, report_facts
+"""store 0001: sources, regions, agencies, reports, versions, cells, findings, report_facts, facts_rollup
 
 Revision ID: store_0001_initial
 Revises:
@@ -133,8 +133,22 @@ def upgrade() -> None:
     op.create_index("ix_facts_province_year", "report_facts", ["province_id", "year"])
     op.create_index("ix_facts_city_year", "report_facts", ["city_id", "year"])
     op.create_index("ix_facts_agency_year", "report_facts", ["agency_id", "year"])
+    op.create_table(
+        "facts_rollup",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("grain", sa.String(8), nullable=False),
+        sa.Column("province_id", sa.Integer, nullable=False), sa.Column("city_id", sa.Integer, nullable=False),
+        sa.Column("county_id", sa.Integer, nullable=False),
+        sa.Column("level", sa.String(16), nullable=False), sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("year", sa.Integer, nullable=False), sa.Column("template", sa.String(8), nullable=False),
+        sa.Column("n", sa.Integer, nullable=False), sa.Column("n_tables", sa.Integer, nullable=False),
+        *[sa.Column(c, sa.Float, nullable=False) for c in FACT_COLUMNS])
+    op.create_index("ix_rollup_key", "facts_rollup", ["grain", "province_id", "city_id", "county_id", "level",
+                                                      "kind", "year", "template"], unique=True)
+    op.create_index("ix_rollup_grain_year", "facts_rollup", ["grain", "year"])
+    op.create_index("ix_rollup_grain_city", "facts_rollup", ["grain", "city_id"])
 
 
 def downgrade() -> None:
-    for t in ("report_facts", "findings", "cells", "versions", "reports", "agencies", "regions", "sources"):
+    for t in ("facts_rollup", "report_facts", "findings", "cells", "versions", "reports", "agencies", "regions", "sources"):
         op.drop_table(t)
