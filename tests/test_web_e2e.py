@@ -20,7 +20,7 @@ if not os.path.exists(CHROMIUM):
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_fixtures import make_report  # noqa: E402
+from web_fixtures import generated_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "web"
@@ -86,8 +86,8 @@ def shot(pg, name: str) -> None:
 def test_review_workflow_in_the_browser(server, page):
     url, tmp = server["url"], server["tmp"]
     agency, region = "江州市人力资源和社会保障局", "江州省江州市"
-    this_year, this_rec = make_report(41, 2022, agency=agency, region=region)
-    last_year, _ = make_report(42, 2021, agency=agency, region=region, broken=False)
+    this_year, this_rec = generated_report(41, 2022, agency=agency, region=region)
+    last_year, _ = generated_report(42, 2021, agency=agency, region=region, broken=False)
     (tmp / "jz-2022.html").write_bytes(this_year)
     (tmp / "jz-2021.html").write_bytes(last_year)
     wrong = this_rec["t3"]["rows"]["new"][6]
@@ -155,9 +155,9 @@ def test_review_workflow_in_the_browser(server, page):
     page.goto(url + "/upload")
     drop = page.evaluate_handle("""(files) => {
         const dt = new DataTransfer();
-        for (const [name, text] of files) dt.items.add(new File([text], name, {type: "text/html"}));
+        for (const [name, bytes] of files) dt.items.add(new File([new Uint8Array(bytes)], name, {type: "text/html"}));
         return dt;
-    }""", [["jz-2021.html", last_year.decode("utf-8")], ["notes.exe", "MZ"]])
+    }""", [["jz-2021.html", list(last_year)], ["notes.exe", list(b"MZ")]])
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": drop})
     page.wait_for_selector("#upload-done:has-text('1/2')")
     assert page.locator("#upload-table tr.ok").count() == 1

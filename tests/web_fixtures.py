@@ -99,3 +99,19 @@ def make_report(seed: int, year: int, *, agency: str | None = None, region: str 
             cells=["t3.new[6]"] + [f"t3.new[{i}]" for i in range(6)],
             evidence=f"{rows['new'][6]} ≠ {parts}"))
     return data, rec
+
+
+def generated_report(seed: int, year: int, *, agency: str, region: str, broken: bool = True):
+    """(bytes, record) of a web page drawn by the generator (``nianbao.generate.render``): the real upload path.
+
+    With ``broken`` the printed 总计 of 一、本年新收 is one more than its columns add up to.
+    """
+    from nianbao.generate.render import render_html
+    rng = random.Random(seed)
+    rec = random_record(rng, "2021", year, scale="medium")
+    rec["meta"].update(agency=agency, region=region, year=year)
+    rows = rec["t3"]["rows"]
+    rows["new"][1] = max(rows["new"][1], 1)
+    rows["new"][6] = sum(rows["new"][:6]) + (1 if broken else 0)
+    data, _truth = render_html(rng, rec)
+    return data, rec
