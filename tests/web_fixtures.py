@@ -67,13 +67,15 @@ def make_report(seed: int, year: int, *, agency: str | None = None, region: str 
     rng = random.Random(seed)
     rec = copy.deepcopy(record) if record else random_record(rng, "2021", year, scale="medium")
     rec["meta"]["year"] = year
+    rec["meta"]["published"] = f"{year + 1}-01-20"  # in time: the only findings are the ones made on purpose
     if agency:
         rec["meta"]["agency"] = agency
     if region:
         rec["meta"]["region"] = region
     rec["sections"] = [{"number": s.number, "title": s.title,
                         "text": f"{rec['meta']['agency']}{year}年{s.title}。本年度共收到申请"
-                                f"{rec['t3']['rows']['new'][6]}件。{extra_text if s.number == '六' else ''}"}
+                                f"{rec['t3']['rows']['new'][6]}件。"
+                                f"{'本年度未收取信息处理费。' + extra_text if s.number == '六' else ''}"}
                        for s in SECTIONS]
     rows = rec["t3"]["rows"]
     rows["new"][1] = max(rows["new"][1], 1)
