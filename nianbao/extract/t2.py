@@ -84,6 +84,8 @@ def decode_t2(items: list[Item]) -> tuple[str, Decoded] | None:
             filled.add(key)
             queue = rest
             cursor = i
+            if all(it.kind == BLANK and it.cell for it in queue):
+                break  # merge marks after the last cell of the row
     if not variables:
         return None
     dec = Decoded({})

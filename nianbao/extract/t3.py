@@ -29,7 +29,7 @@ def detect_form(items: list[Item]) -> str:
         return "2021"
     numbers = sum(1 for it in items if it.kind in (NUM, BLANK))
     if "(六)其他处理" in text or "六)其他处理" in text:
-        return "2019" if numbers < 7 * 24 else "2021"
+        return "2019"
     return "2019" if 7 * 22 < numbers <= 7 * 23 else "2021"
 
 

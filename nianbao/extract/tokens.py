@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from ..sources.base import Document, Origin, TableBlock, TextBlock
 
 TEXT, NUM, BLANK, ROW_END = "text", "num", "blank", "row_end"
+# A number glued to a unit ("2020年", "8件", "49%") counts something in the prose, not a table cell.
+QTY = "qty"
+_UNIT_AFTER = set("年件条个次%％份项人万元日月号页位名家所起期场篇天")
 
 # Characters that real copies leave around cell values: replacement marks,
 # stray question marks, zero-width and non-breaking spaces.
@@ -113,7 +116,8 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 seg = word[mstart:m.end()]
                 out.append(Item(TEXT, seg, wstart + mstart, wstart + m.end()))
             else:
-                out.append(Item(NUM, raw_digits.lstrip("+"), wstart + mstart, wstart + m.end(), value))
+                kind = QTY if word[m.end():m.end() + 1] in _UNIT_AFTER else NUM
+                out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + m.end(), value))
             pos = m.end()
         if pos < len(word):
             seg = word[pos:]
@@ -137,6 +141,15 @@ def _cell_item(text: str, start: int, end: int, origin: Origin | None, keep_blan
     return [Item(TEXT, t, start, end, cell=True, origin=origin)]
 
 
+def _drop_header_blanks(row: list[Item]) -> list[Item]:
+    """A row of several headings, no number and a lone empty cell: that cell
+    is layout (the space before a run of merge marks), not a blank value."""
+    if (not any(i.kind == NUM for i in row) and sum(1 for i in row if i.kind == TEXT) >= 2
+            and sum(1 for i in row if i.kind == BLANK) <= 1):
+        return [i for i in row if i.kind != BLANK]
+    return row
+
+
 def _strip_page_marks(text: str) -> str:
     """Blank out page counters, keeping every offset in place."""
     return _PAGE_MARK.sub(lambda m: " " * len(m.group()), text)
@@ -151,14 +164,21 @@ def _pipe_line(block: TextBlock, out: list[Item]) -> None:
         cells.append((pos, m.start()))
         pos = m.end()
     cells.append((pos, len(text)))
-    # Trailing empty cells are the marks of merged cells ("5 | ||"), not blanks.
-    while cells and not text[cells[-1][0]:cells[-1][1]].strip():
+    # Trailing runs of "|" mark merged cells ("5 | ||"), not blanks; a blank
+    # cell holds at least a space. The decoder trims a blank too many.
+    while cells and cells[-1][0] == cells[-1][1]:
         cells.pop()
+    if not any(text[s:e].strip() for s, e in cells):
+        # a line holding nothing but "|": an empty cell in one-cell-per-line text
+        out.append(Item(BLANK, "", base, base + len(text), 0, cell=True))
+        return
+    row: list[Item] = []
     for s, e in cells:
         raw = text[s:e]
         lead = len(raw) - len(raw.lstrip())
         cs, ce = base + s + lead, base + s + lead + len(raw.strip())
-        out.extend(_cell_item(raw, cs, ce, None, keep_blank=True))
+        row.extend(_cell_item(raw, cs, ce, None, keep_blank=True))
+    out.extend(_drop_header_blanks(row))
     # One cell per line ("5 | ||") is a cell of a row that goes on; several
     # cells on a line make a whole row.
     if len(cells) > 1:
@@ -183,7 +203,7 @@ def tokenize(doc: Document) -> list[Item]:
                                                 keep_blank=True))
                 # A row of nothing but blanks is a spacer, not data.
                 if any(i.kind != BLANK for i in row_items):
-                    out.extend(row_items)
+                    out.extend(_drop_header_blanks(row_items))
                 end = block.origin.end
                 out.append(Item(ROW_END, "", end, end))
         elif _looks_like_pipe_table(block):
