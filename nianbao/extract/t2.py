@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..template import T2_LAYOUT_MARKERS, T2_LAYOUTS
-from .labels import MAX_LABEL_CHARS, label_units, match_t2_field, normalize
+from .labels import MAX_LABEL_CHARS, find_t2_fields, label_units, normalize
 from .rows import segments_of
 from .solver import Candidate, Variable, ambiguous_cells
 from .splits import split_plain
@@ -27,8 +27,7 @@ def _events(items: list[Item], layout: str) -> list[tuple]:
         if it.kind == TEXT and len(it.text) <= MAX_LABEL_CHARS:
             norm = normalize(it.text)
             for unit, _ in label_units(norm):
-                key = match_t2_field(unit, layout)
-                if key:
+                for key in find_t2_fields(unit, layout):
                     events.append(("label", key, it))
                     started = True
         elif it.kind in (NUM, BLANK) and started:

@@ -72,7 +72,7 @@ def is_blank_mark(text: str) -> bool:
     return clean_cell(text) in _BLANK_MARKS
 
 
-def _is_enumeration(text: str, m: re.Match) -> bool:
+def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     """``1.属于`` / ``2、重复`` / ``(3)`` are label prefixes, not numbers."""
     after = text[m.end():m.end() + 2]
     before = text[m.start() - 1] if m.start() else ""
@@ -80,8 +80,10 @@ def _is_enumeration(text: str, m: re.Match) -> bool:
         return False
     if len(m.group()) > 2:
         return False
-    if after[:1] in (".", "、", "．") and len(after) > 1 and not after[1].isdigit() and not after[1].isspace():
-        return True
+    if after[:1] in (".", "、", "．"):
+        rest = (text[m.end() + 1:] + tail).lstrip()
+        if rest and not rest[0].isdigit() and rest[0] not in "-—/|":
+            return True
     if before in ("(", "（") and after[:1] in (")", "）"):
         return True
     return False
@@ -93,7 +95,7 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
         word, wstart = piece.group(), base + piece.start()
         pos = 0
         for m in re.finditer(r"[-−－]?\d+(?:[.,]\d+)*", word):
-            if _is_enumeration(word, m):
+            if _is_enumeration(word, m, text[piece.end():piece.end() + 3]):
                 continue
             raw = m.group()
             # A leading minus belongs to the number only at the start of a piece
@@ -139,6 +141,23 @@ def _cell_item(text: str, start: int, end: int, origin: Origin | None, keep_blan
         _split_free_text(t, start, out)
         return out
     return [Item(TEXT, t, start, end, cell=True, origin=origin)]
+
+
+_ENUM_START = re.compile(r"^(?:[一二三四五六七八九十]、|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[.、．])")
+
+
+def _join_label_pieces(out: list[Item], start: int, text: str) -> None:
+    """Join text pieces a line split at spaces (``结 果 纠 正``, ``上年结 转``)
+    back into one label, but never across a number or a new enumeration."""
+    i = start + 1
+    while i < len(out):
+        a, b = out[i - 1], out[i]
+        if (a.kind == TEXT and b.kind == TEXT and not _ENUM_START.match(b.text)
+                and not a.text.endswith(("。", "；", ";", "：", ":")) and len(a.text) + len(b.text) <= 40):
+            out[i - 1] = Item(TEXT, text[a.start:b.end], a.start, b.end, origin=a.origin)
+            del out[i]
+        else:
+            i += 1
 
 
 def _drop_header_blanks(row: list[Item]) -> list[Item]:
@@ -201,17 +220,22 @@ def tokenize(doc: Document) -> list[Item]:
                         continue
                     row_items.extend(_cell_item(cell.text, cell.origin.start, cell.origin.end, cell.origin,
                                                 keep_blank=True))
-                # A row of nothing but blanks is a spacer, not data.
-                if any(i.kind != BLANK for i in row_items):
+                # A row of nothing but empty cells is a spacer, not data.
+                if any(i.kind != BLANK or i.text for i in row_items):
                     out.extend(_drop_header_blanks(row_items))
                 end = block.origin.end
                 out.append(Item(ROW_END, "", end, end))
         elif _looks_like_pipe_table(block):
             _pipe_line(block, out)
         else:
+            if block.text.strip() in _BLANK_MARKS:
+                # "/" or "—" alone on its line: an empty cell, one cell per line
+                out.append(Item(BLANK, block.text.strip(), block.origin.start, block.origin.end, 0, cell=True))
+                continue
             text = _strip_page_marks(block.text)
             start = len(out)
             _split_free_text(text, block.origin.start, out)
+            _join_label_pieces(out, start, doc.text)
             for item in out[start:]:
                 if block.origin.page is not None or block.origin.bbox is not None:
                     item.origin = Origin(item.start, item.end, page=block.origin.page, bbox=block.origin.bbox,
@@ -219,6 +243,4 @@ def tokenize(doc: Document) -> list[Item]:
             # One cell per line (a lone number or label on its line) is a cell too.
             if len(out) - start == 1:
                 out[-1].cell = True
-            elif len(out) == start and block.text.strip() in _BLANK_MARKS:
-                out.append(Item(BLANK, block.text.strip(), block.origin.start, block.origin.end, 0, cell=True))
     return out
