@@ -86,7 +86,7 @@ def assign_blocks(segments: Sequence[Segment], order: Sequence[str], width: int)
                and len(items) > width * max(1, len(unfilled_labels))):
             items.pop()
         m = len(items)
-        splittable = any(it.kind == NUM and not it.cell and it.text.isdigit() and len(it.text) > 1
+        splittable = any(it.kind == NUM and it.text.isdigit() and len(it.text) > 1
                          for it in seg.items)
         want = max(1, len(unfilled_labels))
         if splittable and m < width * want:

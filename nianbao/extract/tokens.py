@@ -74,14 +74,14 @@ def is_blank_mark(text: str) -> bool:
 
 def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     """``1.属于`` / ``2、重复`` / ``(3)`` are label prefixes, not numbers."""
-    after = text[m.end():m.end() + 2]
+    after = text[m.end():m.end() + 2] or tail.lstrip()[:2]
     before = text[m.start() - 1] if m.start() else ""
     if "." in m.group() or m.group().startswith(("-", "−", "－")):
         return False
     if len(m.group()) > 2:
         return False
     if after[:1] in (".", "、", "．"):
-        rest = (text[m.end() + 1:] + tail).lstrip()
+        rest = (text[m.end() + 1:] + tail).lstrip() if text[m.end():] else tail.lstrip()[1:].lstrip()
         if rest and not rest[0].isdigit() and rest[0] not in "-—/|":
             return True
     if before in ("(", "（") and after[:1] in (")", "）"):
@@ -95,12 +95,13 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
         word, wstart = piece.group(), base + piece.start()
         pos = 0
         for m in re.finditer(r"[-−－]?\d+(?:[.,]\d+)*", word):
-            if _is_enumeration(word, m, text[piece.end():piece.end() + 3]):
+            if _is_enumeration(word, m, text[piece.end():piece.end() + 6]):
                 continue
             raw = m.group()
             # A leading minus belongs to the number only at the start of a piece
             # (a negative 本年增/减); elsewhere it is a dash.
-            if raw[0] in "-−－" and m.start() > 0:
+            glued_minus = raw[0] in "-−－" and m.start() > 0 and word[m.start() - 1].isdigit()
+            if raw[0] in "-−－" and m.start() > 0 and not glued_minus:
                 raw = raw[1:]
                 mstart = m.start() + 1
             else:
@@ -121,6 +122,10 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 kind = QTY if word[m.end():m.end() + 1] in _UNIT_AFTER else NUM
                 out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + m.end(), value))
             pos = m.end()
+        if pos == 0 and word in _BLANK_MARKS:
+            # "/" or "—" standing alone between numbers: an empty cell
+            out.append(Item(BLANK, word, wstart, wstart + len(word), 0))
+            continue
         if pos < len(word):
             seg = word[pos:]
             if seg.strip(_DEBRIS_CHARS + "|"):
