@@ -115,7 +115,10 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 if seg.strip(_DEBRIS_CHARS):
                     out.append(Item(TEXT, seg, wstart + pos, wstart + mstart))
             value = parse_number(raw_digits)
-            if value is None:
+            if value is None and raw_digits.count(".") > 1:
+                # decimals run together ("5.0142.3"): a number the decoder may split
+                out.append(Item(NUM, raw_digits, wstart + mstart, wstart + m.end(), None))
+            elif value is None:
                 seg = word[mstart:m.end()]
                 out.append(Item(TEXT, seg, wstart + mstart, wstart + m.end()))
             else:
@@ -148,6 +151,7 @@ def _cell_item(text: str, start: int, end: int, origin: Origin | None, keep_blan
     return [Item(TEXT, t, start, end, cell=True, origin=origin)]
 
 
+_UNITS = {"条", "件", "个", "次", "人", "万元", "元", "项", "份", "期", "场", "篇", "天"}
 _ENUM_START = re.compile(r"^(?:[一二三四五六七八九十]、|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[.、．])")
 
 
@@ -168,7 +172,8 @@ def _join_label_pieces(out: list[Item], start: int, text: str) -> None:
 def _drop_header_blanks(row: list[Item]) -> list[Item]:
     """A row of several headings, no number and a lone empty cell: that cell
     is layout (the space before a run of merge marks), not a blank value."""
-    if (not any(i.kind == NUM for i in row) and sum(1 for i in row if i.kind == TEXT) >= 2
+    headings = sum(1 for i in row if i.kind == TEXT and clean_cell(i.text) not in _UNITS)
+    if (not any(i.kind == NUM for i in row) and headings >= 2
             and sum(1 for i in row if i.kind == BLANK) <= 1):
         return [i for i in row if i.kind != BLANK]
     return row
@@ -227,7 +232,7 @@ def tokenize(doc: Document) -> list[Item]:
                                                 keep_blank=True))
                 # A row of nothing but empty cells is a spacer, not data.
                 if any(i.kind != BLANK or i.text for i in row_items):
-                    out.extend(_drop_header_blanks(row_items))
+                    out.extend(row_items)
                 end = block.origin.end
                 out.append(Item(ROW_END, "", end, end))
         elif _looks_like_pipe_table(block):
