@@ -122,7 +122,8 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 seg = word[mstart:m.end()]
                 out.append(Item(TEXT, seg, wstart + mstart, wstart + m.end()))
             else:
-                kind = QTY if word[m.end():m.end() + 1] in _UNIT_AFTER else NUM
+                follows = word[m.end():m.end() + 1] or (text[piece.end():].lstrip()[:1] if m.end() == len(word) else "")
+                kind = QTY if follows and follows in _UNIT_AFTER else NUM
                 out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + m.end(), value))
             pos = m.end()
         if pos == 0 and word in _BLANK_MARKS:
