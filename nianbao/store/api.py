@@ -229,6 +229,12 @@ class Store:
 
     def _region(self, s: Session, name: str | None) -> Region | None:
         parts = split_region(name)
+        if not parts:
+            return None
+        full = "".join(p for _, p in parts)
+        reg = s.scalar(select(Region).where(Region.full_name == full))
+        if reg is not None:  # the usual case: the whole chain exists already
+            return reg
         parent = None
         full = ""
         for level, part in parts:
@@ -303,9 +309,15 @@ class Store:
         """Re-run cross-year checks between this report and its neighbouring years."""
         if report.agency_id is None or report.year is None:
             return
+        near = {r.year: r for r in s.scalars(select(Report).where(
+            Report.agency_id == report.agency_id, Report.year.in_([report.year - 1, report.year, report.year + 1])))}
+        if len(near) < 2:
+            # no neighbour: only this report's own cross-year findings can be stale (from a correction)
+            if s.scalar(select(Finding.id).where(Finding.version_id == report.current_version_id,
+                                                 Finding.scope == "cross_year").limit(1)) is None:
+                return
         for earlier, later in ((report.year - 1, report.year), (report.year, report.year + 1)):
-            prev = s.scalar(select(Report).where(Report.agency_id == report.agency_id, Report.year == earlier))
-            cur = s.scalar(select(Report).where(Report.agency_id == report.agency_id, Report.year == later))
+            prev, cur = near.get(earlier), near.get(later)
             if cur is None or cur.current_version_id is None:
                 continue
             old = {(f.rule, tuple(f.cells)): f for f in s.scalars(select(Finding).where(
