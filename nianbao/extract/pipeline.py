@@ -145,7 +145,7 @@ def extract_document(doc: Document) -> dict:
             rec["t2"] = t2
             _report_uncertain(rec, doc, "t2", dec2)
     if rec["t3"] is None:
-        got = decode_legacy(items)
+        got = decode_legacy(items, prose)
         if got is not None:
             legacy, decl = got
             rec["legacy"] = legacy
