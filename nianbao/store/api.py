@@ -192,7 +192,11 @@ class Store:
         if not sha:
             raise StoreError("记录没有 sha256 (record has no source sha256)")
         manifest_row = {k: v for k, v in (manifest_row or {}).items() if v not in (None, "")}
-        record = _apply_manifest(record, manifest_row)
+        record = dict(record)
+        prechecked = record.pop("_checked", None)  # validated in the ingest worker already
+        if manifest_row:
+            record = _apply_manifest(record, manifest_row)
+            prechecked = None  # the manifest changed meta (year, agency): validate again
         with self.session() as s, s.begin():
             if s.scalar(select(Source.id).where(Source.sha256 == sha)) is not None:
                 return {"status": "duplicate", "sha256": sha,
@@ -217,7 +221,7 @@ class Store:
                 s.add(report)
                 s.flush()
             extracted = list(record.get("findings") or [])
-            checked = checks.check(record)
+            checked = prechecked if prechecked is not None else checks.check(record)
             version = self._new_version(s, report, record, kind="extracted", source_id=source.id,
                                         author=None, reason=None,
                                         findings=[("extract", f) for f in extracted]
