@@ -116,8 +116,15 @@ def fill_facts(db: Path, rows: int, seed: int = 2) -> None:
     if batch:
         con.executemany(sql, batch)
     con.commit()
-    con.execute("ANALYZE")
     con.close()
+    store = Store.open(f"sqlite:///{db}")
+    t = time.perf_counter()
+    store.rebuild_rollup()  # what ingest maintains row by row, rebuilt in one pass after the bulk load
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        n = conn.exec_driver_sql("SELECT count(*) FROM facts_rollup").scalar()
+    store.close()
+    print(f"rollup rebuilt in {time.perf_counter() - t:.1f} s: {n:,} rows")
 
 
 def timed(fn, repeat: int = 5) -> float:

@@ -6,7 +6,7 @@ those sums with the definitions in :mod:`nianbao.analyse.metrics`.
 """
 from __future__ import annotations
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, cast, func, literal, select
 
 from ..store.facts import FACT_COLUMNS, fact_column
 from ..store.schema import Agency, FactsRollup, Region, ReportFacts
@@ -38,7 +38,12 @@ def _plan(store, group_by, filters) -> str | None:
     return "county" if "county" in need else "city" if "city" in need else "province"
 
 
-def _sums(store, group_by, filters, refs):
+def _sums(store, group_by, filters, refs, order=None, limit=None):
+    """Per group: report count, count with tables, and the sum of each needed facts column.
+
+    ``order``: a sum/ratio metric to sort by in SQL (descending) and ``limit`` the groups
+    kept, so that a top-N ranking over a hundred thousand agencies returns N rows.
+    """
     grain = _plan(store, group_by, filters)
     cols = []
     for r in refs:
@@ -46,6 +51,16 @@ def _sums(store, group_by, filters, refs):
         if col not in FACT_COLUMNS:
             raise KeyError(f"{r}: 该单元格不在统计表中 (cell not kept in report_facts)")
         cols.append(col)
+    year = filters.get("year")
+    one_per_group = group_by == ["agency"] and year not in (None, "") and not isinstance(year, (list, tuple))
+    if grain is None and one_per_group:
+        # (agency, year) is unique: every row is its own group, no GROUP BY needed
+        F = ReportFacts
+        dims = [F.agency_id.label("agency")]
+        aggs = [literal(1).label("_n"), cast(F.has_t3, Integer).label("_n_tables")]
+        aggs += [getattr(F, c).label(c) for c in cols]
+        conds = store._filters(**_plain(filters))
+        return _run(store, dims, aggs, conds, group_by, grain, cols, order, limit, grouped=False)
     if grain is None:
         F = ReportFacts
         dims = [getattr(F, DIMENSIONS[d]).label(d) for d in group_by]
@@ -57,11 +72,31 @@ def _sums(store, group_by, filters, refs):
         aggs = [func.sum(F.n).label("_n"), func.sum(F.n_tables).label("_n_tables")]
         conds = [F.grain == grain] + _rollup_filters(store, filters)
     aggs += [func.sum(getattr(F, c)).label(c) for c in cols]
+    return _run(store, dims, aggs, conds, group_by, grain, cols, order, limit, grouped=True)
+
+
+def _order_expr(m, col_expr):
+    def total(refs):
+        return sum((func.coalesce(col_expr(fact_column(r)), 0.0) for r in refs[1:]),
+                   func.coalesce(col_expr(fact_column(refs[0])), 0.0))
+    if m.kind == "sum":
+        return total(m.num)
+    return total(m.num) * 1.0 / func.nullif(total(m.den), 0.0)
+
+
+def _run(store, dims, aggs, conds, group_by, grain, cols, order, limit, grouped):
     q = select(*dims, *aggs)
     for c in conds:
         q = q.where(c)
-    if dims:
+    if dims and grouped:
         q = q.group_by(*dims)
+    if order is not None:
+        table = FactsRollup if grain is not None else ReportFacts
+        expr = _order_expr(order, (lambda c: func.sum(getattr(table, c))) if grouped
+                           else (lambda c: getattr(table, c)))
+        q = q.order_by(expr.is_(None), expr.desc())
+        if limit:
+            q = q.limit(limit)
     with store.session() as s:
         rows = [dict(r) for r in s.execute(q).mappings()]
     if grain is not None:
@@ -127,7 +162,9 @@ def run_stats(store, group_by=("province",), filters: dict | None = None, metric
     refs = refs_needed(chosen)
     filters = dict(filters or {})
     store._filters(**_plain(filters))  # validates the filters (unknown level → StoreError)
-    rows = _sums(store, group_by, filters, refs)
+    in_sql = rank and top and metric(rank).kind in ("sum", "ratio")
+    rows = _sums(store, group_by, filters, refs, order=metric(rank) if in_sql else None,
+                 limit=top if in_sql else None)
 
     needs_yoy = any(m.kind == "yoy" for m in chosen)
     prev_of: dict[tuple, dict] = {}

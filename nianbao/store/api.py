@@ -192,7 +192,11 @@ class Store:
         if not sha:
             raise StoreError("记录没有 sha256 (record has no source sha256)")
         manifest_row = {k: v for k, v in (manifest_row or {}).items() if v not in (None, "")}
-        record = _apply_manifest(record, manifest_row)
+        record = dict(record)
+        prechecked = record.pop("_checked", None)  # validated in the ingest worker already
+        if manifest_row:
+            record = _apply_manifest(record, manifest_row)
+            prechecked = None  # the manifest changed meta (year, agency): validate again
         with self.session() as s, s.begin():
             if s.scalar(select(Source.id).where(Source.sha256 == sha)) is not None:
                 return {"status": "duplicate", "sha256": sha,
@@ -217,7 +221,7 @@ class Store:
                 s.add(report)
                 s.flush()
             extracted = list(record.get("findings") or [])
-            checked = checks.check(record)
+            checked = prechecked if prechecked is not None else checks.check(record)
             version = self._new_version(s, report, record, kind="extracted", source_id=source.id,
                                         author=None, reason=None,
                                         findings=[("extract", f) for f in extracted]
@@ -229,6 +233,12 @@ class Store:
 
     def _region(self, s: Session, name: str | None) -> Region | None:
         parts = split_region(name)
+        if not parts:
+            return None
+        full = "".join(p for _, p in parts)
+        reg = s.scalar(select(Region).where(Region.full_name == full))
+        if reg is not None:  # the usual case: the whole chain exists already
+            return reg
         parent = None
         full = ""
         for level, part in parts:
@@ -303,9 +313,15 @@ class Store:
         """Re-run cross-year checks between this report and its neighbouring years."""
         if report.agency_id is None or report.year is None:
             return
+        near = {r.year: r for r in s.scalars(select(Report).where(
+            Report.agency_id == report.agency_id, Report.year.in_([report.year - 1, report.year, report.year + 1])))}
+        if len(near) < 2:
+            # no neighbour: only this report's own cross-year findings can be stale (from a correction)
+            if s.scalar(select(Finding.id).where(Finding.version_id == report.current_version_id,
+                                                 Finding.scope == "cross_year").limit(1)) is None:
+                return
         for earlier, later in ((report.year - 1, report.year), (report.year, report.year + 1)):
-            prev = s.scalar(select(Report).where(Report.agency_id == report.agency_id, Report.year == earlier))
-            cur = s.scalar(select(Report).where(Report.agency_id == report.agency_id, Report.year == later))
+            prev, cur = near.get(earlier), near.get(later)
             if cur is None or cur.current_version_id is None:
                 continue
             old = {(f.rule, tuple(f.cells)): f for f in s.scalars(select(Finding).where(

@@ -4,7 +4,8 @@
 findings about a pair of consecutive years of one agency. When the validator
 module is not installed, the store falls back to the carry-over identity of the
 template (this year's 二、上年结转 = last year's 四、结转下年度继续办理), so that
-cross-year checking over the store works on its own.
+cross-year checking over the store works on its own. The fallback's rule ids are the
+validator's (``arith.t3.row_total``, ``cross.carry_over``).
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def carry_over(prev: dict, cur: dict) -> list[dict]:
             continue
         col = T3_COLUMNS[c]
         out.append(finding(
-            "cross_year.carry_over", "error",
+            "cross.carry_over", "error",
             f"“{col.label}”列：本年上年结转 {b} ≠ {py} 年结转下年度继续办理 {a}",
             f"column '{col.key}': carried over this year {b} ≠ carried to next year in {py}: {a}",
             cells=[f"t3.carried[{c}]"],
@@ -81,7 +82,7 @@ def identity_findings(record: dict) -> list[dict]:
         res = check_identity(ident, record)
         if res.holds is False:
             out.append(finding(
-                ident.rule, "error", f"{ident.description}：{res.lhs:g} ≠ {res.rhs:g}",
+                f"arith.{ident.rule}", "error", f"{ident.description}：{res.lhs:g} ≠ {res.rhs:g}",
                 f"{ident.description_en}: {res.lhs:g} ≠ {res.rhs:g}",
                 cells=[str(c) for c in ident.cells],
                 evidence=f"{' + '.join(str(c) for c in ident.lhs)} = {res.lhs:g}; "

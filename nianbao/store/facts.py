@@ -6,9 +6,12 @@ computed from these at query time; nothing derived is stored.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..template import T3_ROWS, T3_TOTAL_COL, T4_GROUPS, T4_WIDTH, CellRef, cell_value
 
 
+@lru_cache(maxsize=4096)
 def fact_column(ref: str | CellRef) -> str:
     """``t3.granted[6]`` → ``t3_granted_6``: the facts column holding that cell."""
     r = CellRef.parse(ref) if isinstance(ref, str) else ref

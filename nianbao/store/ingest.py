@@ -76,7 +76,20 @@ def extract_data(data: bytes, filename: str) -> tuple[bool, object]:
 
 
 def extract_task(path: str | None, data: bytes | None, name: str, extractor: str = EXTRACTOR):
-    """Worker entry point used by both engines: extract from a path, or from bytes (URLs, Dask)."""
+    """Worker entry point used by both engines: extract, then validate, in the worker.
+
+    Validation is a pure function of the record, so it runs here rather than in the
+    single writing parent (``_checked`` carries the findings to ``store_record``).
+    """
+    rec = _extract_task(path, data, name, extractor)
+    if isinstance(rec, dict):
+        from . import checks
+        rec = dict(rec)
+        rec["_checked"] = checks.check(rec)
+    return rec
+
+
+def _extract_task(path: str | None, data: bytes | None, name: str, extractor: str = EXTRACTOR):
     if data is None:
         if extractor != EXTRACTOR:  # a plugged-in extractor sees every file, records included
             from .pool import _resolve

@@ -27,6 +27,7 @@ def record(rng: random.Random, year: int, *, agency: str | None = None, region: 
         rec["meta"]["kind"] = "government" if agency.endswith("人民政府") else "department"
     if region:
         rec["meta"]["region"] = region
+    rec["meta"]["published"] = f"{year + 1}-01-15"  # on time for any agency
     rec["sections"] = [{"number": k, "title": k, "text": v + f"（{year}年）"} for k, v in SECTION_TEXT.items()]
     sha = f"{rng.getrandbits(256):064x}"
     rec["source"] = {"path": f"gen-{sha[:8]}.txt", "sha256": sha, "format": "txt"}
@@ -34,10 +35,33 @@ def record(rng: random.Random, year: int, *, agency: str | None = None, region: 
     return rec
 
 
+WORDS = ("政务公开", "平台建设", "标准化", "规范化", "解读回应", "便民服务", "数据开放", "专栏维护", "依申请公开",
+         "答复质量", "业务培训", "监督考核", "基层政务", "重点领域", "政策文件", "意见建议", "办事指南", "网站集约化")
+
+
+def fresh_prose(rng: random.Random, year: int) -> list[dict]:
+    """Sections whose wording changes from year to year (no copied prose)."""
+    out = []
+    for k in SECTION_TEXT:
+        parts = rng.sample(WORDS, 6)
+        text = "；".join(f"{year}年{a}{rng.randint(2, 999)}项，{b}{rng.randint(2, 99)}次" for a, b in zip(parts[::2], parts[1::2]))
+        out.append({"number": k, "title": k, "text": SECTION_TEXT[k][:6] + text + "。本年度未收取信息处理费。"})
+    return out
+
+
 def next_year(rng: random.Random, prev: dict, *, break_carry: bool = False) -> dict:
-    """The same agency one year later, its 上年结转 equal to last year's 结转下年度 (or not)."""
+    """The same agency one year later, its 上年结转 equal to last year's 结转下年度 (or not).
+
+    现行有效件数 continues from last year and the prose is new, so that the only cross-year
+    finding is the one a test asks for.
+    """
     meta = prev["meta"]
     cur = record(rng, meta["year"] + 1, agency=meta["agency"], region=meta["region"])
+    cur["sections"] = fresh_prose(rng, meta["year"] + 1)
+    if cur.get("t2") and prev.get("t2") and cur["t2"].get("layout") == prev["t2"].get("layout") == "2021":
+        for key in ("regulations", "normative_docs"):
+            issued, repealed, _ = cur["t2"][key]
+            cur["t2"][key][2] = max(0, prev["t2"][key][2] + issued - repealed)
     rows = cur["t3"]["rows"]
     carried = list(prev["t3"]["rows"]["carry_next"])
     # keep this year's identities: move the difference in carried into new

@@ -137,8 +137,8 @@ def test_correction_revalidates_and_review_survives(store):
     rec["t3"]["rows"]["granted"][6] += 5                     # breaks the row total and the column sum
     rid = store.store_record(rec)["report_id"]
     rep = store.get_report(rid)
-    assert {"t3.row_total", "t3.results_total"} <= set(_rules(rep))
-    target = next(f for f in rep["findings"] if f["rule"] == "t3.results_total" and "t3.total[6]" in f["cells"])
+    assert {"arith.t3.row_total", "arith.t3.results_total"} <= set(_rules(rep))
+    target = next(f for f in rep["findings"] if f["rule"] == "arith.t3.results_total" and "t3.total[6]" in f["cells"])
     reviewed = store.review_finding(target["id"], "confirmed", "张三", "原件如此")
     assert reviewed["status"] == "confirmed" and reviewed["reviewed_by"] == "张三"
     assert store.list_reports(status="open")["total"] == 1
@@ -151,9 +151,9 @@ def test_correction_revalidates_and_review_survives(store):
     res = store.correct_values(rid, {"t3.granted[0]": rec["t3"]["rows"]["granted"][0] + 5}, "张三", "试改")
     assert res["number"] == 2
     rep = store.get_report(rid)
-    assert "t3.row_total" not in _rules(rep)
-    col6 = [f for f in rep["findings"] if f["rule"] == "t3.results_total" and "t3.total[6]" in f["cells"]]
-    col0 = [f for f in rep["findings"] if f["rule"] == "t3.results_total" and "t3.total[0]" in f["cells"]]
+    assert "arith.t3.row_total" not in _rules(rep)
+    col6 = [f for f in rep["findings"] if f["rule"] == "arith.t3.results_total" and "t3.total[6]" in f["cells"]]
+    col0 = [f for f in rep["findings"] if f["rule"] == "arith.t3.results_total" and "t3.total[0]" in f["cells"]]
     assert [(f["status"], f["comment"]) for f in col6] == [("confirmed", "原件如此")]
     assert [f["status"] for f in col0] == ["open"]
     # the real fix clears everything

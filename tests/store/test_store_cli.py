@@ -37,7 +37,8 @@ def test_cli_ingest_list_show_correct_compare_stats_export(tmp_path):
     assert res.exit_code == 0 and len(items) == 2
     r2 = next(i["id"] for i in items if i["year"] == 2023)
     show = json.loads(_run("show", "--agency", "南屏市人民政府", "--year", 2023, "--db", db, "--json").stdout)
-    assert show["id"] == r2 and any(f["rule"] == "cross_year.carry_over" for f in show["findings"])
+    assert show["id"] == r2 and any(f["scope"] == "cross_year" and "t3.carried[0]" in f["cells"]
+                                       for f in show["findings"])
     fid = show["findings"][0]["id"]
     res = _run("review", fid, "dismissed", "--user", "赵", "--comment", "口径不同", "--db", db)
     assert res.exit_code == 0 and "dismissed" in res.output
