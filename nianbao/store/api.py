@@ -34,6 +34,14 @@ Read::
                                     -> nianbao.analyse.stats result (groups with metrics)
     store.export(dest, fmt="csv"|"xlsx"|"parquet"|"jsonl", form="wide"|"long", filters=None) -> rows written
     store.regions() / store.agencies(region_id=None)
+    store.cells(report_id, version=None) -> [{"ref", "tbl", "row_key", "col", "value", "text", "provenance",
+                                              "confidence"}, …]       # long form, with provenance
+    store.counts() -> rows per table
+
+Maintenance::
+
+    store.rerun_cross_year(report_id)   # cross-year checks against the neighbouring years again
+    store.rebuild_rollup()              # recompute facts_rollup from report_facts (after bulk loads)
 
 A report is identified by (agency, year); a file whose agency or year stays unknown
 (after the manifest) becomes a report of its own. Every write happens in one
