@@ -1,0 +1,234 @@
+"""PDF: ruled tables from pdfplumber cell boxes, text as lines in reading
+order, pages without a text layer through OCR.
+
+pypdfium2 opens the file first (fast, strict): it refuses encrypted and
+broken files, counts the pages and tells which pages carry no text. pdfplumber
+then reads the pages that do: each ruled table becomes a full grid (merged
+cells rebuilt from the cell boxes), a table that runs on at the top of the
+next page with the same column count is stitched onto it, and the words
+outside tables become lines joined into paragraphs.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+
+from ..findings import finding
+from . import layout
+from .base import Document, DocumentBuilder, SourceError
+
+MAX_PAGES = int(os.environ.get("NIANBAO_MAX_PAGES", "60"))       # pages read per document
+MAX_OCR_PAGES = int(os.environ.get("NIANBAO_MAX_OCR_PAGES", "12"))  # scanned pages OCRed per document
+OCR_DPI = 200
+
+# pdfminer logs every odd construct at WARNING; the findings say what matters.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
+
+
+def _open_pdfium(data: bytes, path: str):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        msg = str(exc).lower()
+        if "password" in msg or "security" in msg:
+            raise SourceError(f"PDF 已加密，无法读取：{path} (encrypted PDF, a password is required)",
+                              reason="encrypted") from exc
+        raise SourceError(f"PDF 文件损坏或不完整：{path} (broken or truncated PDF: {exc})",
+                          reason="corrupt") from exc
+
+
+def _text_pages(pdf, n: int) -> tuple[list[int], list[int]]:
+    """(pages with a text layer, pages that look scanned), 1-based. A page with
+    neither text nor an image is blank and in neither list."""
+    import pypdfium2.raw as raw
+
+    text, scanned = [], []
+    for i in range(n):
+        page = pdf[i]
+        try:
+            tp = page.get_textpage()
+            chars = tp.count_chars()
+            visible = len(tp.get_text_range().strip()) if chars else 0
+            tp.close()
+            if visible >= 5:
+                text.append(i + 1)
+            elif any(obj.type == raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects(max_depth=2)):
+                scanned.append(i + 1)
+        finally:
+            page.close()
+    return text, scanned
+
+
+def _cell_grid(table, page_no: int) -> list[list[dict]]:
+    cells = []
+    rows = table.rows
+    texts = table.extract()
+    for r, row in enumerate(rows):
+        for c, bbox in enumerate(row.cells):
+            if bbox is None:
+                continue
+            x0, top, x1, bottom = bbox
+            cells.append({"x0": x0, "top": top, "x1": x1, "bottom": bottom,
+                          "text": layout.join_wrapped(texts[r][c] or ""), "page": page_no})
+    return layout.grid_from_cells(cells)
+
+
+def _page_items(page, page_no: int) -> list[dict]:
+    """Tables and text lines of one page, top to bottom."""
+    items: list[dict] = []
+    tables = [t for t in page.find_tables() if len(t.rows) >= 1]
+    grids = []
+    for t in tables:
+        grid = _cell_grid(t, page_no)
+        if grid and not layout.is_empty(grid):
+            grids.append((t.bbox, grid))
+    outside = page
+    for bbox, grid in grids:
+        x0, top, x1, bottom = bbox
+        outside = outside.filter(lambda obj, b=bbox: not (
+            obj.get("object_type") == "char" and b[0] - 1 <= (obj["x0"] + obj["x1"]) / 2 <= b[2] + 1
+            and b[1] - 1 <= (obj["top"] + obj["bottom"]) / 2 <= b[3] + 1))
+        items.append({"kind": "table", "top": top, "bottom": bottom, "grid": grid, "page": page_no})
+    for ln in outside.extract_text_lines(return_chars=False):
+        text = ln["text"].strip()
+        if not text:
+            continue
+        items.append({"kind": "text", "text": text, "x0": ln["x0"], "x1": ln["x1"], "top": ln["top"],
+                      "bottom": ln["bottom"], "page": page_no})
+    items.sort(key=lambda it: it["top"])
+    # page furniture: a lone page number at the top or bottom of the page
+    if items and items[-1]["kind"] == "text" and layout.is_page_number(items[-1]["text"]):
+        items.pop()
+    if items and items[0]["kind"] == "text" and layout.is_page_number(items[0]["text"]):
+        items.pop(0)
+    return items
+
+
+def _emit(builder: DocumentBuilder, items: list[dict], right_edge: float, left_edge: float) -> None:
+    pending: list[dict] = []
+
+    def flush():
+        for para in layout.paragraphs(pending, right_edge, left_edge):
+            builder.add_text(para["text"], page=para["page"],
+                             bbox=(para["x0"], para["top"], para["x1"], para["bottom"]),
+                             confidence=para.get("confidence"))
+        pending.clear()
+
+    for it in items:
+        if it["kind"] == "text":
+            pending.append(it)
+        else:
+            flush()
+            builder.add_table(layout.strip_private(it["grid"]), page=it["page"])
+    flush()
+
+
+def read(data: bytes, path: str, sha256: str) -> Document:
+    pdf = _open_pdfium(data, path)
+    notes: list[dict] = []
+    try:
+        n_pages = len(pdf)
+        if n_pages == 0:
+            raise SourceError(f"PDF 没有页面：{path} (the PDF has no pages)", reason="empty")
+        n_read = min(n_pages, MAX_PAGES)
+        if n_pages > MAX_PAGES:
+            notes.append(finding(
+                "source.pages_truncated", "warning",
+                f"文件共 {n_pages} 页，只读取了前 {MAX_PAGES} 页",
+                f"the file has {n_pages} pages; only the first {MAX_PAGES} were read",
+                evidence=f"{n_pages} pages"))
+        text_pages, scanned = _text_pages(pdf, n_read)
+    except SourceError:
+        pdf.close()
+        raise
+    except Exception as exc:  # pdfium raises on pages it cannot parse
+        pdf.close()
+        raise SourceError(f"PDF 文件损坏：{path} (broken PDF: {exc})", reason="corrupt") from exc
+
+    items: list[dict] = []
+    right_edge, left_edge = 0.0, 1e9
+    if text_pages:
+        import pdfplumber
+        from pdfminer.pdfparser import PDFSyntaxError
+
+        try:
+            with pdfplumber.open(io.BytesIO(data)) as doc:
+                for no in text_pages:
+                    page = doc.pages[no - 1]
+                    page_items = _page_items(page, no)
+                    for it in page_items:
+                        if it["kind"] == "text":
+                            right_edge = max(right_edge, it["x1"])
+                            left_edge = min(left_edge, it["x0"])
+                    items.extend(page_items)
+                    page.close()
+        except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+            pdf.close()
+            raise SourceError(f"PDF 内容无法解析：{path} (cannot parse the PDF content: {exc})",
+                              reason="corrupt") from exc
+
+    ocr_pages: list[int] = []
+    if scanned:
+        from . import image
+
+        to_ocr = scanned[:MAX_OCR_PAGES]
+        if len(scanned) > len(to_ocr):
+            notes.append(finding(
+                "source.ocr_truncated", "warning",
+                f"{len(scanned)} 页没有文字层，只识别了前 {len(to_ocr)} 页",
+                f"{len(scanned)} pages have no text layer; only the first {len(to_ocr)} were OCRed",
+                evidence=", ".join(map(str, scanned[:20]))))
+        scale = 72.0 / OCR_DPI
+        for no in to_ocr:
+            page = pdf[no - 1]
+            try:
+                pil = page.render(scale=OCR_DPI / 72.0, grayscale=True).to_pil()
+            finally:
+                page.close()
+            page_items = image.page_items(pil, no, scale=scale)
+            for it in page_items:
+                if it["kind"] == "text":
+                    right_edge = max(right_edge, it["x1"])
+                    left_edge = min(left_edge, it["x0"])
+            items.extend(page_items)
+            ocr_pages.append(no)
+        items.sort(key=lambda it: (it["page"], it["top"]))
+    pdf.close()
+
+    items = _stitch_across_pages(items)
+    builder = DocumentBuilder()
+    _emit(builder, items, right_edge, left_edge if left_edge < 1e9 else 0.0)
+    if not builder.blocks:
+        notes.append(finding("source.no_text", "warning", "PDF 中没有可读取的文字",
+                             "the PDF holds no readable text"))
+    doc = builder.build(path, sha256, "pdf", pages=n_pages, notes=notes)
+    doc.ocr_pages = ocr_pages
+    return doc
+
+
+def _stitch_across_pages(items: list[dict]) -> list[dict]:
+    """A table ending page N and one starting page N+1 with the same column
+    count are one table split by the page break."""
+    out: list[dict] = []
+    for it in items:
+        prev = out[-1] if out else None
+        if (it["kind"] == "table" and prev is not None and prev["kind"] == "table"
+                and it["page"] == prev["last_page"] + 1 and _first_on_page(items, it)
+                and len(it["grid"][0]) == len(prev["grid"][0])):
+            prev["grid"] = layout.stitch(prev["grid"], it["grid"])
+            prev["last_page"] = it["page"]
+            continue
+        it = dict(it)
+        it["last_page"] = it["page"]
+        out.append(it)
+    return out
+
+
+def _first_on_page(items: list[dict], item: dict) -> bool:
+    for it in items:
+        if it["page"] == item["page"]:
+            return it is item
+    return False
