@@ -94,6 +94,8 @@ def paragraphs(lines: list[dict], right_edge: float, left_edge: float) -> list[d
             prev["text"] = join_wrapped(prev["text"] + "\n" + ln["text"])
             prev["x0"], prev["x1"] = min(prev["x0"], ln["x0"]), max(prev["x1"], ln["x1"])
             prev["bottom"] = ln["bottom"]
+            if ln.get("confidence") is not None:
+                prev["confidence"] = min(prev.get("confidence") or 1.0, ln["confidence"])
             prev["_wraps"] = right_edge - ln["x1"] < 2.5 * (ln["bottom"] - ln["top"])
             continue
         cur = dict(ln)
@@ -212,3 +214,49 @@ def stitch(first: list[list[dict]], cont: list[list[dict]]) -> list[list[dict]]:
             if c < len(row) and row[c].get("_region") == region:
                 row[c] = dict(row[c], text=last[c]["text"], primary=False, _region=last[c].get("_region"))
     return first + cont
+
+
+def stitch_pages(items: list[dict]) -> list[dict]:
+    """A table ending page N and one starting page N+1 with the same column
+    count are one table split by the page break."""
+    out: list[dict] = []
+    for it in items:
+        prev = out[-1] if out else None
+        if (it["kind"] == "table" and prev is not None and prev["kind"] == "table"
+                and it["page"] == prev["last_page"] + 1 and _first_on_page(items, it)
+                and len(it["grid"][0]) == len(prev["grid"][0])):
+            prev["grid"] = stitch(prev["grid"], it["grid"])
+            prev["last_page"] = it["page"]
+            continue
+        it = dict(it)
+        it["last_page"] = it["page"]
+        out.append(it)
+    return out
+
+
+def _first_on_page(items: list[dict], item: dict) -> bool:
+    for it in items:
+        if it["page"] == item["page"]:
+            return it is item
+    return False
+
+
+def emit(builder, items: list[dict], right_edge: float, left_edge: float) -> None:
+    """Items (tables and text lines, in reading order) into a DocumentBuilder;
+    consecutive lines are joined into paragraphs first."""
+    pending: list[dict] = []
+
+    def flush():
+        for para in paragraphs(pending, right_edge, left_edge):
+            builder.add_text(para["text"], page=para["page"],
+                             bbox=(para["x0"], para["top"], para["x1"], para["bottom"]),
+                             confidence=para.get("confidence"))
+        pending.clear()
+
+    for it in items:
+        if it["kind"] == "text":
+            pending.append(it)
+        else:
+            flush()
+            builder.add_table(strip_private(it["grid"]), page=it["page"])
+    flush()

@@ -107,25 +107,6 @@ def _page_items(page, page_no: int) -> list[dict]:
     return items
 
 
-def _emit(builder: DocumentBuilder, items: list[dict], right_edge: float, left_edge: float) -> None:
-    pending: list[dict] = []
-
-    def flush():
-        for para in layout.paragraphs(pending, right_edge, left_edge):
-            builder.add_text(para["text"], page=para["page"],
-                             bbox=(para["x0"], para["top"], para["x1"], para["bottom"]),
-                             confidence=para.get("confidence"))
-        pending.clear()
-
-    for it in items:
-        if it["kind"] == "text":
-            pending.append(it)
-        else:
-            flush()
-            builder.add_table(layout.strip_private(it["grid"]), page=it["page"])
-    flush()
-
-
 def read(data: bytes, path: str, sha256: str) -> Document:
     pdf = _open_pdfium(data, path)
     notes: list[dict] = []
@@ -198,37 +179,12 @@ def read(data: bytes, path: str, sha256: str) -> Document:
         items.sort(key=lambda it: (it["page"], it["top"]))
     pdf.close()
 
-    items = _stitch_across_pages(items)
+    items = layout.stitch_pages(items)
     builder = DocumentBuilder()
-    _emit(builder, items, right_edge, left_edge if left_edge < 1e9 else 0.0)
+    layout.emit(builder, items, right_edge, left_edge if left_edge < 1e9 else 0.0)
     if not builder.blocks:
         notes.append(finding("source.no_text", "warning", "PDF 中没有可读取的文字",
                              "the PDF holds no readable text"))
     doc = builder.build(path, sha256, "pdf", pages=n_pages, notes=notes)
     doc.ocr_pages = ocr_pages
     return doc
-
-
-def _stitch_across_pages(items: list[dict]) -> list[dict]:
-    """A table ending page N and one starting page N+1 with the same column
-    count are one table split by the page break."""
-    out: list[dict] = []
-    for it in items:
-        prev = out[-1] if out else None
-        if (it["kind"] == "table" and prev is not None and prev["kind"] == "table"
-                and it["page"] == prev["last_page"] + 1 and _first_on_page(items, it)
-                and len(it["grid"][0]) == len(prev["grid"][0])):
-            prev["grid"] = layout.stitch(prev["grid"], it["grid"])
-            prev["last_page"] = it["page"]
-            continue
-        it = dict(it)
-        it["last_page"] = it["page"]
-        out.append(it)
-    return out
-
-
-def _first_on_page(items: list[dict], item: dict) -> bool:
-    for it in items:
-        if it["page"] == item["page"]:
-            return it is item
-    return False
