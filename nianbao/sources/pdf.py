@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import unicodedata
 
 from ..findings import finding
 from . import layout
@@ -76,10 +77,74 @@ def _cell_grid(table, page_no: int) -> list[list[dict]]:
     return layout.grid_from_cells(cells)
 
 
+def _is_radical(ch: str) -> bool:
+    return "\u2e80" <= ch <= "\u2fdf"
+
+
+def fix_radicals(page, pdfium_page) -> int:
+    """Some CJK fonts (Noto CJK printed by Chromium, among others) map shared
+    glyphs to the Kangxi/supplement radical code points in their ToUnicode
+    tables: pdfminer then reads 行 as ⾏ and 青 as ⻘. PDFium resolves the same
+    glyphs to the ideographs, so each such char takes PDFium's reading of the
+    char at the same place. Returns the number of chars fixed."""
+    bad = [c for c in page.chars if _is_radical(c["text"])]
+    if not bad:
+        return 0
+    tp = pdfium_page.get_textpage()
+    try:
+        height = pdfium_page.get_height()
+        theirs = []
+        for i in range(tp.count_chars()):
+            ch = tp.get_text_range(i, 1)
+            if not ch.strip() or _is_radical(ch):
+                continue
+            left, bottom, right, top = tp.get_charbox(i)
+            theirs.append((ch, (left + right) / 2, height - (bottom + top) / 2))
+    finally:
+        tp.close()
+    fixed = 0
+    for c in bad:
+        cx, cy = (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2
+        tol = max(c["x1"] - c["x0"], 1.0) / 2
+        near = [t for t in theirs if abs(t[1] - cx) <= tol and abs(t[2] - cy) <= tol]
+        if near:
+            c["text"] = min(near, key=lambda t: (t[1] - cx) ** 2 + (t[2] - cy) ** 2)[0]
+            fixed += 1
+        else:
+            c["text"] = unicodedata.normalize("NFKC", c["text"])
+    return fixed
+
+
+def _open_edges(page) -> list[dict]:
+    """Horizontal rules a page break left out. Chromium draws a collapsed
+    border once, on the row above it, so a table continued on a new page has
+    cell sides but no top rule (and a cut row has no bottom rule). Where three
+    or more vertical edges start (or end) at the same height with no
+    horizontal edge there, the missing rule is put back."""
+    vert = [e for e in page.edges if e["orientation"] == "v" and e["bottom"] - e["top"] > 5]
+    horiz = [e for e in page.edges if e["orientation"] == "h"]
+    out = []
+    for key in ("top", "bottom"):
+        groups: dict[int, list[dict]] = {}
+        for e in vert:
+            groups.setdefault(round(e[key]), []).append(e)
+        for y, edges in groups.items():
+            if len(edges) < 3:
+                continue
+            x0, x1 = min(e["x0"] for e in edges), max(e["x1"] for e in edges)
+            covered = any(abs(h["top"] - y) <= 2 and h["x0"] <= x0 + 2 and h["x1"] >= x1 - 2 for h in horiz)
+            if not covered:
+                out.append({"x0": x0, "x1": x1, "top": float(y), "bottom": float(y), "width": x1 - x0,
+                            "height": 0.0, "orientation": "h", "object_type": "line"})
+    return out
+
+
 def _page_items(page, page_no: int) -> list[dict]:
     """Tables and text lines of one page, top to bottom."""
     items: list[dict] = []
-    tables = [t for t in page.find_tables() if len(t.rows) >= 1]
+    extra = _open_edges(page)
+    settings = {"explicit_horizontal_lines": extra} if extra else {}
+    tables = [t for t in page.find_tables(settings) if len(t.rows) >= 1]
     grids = []
     for t in tables:
         grid = _cell_grid(t, page_no)
@@ -139,6 +204,11 @@ def read(data: bytes, path: str, sha256: str) -> Document:
             with pdfplumber.open(io.BytesIO(data)) as doc:
                 for no in text_pages:
                     page = doc.pages[no - 1]
+                    pdfium_page = pdf[no - 1]
+                    try:
+                        fix_radicals(page, pdfium_page)
+                    finally:
+                        pdfium_page.close()
                     page_items = _page_items(page, no)
                     for it in page_items:
                         if it["kind"] == "text":
