@@ -120,9 +120,9 @@ def _open_edges(page) -> list[dict]:
     border once, on the row above it, so a table continued on a new page has
     cell sides but no top rule (and a cut row has no bottom rule). Where three
     or more vertical edges start (or end) at the same height with no
-    horizontal edge there, the missing rule is put back."""
+    horizontal edge at or beyond that height, the missing rule is put back."""
     vert = [e for e in page.edges if e["orientation"] == "v" and e["bottom"] - e["top"] > 5]
-    horiz = [e for e in page.edges if e["orientation"] == "h"]
+    horiz = [e for e in page.edges if e["orientation"] == "h" and e["x1"] - e["x0"] > 3]
     out = []
     for key in ("top", "bottom"):
         groups: dict[int, list[dict]] = {}
@@ -132,8 +132,10 @@ def _open_edges(page) -> list[dict]:
             if len(edges) < 3:
                 continue
             x0, x1 = min(e["x0"] for e in edges), max(e["x1"] for e in edges)
-            covered = any(abs(h["top"] - y) <= 2 and h["x0"] <= x0 + 2 and h["x1"] >= x1 - 2 for h in horiz)
-            if not covered:
+            over = [h["top"] for h in horiz if h["x1"] > x0 + 2 and h["x0"] < x1 - 2]
+            # only at the open end of a table: above (below) every rule across those columns
+            if key == "top" and (not over or y < min(over) - 2) or \
+                    key == "bottom" and (not over or y > max(over) + 2):
                 out.append({"x0": x0, "x1": x1, "top": float(y), "bottom": float(y), "width": x1 - x0,
                             "height": 0.0, "orientation": "h", "object_type": "line"})
     return out
