@@ -71,7 +71,10 @@ def _main(path: str) -> None:
     except MemoryError:
         result = ("memory", None)
     except Exception as exc:  # reported to the caller as a SourceError
-        result = ("crash", f"{type(exc).__name__}: {exc}")
+        text = f"{type(exc).__name__}: {exc}"
+        # native libraries report the address-space cap in their own words
+        out_of_memory = any(s in text for s in ("bad_alloc", "failed to map segment", "Cannot allocate memory"))
+        result = ("memory", None) if out_of_memory else ("crash", text)
     sys.stdout.buffer.write(pickle.dumps(result))
     sys.stdout.flush()
 
