@@ -85,18 +85,58 @@ def convert(inputs: list[Path], outdir: Path, target: str = "docx", infilter: st
     return result
 
 
+def _fmt(path: str) -> str:
+    return "wps" if Path(path).suffix.lower() == ".wps" else "doc"
+
+
+def _failed(fmt: str, path: str) -> SourceError:
+    return SourceError(f"LibreOffice 无法转换此 {fmt.upper()} 文件（损坏或超时）：{path} "
+                       f"(LibreOffice could not convert this {fmt.upper()} file: broken or timed out)",
+                       reason="corrupt")
+
+
+def read_many(paths: list[str | os.PathLike]) -> dict[str, Document | SourceError]:
+    """Read many DOC/WPS files with one soffice call (a batch pays the start-up
+    once). Each path maps to its Document, or to the SourceError it raised."""
+    import hashlib
+
+    from . import docx
+
+    out: dict[str, Document | SourceError] = {}
+    with tempfile.TemporaryDirectory(prefix="nianbao-office-") as tmp:
+        staged: dict[Path, str] = {}
+        for i, p in enumerate(paths):
+            # staged under unique names: two inputs may share a file name
+            src = Path(tmp) / f"in{i:05d}.{_fmt(str(p))}"
+            try:
+                src.write_bytes(Path(p).read_bytes())
+            except OSError as exc:
+                out[str(p)] = SourceError(f"无法打开文件 (cannot open file): {p}: {exc.strerror}", reason="unreadable")
+                continue
+            staged[src] = str(p)
+        converted = convert(list(staged), Path(tmp) / "out")
+        for src, p in staged.items():
+            dx = converted.get(src)
+            if dx is None:
+                out[p] = _failed(_fmt(p), p)
+                continue
+            try:
+                out[p] = docx.read(dx.read_bytes(), p, hashlib.sha256(src.read_bytes()).hexdigest(), fmt=_fmt(p))
+            except SourceError as exc:
+                out[p] = exc
+    return out
+
+
 def read(data: bytes, path: str, sha256: str) -> Document:
     from . import docx
 
-    fmt = "wps" if Path(path).suffix.lower() == ".wps" else "doc"
+    fmt = _fmt(path)
     with tempfile.TemporaryDirectory(prefix="nianbao-office-") as tmp:
         src = Path(tmp) / f"input.{fmt}"
         src.write_bytes(data)
         out = convert([src], Path(tmp) / "out").get(src)
         if out is None:
-            raise SourceError(f"LibreOffice 无法转换此 {fmt.upper()} 文件（损坏或超时）：{path} "
-                              f"(LibreOffice could not convert this {fmt.upper()} file: broken or timed out)",
-                              reason="corrupt")
+            raise _failed(fmt, path)
         converted = out.read_bytes()
     doc = docx.read(converted, path, sha256, fmt=fmt)
     return doc
