@@ -200,28 +200,35 @@ def read(data: bytes, path: str, sha256: str) -> Document:
     right_edge, left_edge = 0.0, 1e9
     if text_pages:
         import pdfplumber
-        from pdfminer.pdfparser import PDFSyntaxError
 
         try:
-            with pdfplumber.open(io.BytesIO(data)) as doc:
-                for no in text_pages:
-                    page = doc.pages[no - 1]
+            doc = pdfplumber.open(io.BytesIO(data))
+            plumber_pages = doc.pages
+        except Exception as exc:  # pdfminer raises many kinds on damaged files
+            pdf.close()
+            raise SourceError(f"PDF 内容无法解析：{path} (cannot parse the PDF content: {exc})",
+                              reason="corrupt") from exc
+        with doc:
+            for no in text_pages:
+                try:
+                    page = plumber_pages[no - 1]
                     pdfium_page = pdf[no - 1]
                     try:
                         fix_radicals(page, pdfium_page)
                     finally:
                         pdfium_page.close()
                     page_items = _page_items(page, no)
-                    for it in page_items:
-                        if it["kind"] == "text":
-                            right_edge = max(right_edge, it["x1"])
-                            left_edge = min(left_edge, it["x0"])
-                    items.extend(page_items)
                     page.close()
-        except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
-            pdf.close()
-            raise SourceError(f"PDF 内容无法解析：{path} (cannot parse the PDF content: {exc})",
-                              reason="corrupt") from exc
+                except Exception as exc:  # one damaged page: skip it, say so, read the rest
+                    notes.append(finding(
+                        "source.page_unreadable", "warning", f"第 {no} 页无法解析，已跳过",
+                        f"page {no} could not be parsed and was skipped", evidence=f"{type(exc).__name__}: {exc}"[:200]))
+                    continue
+                for it in page_items:
+                    if it["kind"] == "text":
+                        right_edge = max(right_edge, it["x1"])
+                        left_edge = min(left_edge, it["x0"])
+                items.extend(page_items)
 
     ocr_pages: list[int] = []
     if scanned:
