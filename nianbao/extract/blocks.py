@@ -1,0 +1,207 @@
+"""Readings of one block of numbers as rows of a table.
+
+A block is the numbers printed between two labels. Most blocks are one row,
+printed in order. Text flattened from PDFs also yields blocks of several rows,
+printed row by row, column by column, or shuffled; crawled text yields runs of
+digits with no separator. Each function here returns candidate readings
+(:class:`Candidate`); the solver picks among them with the identities.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable, Sequence
+
+from .solver import Candidate
+from .splits import MAX_READINGS, split_tokens
+from .tokens import BLANK, Item
+
+MAX_MULTISET = 3000
+
+
+def _origin(item: Item, piece: int = 0, pieces: int = 1, offsets: tuple[int, int] | None = None) -> dict:
+    d = item.span_origin()
+    if offsets is not None:
+        d = item.span_origin(item.start + offsets[0], item.start + offsets[1])
+    if item.kind == BLANK:
+        d["blank"] = True
+    return d
+
+
+def _row_ok(row: Sequence, width: int) -> bool:
+    return abs(sum(row[:width - 1]) - row[width - 1]) < 1e-6
+
+
+def row_major(items: Sequence[Item], keys: Sequence[str], width: int, rank: float = 0.0,
+              note: str = "row-major") -> Candidate:
+    values, origins = {}, {}
+    for i, it in enumerate(items[:len(keys) * width]):
+        cell = (keys[i // width], i % width)
+        values[cell] = it.value
+        origins[cell] = _origin(it)
+    return Candidate(values, rank, origins, note)
+
+
+def column_major(items: Sequence[Item], keys: Sequence[str], width: int, rank: float = 1.0) -> Candidate:
+    k = len(keys)
+    values, origins = {}, {}
+    for i, it in enumerate(items[:k * width]):
+        cell = (keys[i % k], i // k)
+        values[cell] = it.value
+        origins[cell] = _origin(it)
+    return Candidate(values, rank, origins, "column-major")
+
+
+def rows_consistent(cand: Candidate, keys: Sequence[str], width: int) -> bool:
+    return all(_row_ok([cand.values.get((k, c), 0) or 0 for c in range(width)], width) for k in keys)
+
+
+def split_readings(items: Sequence[Item], keys: Sequence[str], width: int,
+                   row_total: bool = True) -> list[Candidate]:
+    """Readings of printed numbers as ``len(keys)`` rows when some runs of
+    digits hold several cells."""
+    n = len(keys) * width
+    raws = [("0" if it.kind == BLANK else it.text) for it in items]
+    splittable = [it.kind != BLANK and it.text.isdigit() and len(it.text) > 1 for it in items]
+    check: Callable | None = (lambda row: _row_ok(row, width)) if row_total else None
+    readings = split_tokens(raws, n, splittable, group=width if check else None, group_ok=check)
+    out = []
+    for reading in readings:
+        values, origins = {}, {}
+        # offsets of each piece inside its token
+        pos_in_token: dict[int, int] = {}
+        for i, (v, ti) in enumerate(reading):
+            cell = (keys[i // width], i % width)
+            values[cell] = v
+            it = items[ti]
+            start = pos_in_token.get(ti, 0)
+            length = len(str(v)) if isinstance(v, int) else len(it.text)
+            pos_in_token[ti] = start + length
+            exact = it.end - it.start == len(it.text)
+            origins[cell] = _origin(it, offsets=(start, start + length) if exact else None)
+        out.append(Candidate(values, 0.0, origins, "split"))
+    for cand in out:
+        cand.rank = _split_rank(cand, keys, width)
+    out.sort(key=lambda c: c.rank)
+    for i, cand in enumerate(out):
+        cand.rank = float(i)
+    return out
+
+
+def _split_rank(cand: Candidate, keys: Sequence[str], width: int) -> float:
+    """Plausibility of a split: few non-zero cells, the first column heaviest."""
+    score = 0.0
+    for k in keys:
+        row = [cand.values[(k, c)] for c in range(width)]
+        score += sum(1 for v in row[:width - 1] if v)
+        if row[width - 1]:
+            score += 1 - row[0] / row[width - 1]
+    return score
+
+
+def multiset_readings(items: Sequence[Item], keys: Sequence[str], width: int,
+                      col_targets: Sequence[float | None]) -> list[Candidate]:
+    """Readings of a shuffled block: the values are right, their order is not.
+
+    Every row must add up; each column must add up to ``col_targets`` where
+    known. Ranked by how far each value moves from its printed position.
+    """
+    k = len(keys)
+    nonzero = [(it.value, idx) for idx, it in enumerate(items) if it.value]
+    if not nonzero or len(items) != k * width:
+        return []
+    pool = Counter(v for v, _ in nonzero)
+    budgets = list(col_targets)
+    results: list[dict] = []
+
+    def take(counter: Counter, v) -> bool:
+        if counter[v] <= 0:
+            return False
+        counter[v] -= 1
+        return True
+
+    def parts_for(total, counter: Counter, col: int, acc: list, budgets_left: list):
+        """Assign parts (columns col..width-2) adding up to ``total``."""
+        if len(results) >= MAX_MULTISET:
+            return
+        if col == width - 1:
+            if total == 0:
+                yield list(acc), list(budgets_left)
+            return
+        options = [0] + sorted({v for v, c in counter.items() if c > 0 and v <= total})
+        for v in options:
+            b = budgets_left[col]
+            if v and b is not None and v > b:
+                continue
+            if v and not take(counter, v):
+                continue
+            if b is not None:
+                budgets_left[col] = b - v
+            acc.append(v)
+            yield from parts_for(total - v, counter, col + 1, acc, budgets_left)
+            acc.pop()
+            if b is not None:
+                budgets_left[col] = b
+            if v:
+                counter[v] += 1
+
+    def rows(ri: int, counter: Counter, budgets_left: list, acc: list):
+        if len(results) >= MAX_MULTISET:
+            return
+        if ri == k:
+            if sum(counter.values()) == 0 and all(b in (None, 0) for b in budgets_left[:width - 1]):
+                results.append({keys[r]: row for r, row in enumerate(acc)})
+            return
+        totals = [0] + sorted({v for v, c in counter.items() if c > 0})
+        for t in totals:
+            if t and not take(counter, t):
+                continue
+            tb = budgets_left[width - 1]
+            if tb is not None and t > tb:
+                if t:
+                    counter[t] += 1
+                continue
+            saved = list(budgets_left)
+            if tb is not None:
+                budgets_left[width - 1] = tb - t
+            for parts, b2 in list(parts_for(t, counter.copy(), 0, [], list(budgets_left))):
+                used = Counter(v for v in parts if v)
+                c2 = counter.copy()
+                c2.subtract(used)
+                rows(ri + 1, c2, b2, acc + [parts + [t]])
+            budgets_left[:] = saved
+            if t:
+                counter[t] += 1
+
+    rows(0, pool.copy(), budgets, [])
+    out = []
+    for res in results:
+        values, origins, cost = {}, {}, 0.0
+        free = {}
+        for v, idx in nonzero:
+            free.setdefault(v, []).append(idx)
+        used_idx: dict = {v: list(ix) for v, ix in free.items()}
+        for r, key in enumerate(keys):
+            for c in range(width):
+                v = res[key][c]
+                cell = (key, c)
+                values[cell] = v
+                pos = r * width + c
+                if v:
+                    # the printed occurrence of v nearest to this cell's row-major position
+                    cands = used_idx[v]
+                    best = min(cands, key=lambda i: abs(i - pos))
+                    cands.remove(best)
+                    cost += abs(best - pos)
+                    origins[cell] = _origin(items[best])
+                else:
+                    origins[cell] = _origin(items[pos])
+        first_rows = tuple(r for r, key in enumerate(keys) if any(res[key]))
+        out.append((cost, first_rows, Candidate(values, 0.0, origins, "reordered")))
+    out.sort(key=lambda x: (x[0], x[1]))
+    return [c for _, _, c in out[:MAX_READINGS]]
+
+
+def rank_in_order(cands: list[Candidate]) -> list[Candidate]:
+    for i, c in enumerate(cands):
+        c.rank = float(i)
+    return cands

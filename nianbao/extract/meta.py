@@ -1,0 +1,139 @@
+"""Report metadata: agency, region, reporting year, publication date."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_TITLE = re.compile(
+    r"(?P<pre>[^\s，。,;；:：“”《》()（）]{0,40}?)\s*(?P<year>(?:19|20)\d\d)\s*年\s*(?:度)?\s*"
+    r"(?P<mid>[^\s，。,;；:：“”《》()（）]{0,40}?)\s*(?:政府)?信息公开(?:工作)?\s*年\s*度\s*报\s*告")
+_AGENCY_END = re.compile(r"(人民政府办公室|人民政府办公厅|人民政府|政府办公室|政府办公厅|办公室|办公厅|委员会|管理委员会|"
+                         r"局|委|厅|院|中心|署|办|街道办事处|人民法院|人民检察院|[镇乡]人民政府|[镇乡]|街道|政府|"
+                         r"公司|所|站|队|馆|会|处|部)$")
+_LEADING_JUNK = re.compile(r"^(.*?(特公布|现公布|公布|发布|编制|关于|印发|附件\d*[:：]?|\.docx?|\.pdf))")
+_PERIOD = re.compile(r"统计期限?(?:为|是|自|从)?\s*((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日")
+_DATE_LABELED = re.compile(r"(?:发布时间|发布日期|生成日期|成文日期|发文日期|日期)\s*[:：]?\s*"
+                           r"((?:19|20)\d\d)[-./年]\s*(\d{1,2})[-./月]\s*(\d{1,2})")
+_DATE_CN = re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_PROVINCES = ("北京市", "天津市", "上海市", "重庆市", "河北省", "山西省", "辽宁省", "吉林省", "黑龙江省", "江苏省", "浙江省",
+              "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "海南省", "四川省", "贵州省",
+              "云南省", "陕西省", "甘肃省", "青海省", "台湾省", "内蒙古自治区", "广西壮族自治区", "西藏自治区",
+              "宁夏回族自治区", "新疆维吾尔自治区", "香港特别行政区", "澳门特别行政区")
+_REGION = re.compile(r"^((?:[^省市区县]{2,7}?(?:省|自治区))?(?:[^省市区县]{1,7}?(?:市|自治州|地区|盟))?"
+                     r"(?:[^省市区县]{1,7}?(?:区|县|旗|市))?)")
+
+
+def _clean_agency(raw: str) -> str | None:
+    s = "".join(raw.split())
+    s = _LEADING_JUNK.sub("", s)
+    s = s.strip("“”\"'《》<>[]【】?？·-—_ ")
+    s = re.sub(r"(关于)?\d{4}年?$", "", s)
+    if len(s) < 3 or len(s) > 40:
+        return None
+    if not _AGENCY_END.search(s):
+        return None
+    if re.search(r"[，。；！？、]|本报告|根据|按照", s):
+        return None
+    return s
+
+
+def find_titles(text: str, limit: int = 6000) -> list[re.Match]:
+    head = text[:limit]
+    return list(_TITLE.finditer(head))
+
+
+def find_year(text: str, titles: list[re.Match]) -> tuple[int | None, tuple[int, int] | None]:
+    for m in titles:
+        return int(m.group("year")), m.span("year")
+    m = _PERIOD.search(text)
+    if m:
+        return int(m.group(1)), m.span(1)
+    m = re.search(r"((?:19|20)\d\d)\s*年度?\s*(?:政府)?信息公开", text[:3000])
+    if m:
+        return int(m.group(1)), m.span(1)
+    years = Counter(int(y) for y in re.findall(r"((?:19|20)\d\d)\s*年", text[:8000]))
+    if years:
+        y, _ = years.most_common(1)[0]
+        m = re.search(str(y), text)
+        return y, (m.span() if m else None)
+    return None, None
+
+
+def find_agency(text: str, titles: list[re.Match], lines: list[str]) -> tuple[str | None, tuple[int, int] | None]:
+    for m in titles:
+        for group in ("pre", "mid"):
+            raw = m.group(group)
+            agency = _clean_agency(raw) if raw else None
+            if agency:
+                return agency, m.span(group)
+        # The agency on the line above a title line that starts with the year.
+        if not m.group("pre"):
+            before = text[:m.start()].rstrip().rsplit("\n", 1)[-1]
+            agency = _clean_agency(before)
+            if agency:
+                start = text.rfind(before, 0, m.start())
+                return agency, (start, start + len(before))
+    # Sign-off: an agency name on its own line just before a date at the end.
+    tail_lines = [l.strip() for l in lines[-30:] if l.strip()]
+    for i in range(len(tail_lines) - 1, 0, -1):
+        if _DATE_CN.fullmatch(tail_lines[i].replace(" ", "")):
+            agency = _clean_agency(tail_lines[i - 1])
+            if agency:
+                pos = text.rfind(tail_lines[i - 1])
+                return agency, (pos, pos + len(tail_lines[i - 1]))
+    m = re.search(r"本报告由([^\s，,。（(]{3,30}?)(?:按照|根据|依据|编制)", text[:4000])
+    if m:
+        agency = _clean_agency(m.group(1))
+        if agency:
+            return agency, m.span(1)
+    return None, None
+
+
+def find_published(text: str, lines: list[str], year: int | None) -> tuple[str | None, tuple[int, int] | None]:
+    m = _DATE_LABELED.search(text[:3000])
+    if m:
+        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}", m.span()
+    tail = "\n".join(lines[-40:])
+    offset = len(text) - len(tail) if text.endswith(tail) else text.rfind(tail)
+    dates = list(_DATE_CN.finditer(tail))
+    for m in reversed(dates):
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        line = tail[tail.rfind("\n", 0, m.start()) + 1: (tail.find("\n", m.end()) + 1 or len(tail) + 1) - 1]
+        # A sign-off date stands alone on its line, or ends the text.
+        at_end = len(text.rstrip()) - (offset + m.end()) <= 2
+        if len(line.strip().replace(" ", "")) > 14 and not at_end:
+            continue
+        if year is not None and not (year <= y <= year + 1):
+            continue
+        if 1 <= mo <= 12 and 1 <= d <= 31:
+            return f"{y:04d}-{mo:02d}-{d:02d}", (offset + m.start(), offset + m.end())
+    return None, None
+
+
+def region_of(agency: str | None) -> str | None:
+    if not agency:
+        return None
+    for p in _PROVINCES:
+        if agency.startswith(p):
+            rest = agency[len(p):]
+            m = _REGION.match(rest)
+            tail = m.group(1) if m else ""
+            if p.endswith("市"):
+                m2 = re.match(r"^([^区县]{1,7}?(?:区|县))", rest)
+                return p + (m2.group(1) if m2 else "")
+            return p + tail if tail else p
+    m = _REGION.match(agency)
+    region = m.group(1) if m else ""
+    if region and region != agency:
+        return region
+    return region or None
+
+
+def find_period(text: str) -> dict | None:
+    m = re.search(r"统计期限?[^。；;]{0,12}?((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:起)?\s*"
+                  r"(?:至|到|—|-|－|~)\s*((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", text)
+    if not m:
+        return None
+    g = [int(x) for x in m.groups()]
+    return {"start": f"{g[0]:04d}-{g[1]:02d}-{g[2]:02d}", "end": f"{g[3]:04d}-{g[4]:02d}-{g[5]:02d}",
+            "evidence": m.group(0)}

@@ -1,0 +1,101 @@
+"""Where each table sits in the item stream."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..template import T2_LAYOUT_MARKERS
+from .labels import MAX_LABEL_CHARS, match_t3_rows, normalize
+from .tokens import BLANK, NUM, TEXT, Item
+
+_T4_HEADER = ("结果维持", "结果纠正", "其他结果", "尚未审结", "维持", "纠正", "审结", "未经复议", "复议后起诉", "直接起诉")
+
+
+@dataclass
+class Regions:
+    t2: tuple[int, int] | None = None
+    t3: tuple[int, int] | None = None
+    t4: tuple[int, int] | None = None
+
+
+def _norm(item: Item) -> str:
+    return normalize(item.text) if item.kind == TEXT else ""
+
+
+def _numbers_within(items: list[Item], start: int, window: int) -> int:
+    return sum(1 for it in items[start:start + window] if it.kind in (NUM, BLANK))
+
+
+def find_t3_start(items: list[Item]) -> int | None:
+    for i, it in enumerate(items):
+        if it.kind != TEXT or len(it.text) > MAX_LABEL_CHARS:
+            continue
+        n = _norm(it)
+        if any(key == "new" and rank <= 1 for key, _, rank in match_t3_rows(n)):
+            if _numbers_within(items, i + 1, 40) >= 1:
+                # Reach back to the table header printed just before the row.
+                j = i
+                for back in range(i - 1, max(-1, i - 40), -1):
+                    t = _norm(items[back])
+                    if items[back].kind in (NUM,) :
+                        break
+                    if any(w in t for w in ("申请人情况", "勾稽关系", "自然人", "法人或其他组织")):
+                        j = back
+                return j
+    return None
+
+
+def find_t4_start(items: list[Item], after: int) -> int | None:
+    for i in range(after, len(items)):
+        it = items[i]
+        if it.kind != TEXT or len(it.text) > MAX_LABEL_CHARS:
+            continue
+        n = _norm(it)
+        if "行政复议" in n or "行政法复议" in n or n in ("复议",):
+            window = " ".join(_norm(x) for x in items[i:i + 40])
+            hits = sum(1 for w in _T4_HEADER if w in window)
+            if hits >= 2 and _numbers_within(items, i, 80) >= 1:
+                return i
+    return None
+
+
+def find_t2_start(items: list[Item], before: int) -> int | None:
+    markers = [m for ms in T2_LAYOUT_MARKERS.values() for m in ms]
+    first = None
+    for i in range(0, before):
+        it = items[i]
+        if it.kind != TEXT or len(it.text) > MAX_LABEL_CHARS:
+            continue
+        n = _norm(it)
+        if "第二十条" in n or n.startswith("信息内容") or any(m in n for m in markers):
+            first = i
+            break
+    if first is None:
+        return None
+    # The header may come after the labels (flattened PDFs); start at the
+    # earliest 信息内容 / 规章 nearby.
+    for back in range(first - 1, max(-1, first - 30), -1):
+        t = _norm(items[back])
+        if items[back].kind == NUM:
+            break
+        if "信息内容" in t or "规章" in t or "第二十条" in t:
+            first = back
+    return first
+
+
+def find_regions(items: list[Item]) -> Regions:
+    r = Regions()
+    t3 = find_t3_start(items)
+    t4 = find_t4_start(items, t3 if t3 is not None else 0)
+    if t3 is not None:
+        r.t3 = (t3, t4 if t4 is not None else len(items))
+    if t4 is not None:
+        r.t4 = (t4, len(items))
+    t2_limit = t3 if t3 is not None else (t4 if t4 is not None else len(items))
+    t2 = find_t2_start(items, t2_limit)
+    if t2 is not None:
+        r.t2 = (t2, t2_limit)
+    return r
+
+
+SECTION_HEADING = re.compile(r"^[五六]、")

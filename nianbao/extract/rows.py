@@ -1,0 +1,163 @@
+"""From a stream of labels and numbers to candidate readings of table rows.
+
+The decoder reads numbers in the template's row order and uses the labels it
+recognises as anchors: numbers after a label start at that label's row. A
+block of numbers longer than one row fills the following rows. This serves
+every shape alike: grid rows, pipe rows and one cell per line put each label
+right before its numbers; text flattened from a PDF puts labels and numbers
+apart but keeps the numbers in order.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .blocks import column_major, multiset_readings, row_major, rows_consistent, split_readings
+from .solver import Candidate, Variable
+from .tokens import BLANK, NUM, ROW_END, Item  # noqa: F401
+
+
+@dataclass
+class Segment:
+    labels: list[str] = field(default_factory=list)
+    label_items: list[Item] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+
+
+def segments_of(events: Sequence[tuple]) -> list[Segment]:
+    """events: ("label", key, item) | ("num", item) | ("row_end",)"""
+    out: list[Segment] = []
+    cur = Segment()
+
+    def close():
+        # Blank cells of a row that names no row (a header) are no data.
+        if cur.labels or any(it.kind != BLANK for it in cur.items):
+            out.append(cur)
+
+    for ev in events:
+        if ev[0] == "label":
+            if cur.items:
+                close()
+                cur = Segment()
+            if not cur.labels or cur.labels[-1] != ev[1]:
+                cur.labels.append(ev[1])
+                cur.label_items.append(ev[2])
+        elif ev[0] == "num":
+            cur.items.append(ev[1])
+        elif ev[0] == "row_end":
+            if cur.items:
+                close()
+                cur = Segment()
+    if cur.items or cur.labels:
+        close()
+    return out
+
+
+@dataclass
+class Block:
+    keys: list[str]
+    items: list[Item]
+    labelled: bool
+    cell_structured: bool
+
+
+def assign_blocks(segments: Sequence[Segment], order: Sequence[str], width: int) -> list[Block]:
+    """Which rows each segment's numbers belong to."""
+    filled: set[str] = set()
+    pos = {k: i for i, k in enumerate(order)}
+    cursor = 0
+    blocks: list[Block] = []
+    for seg in segments:
+        if not seg.items:
+            continue
+        if len(filled) == len(order):
+            break
+        unfilled_labels = [k for k in dict.fromkeys(seg.labels) if k in pos and k not in filled]
+        if unfilled_labels:
+            start = pos[unfilled_labels[0]]
+        else:
+            start = cursor
+            while start < len(order) and order[start] in filled:
+                start += 1
+        items = list(seg.items)
+        # A cell-structured row may end in blanks that are really merge marks.
+        while (items and items[-1].kind == BLANK and items[-1].cell and len(items) % width
+               and len(items) > width * max(1, len(unfilled_labels))):
+            items.pop()
+        m = len(items)
+        splittable = any(it.kind == NUM and it.text.isdigit() and len(it.text) > 1
+                         for it in seg.items)
+        want = max(1, len(unfilled_labels))
+        if splittable and m < width * want:
+            k = want
+        else:
+            k = max(1, math.ceil(m / width))
+        keys = []
+        i = start
+        while i < len(order) and len(keys) < k:
+            if order[i] not in filled:
+                keys.append(order[i])
+            i += 1
+        if not keys:
+            continue
+        filled.update(keys)
+        cursor = pos[keys[-1]] + 1
+        blocks.append(Block(keys, items, bool(unfilled_labels), all(it.cell for it in items)))
+    return blocks
+
+
+def needs_reordering(block: Block, width: int) -> bool:
+    """A multi-row block of flattened text whose rows do not add up in
+    either printed order: its cells were shuffled."""
+    keys, items = block.keys, block.items
+    if block.cell_structured or len(keys) < 2 or len(items) != len(keys) * width:
+        return False
+    return not (rows_consistent(row_major(items, keys, width), keys, width)
+                or rows_consistent(column_major(items, keys, width), keys, width))
+
+
+def block_variable(block: Block, width: int, *, row_total: bool,
+                   col_targets: Sequence[float | None] | None = None) -> Variable:
+    """Candidate readings of one block. ``col_targets`` (what each column of
+    the block must add up to, where known) enables the reading of shuffled
+    blocks."""
+    keys, items = block.keys, block.items
+    n = len(keys) * width
+    name = "+".join(keys)
+    if len(items) == n:
+        rm = row_major(items, keys, width)
+        if not row_total or block.cell_structured or len(keys) == 1 or rows_consistent(rm, keys, width):
+            return Variable(name, [rm])
+        cands = [rm]
+        cm = column_major(items, keys, width)
+        if rows_consistent(cm, keys, width):
+            cm.rank = 0.0
+            rm.rank = 1.0
+            return Variable(name, [cm, rm])
+        shuffled = multiset_readings(items, keys, width, col_targets) if col_targets is not None else []
+        if shuffled:
+            for i, c in enumerate(shuffled):
+                c.rank = float(i)
+            return Variable(name, shuffled)
+        return Variable(name, cands)
+    if len(items) < n:
+        cands = split_readings(items, keys, width, row_total=row_total)
+        if not cands and row_total:
+            cands = split_readings(items, keys, width, row_total=False)[:50]
+            for c in cands:
+                c.note = "split-inconsistent"
+        if cands:
+            return Variable(name, cands)
+        # Too few numbers and nothing to split: read what is there, the rest unreadable.
+        values, origins = {}, {}
+        for i in range(n):
+            cell = (keys[i // width], i % width)
+            if i < len(items):
+                values[cell] = items[i].value
+                origins[cell] = items[i].span_origin()
+            else:
+                values[cell] = None
+        return Variable(name, [Candidate(values, 0.0, origins, "short")])
+    # More numbers than cells: keep the first ones (stray numbers follow).
+    return Variable(name, [row_major(items[:n], keys, width, note="truncated")])

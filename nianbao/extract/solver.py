@@ -1,0 +1,165 @@
+"""Choosing among readings with the identities.
+
+Parts of a table can often be read in several ways (a run of digits cut
+differently, a block of cells emitted row by row or column by column). Each
+such part is a *variable* whose *candidates* assign values to cells. The
+identities are linear equations over cells. The solver finds which
+candidates take part in at least one reading that satisfies every equation
+(the others are impossible), and the most plausible such reading (lowest
+total rank). Cells whose value differs among the possible readings are
+ambiguous, and the decoder says so.
+
+Dynamic programming over the partial sums of the equations keeps this fast:
+most variables have one candidate, and an equation stops constraining once
+all its cells are placed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Hashable, Mapping, Sequence
+
+Cell = Hashable  # e.g. ("new", 0)
+MAX_STATES = 200_000
+
+
+@dataclass
+class Candidate:
+    values: dict            # cell → number
+    rank: float = 0.0       # lower is more plausible
+    origins: dict = field(default_factory=dict)  # cell → provenance dict
+    note: str = ""          # how this reading was made, for evidence
+
+
+@dataclass
+class Variable:
+    name: str
+    candidates: list[Candidate]
+
+
+@dataclass
+class Equation:
+    """sum(coef * value) == constant"""
+    terms: tuple[tuple[Cell, int], ...]
+    constant: float = 0.0
+    label: str = ""
+
+
+@dataclass
+class Solution:
+    choice: list[int]                  # chosen candidate per variable
+    feasible: list[list[int]] | None   # candidates possible per variable (None: not computed)
+    satisfied: bool                    # some reading satisfies every equation
+
+
+def _contribution(cand: Candidate, eqs: Sequence[Equation]) -> tuple:
+    out = []
+    for eq in eqs:
+        s = 0.0
+        for cell, coef in eq.terms:
+            v = cand.values.get(cell)
+            if v is not None:
+                s += coef * v
+        out.append(round(s, 6))
+    return tuple(out)
+
+
+def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solution:
+    """The most plausible consistent reading, and which candidates remain possible."""
+    defined: set = set()
+    for var in variables:
+        for cand in var.candidates:
+            defined.update(c for c, v in cand.values.items() if v is not None)
+    # An equation with a cell nobody reads cannot decide anything.
+    eqs = [eq for eq in equations if all(cell in defined for cell, _ in eq.terms)]
+    n = len(variables)
+    default = [0] * n
+    if not eqs or all(len(v.candidates) <= 1 for v in variables):
+        if not eqs:
+            return Solution(default, None if any(len(v.candidates) > 1 for v in variables) else [[0]] * n, True)
+        total = [0.0] * len(eqs)
+        for var in variables:
+            if var.candidates:
+                for i, x in enumerate(_contribution(var.candidates[0], eqs)):
+                    total[i] += x
+        ok = all(abs(t - eq.constant) < 1e-6 for t, eq in zip(total, eqs))
+        return Solution(default, [[0] if v.candidates else [] for v in variables], ok)
+
+    # Which variables touch which equation, to know when an equation is complete.
+    cell_var = {}
+    for vi, var in enumerate(variables):
+        for cand in var.candidates:
+            for c in cand.values:
+                cell_var.setdefault(c, vi)
+    last_var = [max(cell_var[cell] for cell, _ in eq.terms) for eq in eqs]
+    contrib = [[_contribution(c, eqs) for c in var.candidates] for var in variables]
+    target = tuple(round(eq.constant, 6) for eq in eqs)
+    zero = tuple(0.0 for _ in eqs)
+
+    # forward: state (partial sums) → (cost, previous state, candidate index)
+    forward: list[dict] = [{zero: (0.0, None, None)}]
+    for vi, var in enumerate(variables):
+        cur = forward[-1]
+        nxt: dict = {}
+        closing = [k for k, lv in enumerate(last_var) if lv == vi]
+        cands = range(len(var.candidates)) if var.candidates else [None]
+        for state, (cost, _, _) in cur.items():
+            for ci in cands:
+                if ci is None:
+                    new, c2 = state, cost
+                else:
+                    add = contrib[vi][ci]
+                    new = tuple(round(a + b, 6) for a, b in zip(state, add))
+                    c2 = cost + var.candidates[ci].rank
+                if any(abs(new[k] - target[k]) > 1e-6 for k in closing):
+                    continue
+                old = nxt.get(new)
+                if old is None or c2 < old[0]:
+                    nxt[new] = (c2, state, ci)
+        if len(nxt) > MAX_STATES:
+            return Solution(default, None, False)
+        forward.append(nxt)
+    final = forward[-1].get(target)
+    if final is None:
+        return Solution(default, None, False)
+    # Best reading: walk the back pointers.
+    choice = [0] * n
+    state = target
+    for vi in range(n, 0, -1):
+        _, prev, ci = forward[vi][state]
+        choice[vi - 1] = ci if ci is not None else 0
+        state = prev
+    # Feasible candidates: states from which the target is still reachable.
+    need = {target}
+    feasible: list[list[int]] = [[] for _ in range(n)]
+    for vi in range(n - 1, -1, -1):
+        var = variables[vi]
+        reach_before = set()
+        ok_cands = set()
+        for state in forward[vi]:
+            for ci in (range(len(var.candidates)) if var.candidates else [None]):
+                new = state if ci is None else tuple(round(a + b, 6) for a, b in zip(state, contrib[vi][ci]))
+                if new in need:
+                    reach_before.add(state)
+                    if ci is not None:
+                        ok_cands.add(ci)
+        feasible[vi] = sorted(ok_cands)
+        need = reach_before
+    return Solution(choice, feasible, True)
+
+
+def ambiguous_cells(variables: Sequence[Variable], feasible: Sequence[Sequence[int]] | None,
+                    cells_of_interest: Mapping | None = None) -> set:
+    """Cells whose value differs among the possible candidates of their variable."""
+    out = set()
+    for vi, var in enumerate(variables):
+        idx = list(range(len(var.candidates))) if feasible is None else list(feasible[vi])
+        if len(idx) < 2:
+            continue
+        cells = set()
+        for i in idx:
+            cells.update(var.candidates[i].values)
+        for cell in cells:
+            vals = {var.candidates[i].values.get(cell) for i in idx}
+            if len(vals) > 1:
+                out.add(cell)
+    return out

@@ -1,0 +1,145 @@
+"""Splitting runs of digits printed without separators.
+
+``640020470`` in a row of table 三 can only be read as seven numbers whose
+first six add up to the seventh: 64|0|0|2|0|4|70. These functions enumerate
+every such reading; the decoder keeps those the identities allow.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterator, Sequence
+
+MAX_READINGS = 400
+
+
+def _parts(digits: str, n: int) -> Iterator[list[str]]:
+    """Every way to cut ``digits`` into ``n`` numbers (no leading zeros)."""
+    if n == 1:
+        if digits and (digits == "0" or digits[0] != "0"):
+            yield [digits]
+        return
+    if len(digits) < n:
+        return
+    first_max = 1 if digits[0] == "0" else len(digits) - n + 1
+    for i in range(1, first_max + 1):
+        head = digits[:i]
+        for rest in _parts(digits[i:], n - 1):
+            yield [head] + rest
+
+
+def split_with_total(digits: str, n_parts: int) -> list[list[int]]:
+    """Readings of ``digits`` as ``n_parts`` numbers followed by their sum."""
+    out: list[list[int]] = []
+    L = len(digits)
+    for tlen in range(1, L - n_parts + 1):
+        tail = digits[L - tlen:]
+        if tail[0] == "0" and tlen > 1:
+            continue
+        total = int(tail)
+        head = digits[:L - tlen]
+        for parts in _bounded_parts(head, n_parts, total):
+            out.append(parts + [total])
+            if len(out) >= MAX_READINGS:
+                return out
+    return out
+
+
+def _bounded_parts(digits: str, n: int, target: int) -> Iterator[list[int]]:
+    """Cut ``digits`` into ``n`` numbers adding up to ``target``."""
+    if n == 1:
+        if digits and (digits == "0" or digits[0] != "0") and int(digits) == target:
+            yield [target]
+        return
+    if len(digits) < n:
+        return
+    max_len = 1 if digits[0] == "0" else min(len(digits) - n + 1, len(str(target)))
+    for i in range(1, max_len + 1):
+        v = int(digits[:i])
+        if v > target:
+            break
+        for rest in _bounded_parts(digits[i:], n - 1, target - v):
+            yield [v] + rest
+
+
+def split_plain(digits: str, n: int, accept: Callable[[list[int]], bool] | None = None) -> list[list[int]]:
+    """Readings of ``digits`` as ``n`` numbers, filtered by ``accept``."""
+    out = []
+    for parts in _parts(digits, n):
+        vals = [int(p) for p in parts]
+        if accept is None or accept(vals):
+            out.append(vals)
+            if len(out) >= MAX_READINGS:
+                break
+    return out
+
+
+def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
+                 group: int | None = None, group_ok: Callable[[list[int]], bool] | None = None) -> list[list[tuple[int, int]]]:
+    """Cut a sequence of printed numbers into ``n`` numbers in order.
+
+    Each token either stays whole or (when ``splittable``) is cut into several
+    numbers. With ``group``/``group_ok``, every consecutive group of ``group``
+    numbers must satisfy ``group_ok`` (e.g. a row's total). Returns readings as
+    lists of (value, index of the token it came from).
+    """
+    out: list[list[tuple[int, int]]] = []
+
+    def rec(ti: int, acc: list[tuple[int, int]]):
+        if len(out) >= MAX_READINGS:
+            return
+        remaining_tokens = len(tokens) - ti
+        remaining = n - len(acc)
+        if remaining_tokens == 0:
+            if remaining == 0:
+                out.append(list(acc))
+            return
+        if remaining < remaining_tokens:
+            return
+        tok = tokens[ti]
+        max_pieces = min(len(tok), remaining - (remaining_tokens - 1)) if splittable[ti] else 1
+        for pieces in range(1, max_pieces + 1):
+            for parts in (_parts(tok, pieces) if pieces > 1 else [[tok]]):
+                vals = [(int(p) if p.lstrip("-").isdigit() else float(p), ti) for p in parts]
+                new = acc + vals
+                if group and group_ok:
+                    ok = True
+                    done_groups_before = len(acc) // group
+                    for g in range(done_groups_before, len(new) // group):
+                        if not group_ok([v for v, _ in new[g * group:(g + 1) * group]]):
+                            ok = False
+                            break
+                    if not ok:
+                        continue
+                rec(ti + 1, new)
+
+    rec(0, [])
+    return out
+
+
+_KIND_PATTERNS = {
+    "u": re.compile(r"0|[1-9]\d*"),                 # a count
+    "s": re.compile(r"0|-?[1-9]\d*"),               # a change that may be negative (本年增/减)
+    "d": re.compile(r"(?:0|[1-9]\d*)(?:\.\d+)?"),   # an amount that may have decimals
+}
+
+
+def split_kinds(raw: str, kinds: Sequence[str]) -> list[list[float | int]]:
+    """Readings of ``raw`` as consecutive numbers of the given kinds."""
+    out: list[list] = []
+
+    def rec(pos: int, k: int, acc: list):
+        if len(out) >= MAX_READINGS:
+            return
+        if k == len(kinds):
+            if pos == len(raw):
+                out.append(list(acc))
+            return
+        last = k == len(kinds) - 1
+        ends = [len(raw)] if last else range(pos + 1, len(raw) - (len(kinds) - k - 1) + 1)
+        for end in ends:
+            piece = raw[pos:end]
+            if _KIND_PATTERNS[kinds[k]].fullmatch(piece):
+                rec(end, k + 1, acc + [float(piece) if "." in piece else int(piece)])
+
+    rec(0, 0, [])
+    return out

@@ -1,0 +1,177 @@
+"""Table 三 (requests received and handled) from the item stream."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..template import T3_TOTAL_COL, T3_WIDTH, identities, t3_leaf_keys, t3_row_keys
+from .labels import MAX_LABEL_CHARS, find_t3_rows, label_units, normalize
+from .rows import assign_blocks, block_variable, needs_reordering, segments_of
+from .solver import Equation, Variable, ambiguous_cells, solve
+from .tokens import BLANK, NUM, ROW_END, TEXT, Item
+
+_2021_ONLY = ("other_no_correction", "other_no_fee", "other_misc")
+
+
+@dataclass
+class Decoded:
+    """A decoded table: values, where they came from, and what is uncertain."""
+    values: dict                      # cell → value
+    origins: dict = field(default_factory=dict)
+    ambiguous: set = field(default_factory=set)
+    unreadable: set = field(default_factory=set)
+    notes: list = field(default_factory=list)      # (rule, cells, evidence, message zh, message en)
+    form: str | None = None
+
+
+def detect_form(items: list[Item]) -> str:
+    text = "".join(normalize(it.text) for it in items if it.kind == TEXT)
+    if any(k in text for k in ("逾期不补正", "缴纳费用", "收费通知", "不补正")):
+        return "2021"
+    numbers = sum(1 for it in items if it.kind in (NUM, BLANK))
+    if "(六)其他处理" in text or "六)其他处理" in text:
+        return "2019"
+    return "2019" if 7 * 22 < numbers <= 7 * 23 else "2021"
+
+
+def label_events(items: list[Item], form: str) -> list[tuple]:
+    events: list[tuple] = []
+    seen: set[str] = set()
+    started = False
+    for it in items:
+        if it.kind == TEXT:
+            if len(it.text) > MAX_LABEL_CHARS:
+                continue
+            norm = normalize(it.text)
+            for unit, _ in label_units(norm):
+                keys = []
+                for key, _, _, rank in find_t3_rows(unit):
+                    if key == "other" and form != "2019":
+                        continue
+                    if key in _2021_ONLY and form != "2021":
+                        continue
+                    if key == "total" and rank >= 2 and "new" not in seen:
+                        continue
+                    keys.append(key)
+                if not keys and unit in ("其他", "3其他") and "other_no_fee" in seen and form == "2021":
+                    keys = ["other_misc"]
+                for key in keys:
+                    events.append(("label", key, it))
+                    seen.add(key)
+                    started = True
+        elif it.kind in (NUM, BLANK):
+            if started:
+                events.append(("num", it))
+        elif it.kind == ROW_END:
+            events.append(("row_end",))
+    return events
+
+
+def equations(form: str, extra: list[Equation] = ()) -> list[Equation]:
+    out = []
+    for ident in identities(form):
+        if ident.lhs[0].table != "t3":
+            continue
+        terms = tuple(((r.key, r.index), 1) for r in ident.lhs) + tuple(((r.key, r.index), -1) for r in ident.rhs)
+        out.append(Equation(terms, 0.0, ident.rule))
+    return out + list(extra)
+
+
+def _column_targets(block_keys, certain: dict, form: str) -> list[float | None]:
+    """What each column of a block must add up to, from the rows known for certain."""
+    leaves = t3_leaf_keys(form)
+    targets: list[float | None] = []
+    block_leaves = [k for k in block_keys if k in leaves]
+    if len(block_leaves) != len(block_keys):
+        return [None] * T3_WIDTH
+    for c in range(T3_WIDTH):
+        total = certain.get(("total", c))
+        if total is None:
+            targets.append(None)
+            continue
+        others = [certain.get((k, c)) for k in leaves if k not in block_keys]
+        if any(v is None for v in others):
+            targets.append(None)
+        else:
+            targets.append(total - sum(others))
+    return targets
+
+
+def decode_t3(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
+    form = detect_form(items)
+    order = list(t3_row_keys(form))
+    events = label_events(items, form)
+    segments = segments_of(events)
+    blocks = assign_blocks(segments, order, T3_WIDTH)
+    if not blocks:
+        return None
+    variables: list[Variable] = []
+    shuffled: list[int] = []
+    for b in blocks:
+        if needs_reordering(b, T3_WIDTH):
+            shuffled.append(len(variables))
+        variables.append(block_variable(b, T3_WIDTH, row_total=True))
+    # Shuffled blocks are read once the certain rows tell what their columns must hold.
+    if shuffled:
+        certain = {}
+        for vi, var in enumerate(variables):
+            if vi not in shuffled and len(var.candidates) == 1:
+                certain.update(var.candidates[0].values)
+        for vi in shuffled:
+            targets = _column_targets(blocks[vi].keys, certain, form)
+            variables[vi] = block_variable(blocks[vi], T3_WIDTH, row_total=True, col_targets=targets)
+    eqs = _usable_equations(variables, equations(form))
+    sol = solve(variables, eqs)
+    if claims and sol.satisfied and sol.feasible and any(len(f) > 1 for f in sol.feasible):
+        with_claims = solve(variables, eqs + list(claims))
+        if with_claims.satisfied:
+            sol = with_claims
+    dec = Decoded({}, form=form)
+    for vi, var in enumerate(variables):
+        cand = var.candidates[sol.choice[vi]]
+        dec.values.update(cand.values)
+        dec.origins.update(cand.origins)
+    amb = ambiguous_cells(variables, sol.feasible if sol.satisfied else None)
+    dec.ambiguous = amb
+    dec.unreadable = {c for c, v in dec.values.items() if v is None}
+    for vi, var in enumerate(variables):
+        cand = var.candidates[sol.choice[vi]]
+        if cand.note in ("reordered", "column-major") and not any(c in amb for c in cand.values):
+            dec.notes.append(("extract.reordered", sorted(cand.values), "",
+                              "表格单元格顺序错乱，已按勾稽关系唯一确定其位置",
+                              "cells printed out of order; their places follow uniquely from the identities"))
+    return dec
+
+
+def _usable_equations(variables: list[Variable], eqs: list[Equation]) -> list[Equation]:
+    """Drop identities the original breaks in cells read for certain: they
+    cannot help choose a reading (the validator reports them)."""
+    certain: dict = {}
+    uncertain: set = set()
+    for var in variables:
+        if len(var.candidates) == 1:
+            certain.update(var.candidates[0].values)
+        else:
+            for c in var.candidates:
+                uncertain.update(c.values)
+    out = []
+    for eq in eqs:
+        cells = [c for c, _ in eq.terms]
+        if all(c in certain and c not in uncertain for c in cells):
+            if any(certain[c] is None for c in cells):
+                continue
+            s = sum(coef * certain[c] for c, coef in eq.terms)
+            if abs(s - eq.constant) > 1e-6:
+                continue
+        out.append(eq)
+    return out
+
+
+def rows_of(dec: Decoded, form: str) -> dict:
+    rows = {}
+    for key in t3_row_keys(form):
+        vals = [dec.values.get((key, c)) for c in range(T3_WIDTH)]
+        rows[key] = vals
+    return rows
+
+
+TOTAL_COL = T3_TOTAL_COL

@@ -1,0 +1,83 @@
+"""Grids written out as the cell-based shapes: HTML tables, one cell per line, pipe rows, plain lines."""
+from __future__ import annotations
+
+from html import escape
+
+from .noise import Noise
+from .tables import Cell, Grid
+
+
+def cell_text(cell: Cell, grid: Grid, key: str | None, noise: Noise, *, allow_blank: bool = True,
+              allow_debris: bool = True, allow_symbols: bool = True) -> str:
+    if cell.kind == "value":
+        return noise.value(cell.value, allow_blank=allow_blank, allow_debris=allow_debris,
+                           allow_symbols=allow_symbols and not cell.decimals)
+    if cell.kind == "header":
+        return noise.header(cell.text)
+    if grid.name == "legacy":
+        # Legacy labels are keys of the record: only whitespace noise, which the key drops.
+        if cell.text and noise.chance(0.5) and len(cell.text) > 3:
+            i = noise.rng.randrange(1, len(cell.text))
+            return cell.text[:i] + " " + cell.text[i:]
+        return cell.text
+    return noise.label(cell.text, key if grid.name == "t3" and cell.kind == "label" else None)
+
+
+def grid_texts(grid: Grid, noise: Noise, **kw) -> list[list[str]]:
+    return [[cell_text(c, grid, key, noise, **kw) for c in row] for row, key in zip(grid.rows, grid.row_keys)]
+
+
+def _tail(grid: Grid, row: list) -> str:
+    missing = grid.width - len(row)
+    return " " + "|" * missing if missing > 0 else ""
+
+
+def cells_per_line(grid: Grid, noise: Noise) -> list[str]:
+    """One cell a line ending in `` |``; a short row's last line carries the missing cells as ``|``."""
+    out = []
+    for row, texts in zip(grid.rows, grid_texts(grid, noise)):
+        for i, t in enumerate(texts):
+            line = f"{t} |" if t else "|"
+            if i == len(texts) - 1:
+                line += _tail(grid, row)
+            out.append(line)
+    return out
+
+
+def pipe_rows(grid: Grid, noise: Noise) -> list[str]:
+    """One row a line, cells separated by `` | ``."""
+    out = []
+    for row, texts in zip(grid.rows, grid_texts(grid, noise)):
+        out.append(" | ".join(texts) + " |" + _tail(grid, row))
+    return out
+
+
+def plain_lines(grid: Grid, noise: Noise) -> list[str]:
+    """One cell a line, no separators; blank cells vanish, so zeros are never blank."""
+    out = []
+    for texts in grid_texts(grid, noise, allow_blank=False):
+        out.extend(t for t in texts if t.strip())
+    return out
+
+
+def html_table(grid: Grid, noise: Noise) -> str:
+    parts = [f'<table class="{grid.name}" border="1" cellspacing="0" cellpadding="3" width="100%">']
+    for row, texts in zip(grid.rows, grid_texts(grid, noise, allow_debris=False)):
+        tds = []
+        for c, t in zip(row, texts):
+            attrs = ""
+            if c.colspan > 1:
+                attrs += f' colspan="{c.colspan}"'
+            if c.rowspan > 1:
+                attrs += f' rowspan="{c.rowspan}"'
+            if c.kind in ("value", "header"):
+                attrs += ' style="text-align:center"'
+            inner = escape(t)
+            if c.kind == "group" and noise.rng.random() < 0.3:
+                inner = "<br>".join(escape(t[i:i + 2]) for i in range(0, len(t), 2))
+            elif c.kind != "value" and noise.rng.random() < 0.2:
+                inner = f'<p style="text-align:center"><span style="font-size:12px">{inner}</span></p>'
+            tds.append(f"<td{attrs}>{inner}</td>")
+        parts.append("<tr>" + "".join(tds) + "</tr>")
+    parts.append("</table>")
+    return "\n".join(parts)
