@@ -145,10 +145,46 @@ def grid_from_cells(cells: list[dict], tol: float = 3.0) -> list[list[dict]]:
     height, width = len(ys) - 1, len(xs) - 1
     out = []
     for r in range(height):
-        row = [grid.get((r, c)) or {"text": "", "primary": True, "_region": -1 - r * width - c} for c in range(width)]
+        row = [dict(grid.get((r, c)) or {"text": "", "primary": True, "_region": -1 - r * width - c},
+                    _x=(xs[c], xs[c + 1])) for c in range(width)]
         if any(cell["text"] or not cell["primary"] for cell in row):
             out.append(row)
     return out
+
+
+def columns(grid: list[list[dict]]) -> list[tuple[float, float]] | None:
+    """The x-extent of each grid column, when the grid was built from boxes."""
+    if not grid or any("_x" not in c for c in grid[0]):
+        return None
+    return [c["_x"] for c in grid[0]]
+
+
+def refine(grid: list[list[dict]], bounds: list[float]) -> list[list[dict]]:
+    """The grid re-cut at finer column boundaries ``bounds``: a column split in
+    two becomes a merged cell over both (primary on the left part only)."""
+    old = columns(grid)
+    out = []
+    for row in grid:
+        new_row = []
+        for a, b in zip(bounds, bounds[1:]):
+            mid = (a + b) / 2
+            j = next((j for j, (x0, x1) in enumerate(old) if x0 - 1 <= mid <= x1 + 1), len(old) - 1)
+            first = abs(a - old[j][0]) < 6
+            cell = row[j]
+            new_row.append(dict(cell, _x=(a, b), primary=cell.get("primary", True) and first))
+        out.append(new_row)
+    return out
+
+
+def _align(first: list[list[dict]], cont: list[list[dict]]):
+    """Both grids cut at the union of their column boundaries, or None when
+    they do not span the same width (then they are not one table)."""
+    a, b = columns(first), columns(cont)
+    if a is None or b is None or abs(a[0][0] - b[0][0]) > 3 or abs(a[-1][1] - b[-1][1]) > 3:
+        return None
+    # rows of one table may place a rule a few points apart (LibreOffice does)
+    bounds = _cluster([x for x0, x1 in a + b for x in (x0, x1)], 6.0)
+    return refine(first, bounds), refine(cont, bounds)
 
 
 def strip_private(grid: list[list[dict]]) -> list[list[dict]]:
@@ -223,11 +259,18 @@ def stitch_pages(items: list[dict]) -> list[dict]:
     for it in items:
         prev = out[-1] if out else None
         if (it["kind"] == "table" and prev is not None and prev["kind"] == "table"
-                and it["page"] == prev["last_page"] + 1 and _first_on_page(items, it)
-                and len(it["grid"][0]) == len(prev["grid"][0])):
-            prev["grid"] = stitch(prev["grid"], it["grid"])
-            prev["last_page"] = it["page"]
-            continue
+                and it["page"] == prev["last_page"] + 1 and _first_on_page(items, it)):
+            if len(it["grid"][0]) == len(prev["grid"][0]):
+                prev["grid"] = stitch(prev["grid"], it["grid"])
+                prev["last_page"] = it["page"]
+                continue
+            # a cut header row can leave the two parts with different column
+            # cuts: same outer edges → one table at the finer cut
+            aligned = _align(prev["grid"], it["grid"])
+            if aligned is not None:
+                prev["grid"] = stitch(*aligned)
+                prev["last_page"] = it["page"]
+                continue
         it = dict(it)
         it["last_page"] = it["page"]
         out.append(it)

@@ -118,9 +118,10 @@ def fix_radicals(page, pdfium_page) -> int:
 def _open_edges(page) -> list[dict]:
     """Horizontal rules a page break left out. Chromium draws a collapsed
     border once, on the row above it, so a table continued on a new page has
-    cell sides but no top rule (and a cut row has no bottom rule). Where three
-    or more vertical edges start (or end) at the same height with no
-    horizontal edge at or beyond that height, the missing rule is put back."""
+    cell sides but no top rule (and a cut row has no bottom rule). Where
+    three or more vertical edges start (or end) at the same height, each gap
+    between them that no rule closes there, and that no rule passes beyond
+    (above the top, below the bottom), is closed."""
     vert = [e for e in page.edges if e["orientation"] == "v" and e["bottom"] - e["top"] > 5]
     horiz = [e for e in page.edges if e["orientation"] == "h" and e["x1"] - e["x0"] > 3]
     out = []
@@ -131,14 +132,52 @@ def _open_edges(page) -> list[dict]:
         for y, edges in groups.items():
             if len(edges) < 3:
                 continue
-            x0, x1 = min(e["x0"] for e in edges), max(e["x1"] for e in edges)
-            over = [h["top"] for h in horiz if h["x1"] > x0 + 2 and h["x0"] < x1 - 2]
-            # only at the open end of a table: above (below) every rule across those columns
-            if key == "top" and (not over or y < min(over) - 2) or \
-                    key == "bottom" and (not over or y > max(over) + 2):
-                out.append({"x0": x0, "x1": x1, "top": float(y), "bottom": float(y), "width": x1 - x0,
+            xs = sorted({round(e["x0"], 1) for e in edges})
+            for a, b in zip(xs, xs[1:]):
+                if b - a <= 3:
+                    continue
+                across = [h for h in horiz if h["x1"] > a + 2 and h["x0"] < b - 2]
+                if any(abs(h["top"] - y) <= 2 for h in across):
+                    continue  # closed
+                if key == "top" and any(h["top"] < y for h in across) or \
+                        key == "bottom" and any(h["top"] > y for h in across):
+                    continue  # inside a table, not at its open end
+                out.append({"x0": a, "x1": b, "top": float(y), "bottom": float(y), "width": b - a,
                             "height": 0.0, "orientation": "h", "object_type": "line"})
     return out
+
+
+def _overflow_into_cut_row(tables: list[dict], lines: list[dict]) -> None:
+    """A row cut by the page break can leave the rest of its labels just
+    under the table, outside the cells (Chromium prints the overflow and
+    clips it). The last line of the page, right under the last table,
+    without digits and within its columns, is that rest: its characters go
+    back into the cells of the last row by position, and the line is dropped."""
+    last_table = max(tables, key=lambda t: t["bottom"])
+    last_line = max(lines, key=lambda ln: ln["top"])
+    cols = layout.columns(last_table["grid"])
+    height = last_line["bottom"] - last_line["top"]
+    centre = (last_line["top"] + last_line["bottom"]) / 2
+    if (cols is None or centre < last_table["bottom"] or centre - last_table["bottom"] > 1.5 * height or layout.has_digit(last_line["text"])
+            or last_line["x0"] < cols[0][0] - 2 or last_line["x1"] > cols[-1][1] + 2):
+        return
+    row = last_table["grid"][-1]
+    extra: dict[int, str] = {}
+    for ch in last_line["chars"]:
+        mid = (ch["x0"] + ch["x1"]) / 2
+        j = next((j for j, (x0, x1) in enumerate(cols) if x0 <= mid <= x1), None)
+        if j is None:
+            return
+        region = row[j].get("_region")
+        j = next(k for k, c in enumerate(row) if c.get("_region") == region)  # the merged cell's first column
+        extra[j] = extra.get(j, "") + ch["text"]
+    for j, text in extra.items():
+        region = row[j].get("_region")
+        for r in last_table["grid"]:
+            for k, c in enumerate(r):
+                if c.get("_region") == region:
+                    r[k] = dict(c, text=layout.join_wrapped(c.get("text", "") + "\n" + text))
+    lines.remove(last_line)
 
 
 def _page_items(page, page_no: int) -> list[dict]:
@@ -159,12 +198,12 @@ def _page_items(page, page_no: int) -> list[dict]:
             obj.get("object_type") == "char" and b[0] - 1 <= (obj["x0"] + obj["x1"]) / 2 <= b[2] + 1
             and b[1] - 1 <= (obj["top"] + obj["bottom"]) / 2 <= b[3] + 1))
         items.append({"kind": "table", "top": top, "bottom": bottom, "grid": grid, "page": page_no})
-    for ln in outside.extract_text_lines(return_chars=False):
-        text = ln["text"].strip()
-        if not text:
-            continue
-        items.append({"kind": "text", "text": text, "x0": ln["x0"], "x1": ln["x1"], "top": ln["top"],
-                      "bottom": ln["bottom"], "page": page_no})
+    lines = [ln for ln in outside.extract_text_lines(return_chars=True) if ln["text"].strip()]
+    if lines and items:
+        _overflow_into_cut_row(items, lines)
+    for ln in lines:
+        items.append({"kind": "text", "text": ln["text"].strip(), "x0": ln["x0"], "x1": ln["x1"],
+                      "top": ln["top"], "bottom": ln["bottom"], "page": page_no})
     items.sort(key=lambda it: it["top"])
     # page furniture: a lone page number at the top or bottom of the page
     if items and items[-1]["kind"] == "text" and layout.is_page_number(items[-1]["text"]):
