@@ -115,3 +115,19 @@ def test_extract_path(name):
     assert wrong <= flagged
     if truth.get("t4"):
         assert record["t4"] == truth["t4"]
+
+
+def test_wps_through_libreoffice(tmp_path, docs):
+    """WPS files are OLE2 word-processor files too: LibreOffice reads them by content."""
+    wps = tmp_path / "report.wps"
+    wps.write_bytes((SAMPLES / "doc.doc").read_bytes())
+    doc = read(wps)
+    assert doc.format == "wps"
+    assert [[c.text for c in r] for t in doc.tables() for r in t.rows] == \
+        [[c.text for c in r] for t in docs["doc.doc"].tables() for r in t.rows]
+
+
+def test_ocr_is_noted(docs):
+    for name in OCR:
+        assert any(n["rule"] == "source.ocr" for n in docs[name].notes)
+    assert not any(n["rule"] == "source.ocr" for n in docs["libreoffice-pdf.pdf"].notes)

@@ -126,6 +126,8 @@ def read(data: bytes, path: str, sha256: str) -> Document:
     left = min((it["x0"] for it in items if it["kind"] == "text"), default=0.0)
     builder = DocumentBuilder()
     layout.emit(builder, items, right, left)
+    notes.append(finding("source.ocr", "info", "图像文件，内容经 OCR 识别", "an image: its content was read by OCR",
+                         evidence=f"{len(frames)} page(s)"))
     doc = builder.build(path, sha256, "image", pages=n, notes=notes)
     doc.ocr_pages = list(range(1, len(frames) + 1))
     return doc

@@ -296,6 +296,11 @@ def read(data: bytes, path: str, sha256: str) -> Document:
             ocr_pages.append(no)
         items.sort(key=lambda it: (it["page"], it["top"]))
     pdf.close()
+    if ocr_pages:
+        notes.append(finding(
+            "source.ocr", "info", f"第 {', '.join(map(str, ocr_pages))} 页没有文字层，内容经 OCR 识别",
+            f"page(s) {', '.join(map(str, ocr_pages))} have no text layer and were read by OCR",
+            evidence=f"{len(ocr_pages)} page(s)"))
 
     items = layout.stitch_pages(items)
     builder = DocumentBuilder()
