@@ -176,11 +176,19 @@ def refine(grid: list[list[dict]], bounds: list[float]) -> list[list[dict]]:
     return out
 
 
+def _same_span(a: list[list[dict]], b: list[list[dict]]) -> bool:
+    """The same left and right edges (when the grids know their geometry)."""
+    ca, cb = columns(a), columns(b)
+    if ca is None or cb is None:
+        return True
+    return abs(ca[0][0] - cb[0][0]) <= 6 and abs(ca[-1][1] - cb[-1][1]) <= 6
+
+
 def _align(first: list[list[dict]], cont: list[list[dict]]):
     """Both grids cut at the union of their column boundaries, or None when
     they do not span the same width (then they are not one table)."""
     a, b = columns(first), columns(cont)
-    if a is None or b is None or abs(a[0][0] - b[0][0]) > 3 or abs(a[-1][1] - b[-1][1]) > 3:
+    if a is None or b is None or not _same_span(first, cont):
         return None
     # rows of one table may place a rule a few points apart (LibreOffice does)
     bounds = _cluster([x for x0, x1 in a + b for x in (x0, x1)], 6.0)
@@ -260,7 +268,7 @@ def stitch_pages(items: list[dict]) -> list[dict]:
         prev = out[-1] if out else None
         if (it["kind"] == "table" and prev is not None and prev["kind"] == "table"
                 and it["page"] == prev["last_page"] + 1 and _first_on_page(items, it)):
-            if len(it["grid"][0]) == len(prev["grid"][0]):
+            if len(it["grid"][0]) == len(prev["grid"][0]) and _same_span(prev["grid"], it["grid"]):
                 prev["grid"] = stitch(prev["grid"], it["grid"])
                 prev["last_page"] = it["page"]
                 continue

@@ -5,7 +5,7 @@ pypdfium2 opens the file first (fast, strict): it refuses encrypted and
 broken files, counts the pages and tells which pages carry no text. pdfplumber
 then reads the pages that do: each ruled table becomes a full grid (merged
 cells rebuilt from the cell boxes), a table that runs on at the top of the
-next page with the same column count is stitched onto it, and the words
+next page across the same width is stitched onto it, and the words
 outside tables become lines joined into paragraphs.
 """
 from __future__ import annotations
@@ -147,7 +147,7 @@ def _open_edges(page) -> list[dict]:
     return out
 
 
-def _overflow_into_cut_row(tables: list[dict], lines: list[dict]) -> None:
+def _overflow_into_cut_row(tables: list[dict], lines: list[dict], page_height: float) -> None:
     """A row cut by the page break can leave the rest of its labels just
     under the table, outside the cells (Chromium prints the overflow and
     clips it). The last line of the page, right under the last table,
@@ -158,7 +158,9 @@ def _overflow_into_cut_row(tables: list[dict], lines: list[dict]) -> None:
     cols = layout.columns(last_table["grid"])
     height = last_line["bottom"] - last_line["top"]
     centre = (last_line["top"] + last_line["bottom"]) / 2
-    if (cols is None or centre < last_table["bottom"] or centre - last_table["bottom"] > 1.5 * height or layout.has_digit(last_line["text"])
+    if (cols is None or last_table["bottom"] < 0.8 * page_height  # a cut row ends at the foot of the page
+            or centre < last_table["bottom"] or centre - last_table["bottom"] > 1.5 * height
+            or layout.has_digit(last_line["text"])
             or last_line["x0"] < cols[0][0] - 2 or last_line["x1"] > cols[-1][1] + 2):
         return
     row = last_table["grid"][-1]
@@ -200,7 +202,7 @@ def _page_items(page, page_no: int) -> list[dict]:
         items.append({"kind": "table", "top": top, "bottom": bottom, "grid": grid, "page": page_no})
     lines = [ln for ln in outside.extract_text_lines(return_chars=True) if ln["text"].strip()]
     if lines and items:
-        _overflow_into_cut_row(items, lines)
+        _overflow_into_cut_row(items, lines, float(page.height))
     for ln in lines:
         items.append({"kind": "text", "text": ln["text"].strip(), "x0": ln["x0"], "x1": ln["x1"],
                       "top": ln["top"], "bottom": ln["bottom"], "page": page_no})
