@@ -22,7 +22,6 @@ def _header_words(text: str) -> int:
 def _numbers(items: list[Item]) -> list[Item]:
     """The numbers printed under the header, up to the prose that follows."""
     out: list[Item] = []
-    digits = 0
     header_words = _header_words(normalize(items[0].text)) if items else 0
     for i, it in enumerate(items[1:], 1):
         nxt = items[i + 1] if i + 1 < len(items) else None
@@ -37,11 +36,7 @@ def _numbers(items: list[Item]) -> list[Item]:
             continue
         if it.kind in (NUM, BLANK):
             out.append(it)
-            digits += 1 if (it.kind == BLANK or it.cell or not it.text.isdigit()) else len(it.text)
             if len(out) >= N_CELLS:
-                break
-            if digits >= N_CELLS and len(out) < N_CELLS and all(not x.cell for x in out):
-                # a run of digits printed without separators
                 break
         elif it.kind == TEXT and out:
             t = normalize(it.text)

@@ -74,7 +74,9 @@ def is_blank_mark(text: str) -> bool:
 
 def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     """``1.属于`` / ``2、重复`` / ``(3)`` are label prefixes, not numbers."""
-    after = text[m.end():m.end() + 2] or tail.lstrip()[:2]
+    # "3 . 其他": an enumeration spaced out from its mark (single digits only:
+    # sub-rows are numbered 1-8, and "24 、…" is a count before a comma).
+    after = text[m.end():m.end() + 2] or (tail.lstrip()[:2] if len(m.group()) == 1 else "")
     before = text[m.start() - 1] if m.start() else ""
     if "." in m.group() or m.group().startswith(("-", "−", "－")):
         return False
@@ -115,11 +117,15 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 if seg.strip(_DEBRIS_CHARS):
                     out.append(Item(TEXT, seg, wstart + pos, wstart + mstart))
             value = parse_number(raw_digits)
-            if value is None:
+            if value is None and raw_digits.count(".") > 1:
+                # decimals run together ("5.0142.3"): a number the decoder may split
+                out.append(Item(NUM, raw_digits, wstart + mstart, wstart + m.end(), None))
+            elif value is None:
                 seg = word[mstart:m.end()]
                 out.append(Item(TEXT, seg, wstart + mstart, wstart + m.end()))
             else:
-                kind = QTY if word[m.end():m.end() + 1] in _UNIT_AFTER else NUM
+                follows = word[m.end():m.end() + 1] or (text[piece.end():].lstrip()[:1] if m.end() == len(word) else "")
+                kind = QTY if follows and follows in _UNIT_AFTER else NUM
                 out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + m.end(), value))
             pos = m.end()
         if pos == 0 and word in _BLANK_MARKS:
@@ -148,6 +154,7 @@ def _cell_item(text: str, start: int, end: int, origin: Origin | None, keep_blan
     return [Item(TEXT, t, start, end, cell=True, origin=origin)]
 
 
+_UNITS = {"条", "件", "个", "次", "人", "万元", "元", "项", "份", "期", "场", "篇", "天"}
 _ENUM_START = re.compile(r"^(?:[一二三四五六七八九十]、|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[.、．])")
 
 
@@ -168,7 +175,8 @@ def _join_label_pieces(out: list[Item], start: int, text: str) -> None:
 def _drop_header_blanks(row: list[Item]) -> list[Item]:
     """A row of several headings, no number and a lone empty cell: that cell
     is layout (the space before a run of merge marks), not a blank value."""
-    if (not any(i.kind == NUM for i in row) and sum(1 for i in row if i.kind == TEXT) >= 2
+    headings = sum(1 for i in row if i.kind == TEXT and clean_cell(i.text) not in _UNITS)
+    if (not any(i.kind == NUM for i in row) and headings >= 2
             and sum(1 for i in row if i.kind == BLANK) <= 1):
         return [i for i in row if i.kind != BLANK]
     return row
@@ -225,9 +233,11 @@ def tokenize(doc: Document) -> list[Item]:
                         continue
                     row_items.extend(_cell_item(cell.text, cell.origin.start, cell.origin.end, cell.origin,
                                                 keep_blank=True))
-                # A row of nothing but empty cells is a spacer, not data.
-                if any(i.kind != BLANK or i.text for i in row_items):
-                    out.extend(_drop_header_blanks(row_items))
+                # Empty cells are kept even in a row of nothing else: an empty
+                # table 四 row means no cases; the decoder drops blanks that
+                # belong to no row.
+                if len(row_items) > 1 or any(i.kind != BLANK for i in row_items):
+                    out.extend(row_items)
                 end = block.origin.end
                 out.append(Item(ROW_END, "", end, end))
         elif _looks_like_pipe_table(block):
