@@ -97,6 +97,7 @@ class Document:
     notes: list[dict] = field(default_factory=list)  # findings raised while reading
     pages: int | None = None
     encoding: str | None = None
+    ocr_pages: list[int] = field(default_factory=list)  # 1-based pages whose text came from OCR
 
     def tables(self) -> Iterator[TableBlock]:
         return (b for b in self.blocks if isinstance(b, TableBlock))

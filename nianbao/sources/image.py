@@ -1,0 +1,133 @@
+"""Images and scanned pages: OCR, then ruled tables rebuilt from the lines
+in the picture and the recognised text dropped into their cells.
+
+Also used by pdf.py for pages without a text layer (:func:`page_items`).
+Every cell carries its OCR confidence (the lowest of its text boxes) so the
+decoder and :mod:`nianbao.extract.ocr_repair` can tell doubtful digits.
+"""
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+from ..findings import finding
+from . import layout, ocr, ruling
+from .base import Document, DocumentBuilder, SourceError
+
+MAX_PIXELS = 60_000_000          # refuse decompression bombs before decoding
+MAX_SIDE = 3600                   # larger images are scaled down before OCR (OCR works at ≤3000 anyway)
+MAX_FRAMES = int(os.environ.get("NIANBAO_MAX_OCR_PAGES", "12"))
+MIN_TEXT_CHARS = 6                # fewer confidently read characters: not a document
+
+
+def _to_gray(pil) -> np.ndarray:
+    if pil.mode not in ("L", "RGB"):
+        if "A" in pil.getbands():
+            from PIL import Image
+
+            bg = Image.new("RGB", pil.size, "white")
+            bg.paste(pil.convert("RGBA"), mask=pil.convert("RGBA").split()[-1])
+            pil = bg
+        pil = pil.convert("RGB")
+    return np.asarray(pil.convert("L"))
+
+
+def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
+    """OCR one page image → items (tables and text lines) like pdf.py's,
+    with coordinates multiplied by ``scale`` (pixels → PDF points for scans)."""
+    gray = _to_gray(pil)
+    if max(gray.shape) > MAX_SIDE:
+        import cv2
+
+        f = MAX_SIDE / max(gray.shape)
+        gray = cv2.resize(gray, (int(gray.shape[1] * f), int(gray.shape[0] * f)), interpolation=cv2.INTER_AREA)
+        scale /= f
+    gray, _angle = ruling.deskew(gray)
+    boxes = ocr.recognise(gray)
+    tables = ruling.table_cells(gray)
+    items: list[dict] = []
+    used: set[int] = set()
+    for cells in tables:
+        for cell in cells:
+            inside = [i for i, b in enumerate(boxes) if i not in used and _centre_in(b, cell)]
+            used.update(inside)
+            members = [boxes[i] for i in inside]
+            cell["text"] = layout.join_wrapped("\n".join(
+                layout.line_text(row) for row in layout.group_rows(members)))
+            cell["confidence"] = min((b["confidence"] for b in members), default=None)
+        grid = layout.grid_from_cells(cells, tol=12.0)
+        if not grid or layout.is_empty(grid):
+            continue
+        for row in grid:
+            for cell in row:
+                cell["page"] = page_no
+                if cell.get("bbox"):
+                    cell["bbox"] = tuple(round(v * scale, 1) for v in cell["bbox"])
+        top = min(c["top"] for c in cells) * scale
+        bottom = max(c["bottom"] for c in cells) * scale
+        items.append({"kind": "table", "top": top, "bottom": bottom, "grid": grid, "page": page_no})
+    rest = [b for i, b in enumerate(boxes) if i not in used]
+    for row in layout.group_rows(rest):
+        x0, top, x1, bottom = layout.bbox_of(row)
+        items.append({"kind": "text", "text": layout.line_text(row), "x0": x0 * scale, "x1": x1 * scale,
+                      "top": top * scale, "bottom": bottom * scale, "page": page_no,
+                      "confidence": min(b["confidence"] for b in row)})
+    items.sort(key=lambda it: it["top"])
+    return items
+
+
+def _centre_in(box: dict, cell: dict) -> bool:
+    cx, cy = (box["x0"] + box["x1"]) / 2, (box["top"] + box["bottom"]) / 2
+    return cell["x0"] <= cx <= cell["x1"] and cell["top"] <= cy <= cell["bottom"]
+
+
+def _frames(data: bytes, path: str):
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.width * img.height > MAX_PIXELS:
+            raise SourceError(f"图像过大（{img.width}×{img.height} 像素）：{path} (image too large)",
+                              reason="too-large")
+        n = getattr(img, "n_frames", 1)
+        frames = []
+        for i in range(min(n, MAX_FRAMES)):
+            img.seek(i)
+            frames.append(img.copy())
+            frames[-1].load()
+        return frames, n
+    except SourceError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise SourceError(f"无法读取图像（损坏或格式不支持）：{path} (cannot read the image: {exc})",
+                          reason="corrupt") from exc
+
+
+def read(data: bytes, path: str, sha256: str) -> Document:
+    frames, n = _frames(data, path)
+    notes = []
+    if n > len(frames):
+        notes.append(finding("source.ocr_truncated", "warning", f"图像共 {n} 页，只识别了前 {len(frames)} 页",
+                             f"the image has {n} pages; only the first {len(frames)} were OCRed"))
+    items = []
+    for i, frame in enumerate(frames):
+        items.extend(page_items(frame, i + 1))
+    confident = sum(len(c["text"]) for it in items for row in it.get("grid", [])
+                    for c in row if c.get("primary", True) and (c.get("confidence") or 0) >= 0.5)
+    confident += sum(len(it["text"]) for it in items if it["kind"] == "text" and it["confidence"] >= 0.5)
+    if confident < MIN_TEXT_CHARS:
+        raise SourceError(f"图像中没有识别出文字，不像是报告的扫描件：{path} "
+                          f"(no text recognised in the image: not a scanned report)", reason="no-text")
+    items = layout.stitch_pages(items)
+    right = max((it["x1"] for it in items if it["kind"] == "text"), default=0.0)
+    left = min((it["x0"] for it in items if it["kind"] == "text"), default=0.0)
+    builder = DocumentBuilder()
+    layout.emit(builder, items, right, left)
+    notes.append(finding("source.ocr", "info", "图像文件，内容经 OCR 识别", "an image: its content was read by OCR",
+                         evidence=f"{len(frames)} page(s)"))
+    doc = builder.build(path, sha256, "image", pages=n, notes=notes)
+    doc.ocr_pages = list(range(1, len(frames) + 1))
+    return doc

@@ -1,0 +1,83 @@
+"""Per-document limits: read one file in a child process with a memory cap
+and a wall-clock timeout, so a pathological file (a parser loop, a page that
+explodes in memory) costs only itself and the batch goes on.
+
+The child is a fresh interpreter (``python -m nianbao.sources.limits PATH``)
+that shares no threads or state with the caller; it sends the Document back
+pickled on stdout. Starting it costs about half a second.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import signal
+import subprocess
+import sys
+
+from .base import Document, SourceError
+
+TIMEOUT = float(os.environ.get("NIANBAO_DOC_TIMEOUT", "300"))      # seconds per document
+MEMORY_MB = int(os.environ.get("NIANBAO_DOC_MEMORY_MB", "3072"))    # address space per document
+
+
+def read_limited(path: str | os.PathLike, *, timeout: float = TIMEOUT, memory_mb: int = MEMORY_MB) -> Document:
+    """:func:`nianbao.sources.read` in a child process bounded in time and
+    memory. Raises :class:`SourceError` (reason ``timeout``, ``memory``,
+    ``crash`` or the reader's own) instead of hanging or taking the caller down."""
+    path = str(path)
+    limit = memory_mb * 1024 * 1024
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.Popen([sys.executable, "-m", "nianbao.sources.limits", path], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=cap,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise SourceError(f"处理超时（超过 {timeout:.0f} 秒）：{path} (reading took longer than {timeout:.0f} s)",
+                          reason="timeout") from None
+    try:
+        status, payload = pickle.loads(out)
+    except Exception:
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        if proc.returncode and proc.returncode < 0 or "MemoryError" in tail[0]:
+            raise SourceError(f"内存超限（上限 {memory_mb} MB）：{path} (out of memory: limit {memory_mb} MB)",
+                              reason="memory") from None
+        raise SourceError(f"读取进程异常退出：{path} (the reader process failed: {tail[0][:200]})",
+                          reason="crash") from None
+    if status == "ok":
+        return payload
+    if status == "source-error":
+        message, reason = payload
+        raise SourceError(message, reason=reason)
+    if status == "memory":
+        raise SourceError(f"内存超限（上限 {memory_mb} MB）：{path} (out of memory: limit {memory_mb} MB)",
+                          reason="memory")
+    raise SourceError(f"读取时出错：{path} (the reader failed: {payload})", reason="crash")
+
+
+def _main(path: str) -> None:
+    from . import read
+
+    try:
+        result = ("ok", read(path))
+    except SourceError as exc:
+        result = ("source-error", (str(exc), exc.reason))
+    except MemoryError:
+        result = ("memory", None)
+    except Exception as exc:  # reported to the caller as a SourceError
+        text = f"{type(exc).__name__}: {exc}"
+        # native libraries report the address-space cap in their own words
+        out_of_memory = any(s in text for s in ("bad_alloc", "failed to map segment", "Cannot allocate memory"))
+        result = ("memory", None) if out_of_memory else ("crash", text)
+    sys.stdout.buffer.write(pickle.dumps(result))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1])

@@ -1,0 +1,94 @@
+"""Ruled tables in a page image: straighten the page, find the ruling lines,
+and return the cells they enclose as boxes.
+
+The scan analogue of pdfplumber's lines strategy: long horizontal and
+vertical strokes are isolated by morphological opening, small gaps from blur
+or speckle are closed, and every enclosed region of table size is a cell.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _binary(gray):
+    import cv2
+
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+
+
+def _line_masks(binary):
+    import cv2
+
+    h, w = binary.shape
+    horiz = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 25, 20), 1)))
+    vert = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 60, 15))))
+    return horiz, vert
+
+
+def skew_angle(gray) -> float:
+    """The page's rotation in degrees, from its long horizontal strokes
+    (table rules, or text lines when there are none)."""
+    import cv2
+
+    binary = _binary(gray)
+    h, w = binary.shape
+    # a lenient horizontal opening keeps rules that a small tilt breaks into steps
+    horiz = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 40, 20), 1)))
+    horiz = cv2.dilate(horiz, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
+    lines = cv2.HoughLinesP(horiz, 1, np.pi / 1800, threshold=max(w // 8, 50), minLineLength=w // 6, maxLineGap=20)
+    if lines is None:
+        return 0.0
+    angles = []
+    for x1, y1, x2, y2 in np.asarray(lines).reshape(-1, 4):
+        if x2 != x1:
+            a = np.degrees(np.arctan2(y2 - y1, x2 - x1))
+            if abs(a) < 5:
+                angles.append(a)
+    return float(np.median(angles)) if angles else 0.0
+
+
+def deskew(gray):
+    """The image turned level; (image, angle applied)."""
+    import cv2
+
+    angle = skew_angle(gray)
+    if abs(angle) < 0.05:
+        return gray, 0.0
+    h, w = gray.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255), angle
+
+
+def table_cells(gray) -> list[list[dict]]:
+    """Cell boxes of each ruled table on a (level) page, per table, in pixels."""
+    import cv2
+
+    binary = _binary(gray)
+    horiz, vert = _line_masks(binary)
+    # close the gaps that blur and speckle leave in the rules
+    horiz = cv2.dilate(horiz, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 3)))
+    vert = cv2.dilate(vert, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 15)))
+    grid = cv2.bitwise_or(horiz, vert)
+    h, w = grid.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
+    tables = []
+    for i in range(1, n):
+        x, y, bw, bh, _area = stats[i]
+        if bw < w * 0.3 or bh < 40:
+            continue  # a lone rule or underline, not a table frame
+        frame = (labels[y:y + bh, x:x + bw] == i).astype(np.uint8) * 255
+        inside = cv2.bitwise_not(frame)
+        m, lab2, st2, _ = cv2.connectedComponentsWithStats(inside, connectivity=4)
+        cells = []
+        for j in range(1, m):
+            cx, cy, cw, ch, carea = st2[j]
+            if cx == 0 or cy == 0 or cx + cw >= bw or cy + ch >= bh:
+                continue  # outside the frame
+            if cw < 12 or ch < 12 or carea < 0.6 * cw * ch:
+                continue
+            cells.append({"x0": float(x + cx), "top": float(y + cy), "x1": float(x + cx + cw),
+                          "bottom": float(y + cy + ch)})
+        if len(cells) >= 2:
+            tables.append(cells)
+    tables.sort(key=lambda cells: min(c["top"] for c in cells))
+    return tables
