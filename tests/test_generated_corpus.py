@@ -8,6 +8,8 @@ print the shape, the seed and the differing cells; regenerate one with
 """
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from nianbao.extract import extract_bytes
@@ -16,6 +18,25 @@ from nianbao.generate.render import SHAPES, generate
 
 DOCS_PER_SHAPE = 250          # 8 shapes → 2,000 documents
 SHOW = 8                      # failing documents printed per shape
+SECONDS_PER_DOC = 2.0         # a report this size takes milliseconds; past this it counts as a failure
+
+
+class ExtractTimeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise ExtractTimeout()
+
+
+def extract_with_deadline(doc):
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, SECONDS_PER_DOC)
+    try:
+        return extract_bytes(doc.data, doc.path, doc.fmt)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -24,7 +45,10 @@ def test_generated_corpus(shape):
     for seed in range(DOCS_PER_SHAPE):
         doc = generate(shape, seed)
         try:
-            record = extract_bytes(doc.data, doc.path, doc.fmt)
+            record = extract_with_deadline(doc)
+        except ExtractTimeout:
+            failures.append((seed, doc.truth.get("variant"), [("extract", "a record", f"over {SECONDS_PER_DOC} s")]))
+            continue
         except Exception as exc:  # one broken document must not hide the others
             failures.append((seed, doc.truth.get("variant"), [("extract", "a record", f"{type(exc).__name__}: {exc}")]))
             continue

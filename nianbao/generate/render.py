@@ -65,7 +65,10 @@ def draw_record(rng: random.Random, shape: str) -> dict:
     if form == "2019" and rng.random() < 0.25:
         year = rng.randint(2021, 2024)           # kept the old form for years
     layout = form if rng.random() < 0.8 else ("2019" if form == "2021" else "2021")
-    return random_record(rng, form, year, t2_layout=layout)
+    scale = None
+    if shape == "concat" and rng.random() < 0.3:
+        scale = "hundreds"
+    return random_record(rng, form, year, t2_layout=layout, scale=scale)
 
 
 def base_truth(rec: dict, shape: str, *, tables: bool = True) -> dict:
