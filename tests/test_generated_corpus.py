@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 
@@ -22,7 +23,8 @@ SHOW = 8                      # failing documents printed per shape
 # While the extractor is being built, a shape that does not pass yet is reported as xfail with the
 # same summary; NIANBAO_CORPUS_STRICT=1 (or flipping this default) makes every difference a failure.
 STRICT = os.environ.get("NIANBAO_CORPUS_STRICT", "0") == "1"
-SECONDS_PER_DOC = 1.0         # a report this size takes milliseconds; past this it counts as a failure
+SECONDS_PER_DOC = 0.5         # a report this size takes milliseconds; past this it counts as a failure
+SECONDS_PER_SHAPE = 15.0      # extraction time per shape; documents past it count as failures, unrun
 
 
 class ExtractTimeout(Exception):
@@ -46,21 +48,31 @@ def extract_with_deadline(doc):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_generated_corpus(shape):
     failures = []
+    spent = 0.0
+    unrun = late = 0
     for seed in range(DOCS_PER_SHAPE):
+        if spent > SECONDS_PER_SHAPE:
+            unrun += 1
+            continue
         doc = generate(shape, seed)
+        started = time.perf_counter()
         try:
             record = extract_with_deadline(doc)
         except ExtractTimeout:
-            failures.append((seed, doc.truth.get("variant"), [("extract", "a record", f"over {SECONDS_PER_DOC} s")]))
+            spent += time.perf_counter() - started
+            late += 1
             continue
         except Exception as exc:  # one broken document must not hide the others
+            spent += time.perf_counter() - started
             failures.append((seed, doc.truth.get("variant"), [("extract", "a record", f"{type(exc).__name__}: {exc}")]))
             continue
+        spent += time.perf_counter() - started
         diffs = compare(doc.truth, record)
         if diffs:
             failures.append((seed, doc.truth.get("variant"), diffs))
-    if failures:
-        lines = [f"{shape}: {len(failures)}/{DOCS_PER_SHAPE} documents differ "
+    if failures or late or unrun:
+        lines = [f"{shape}: {len(failures) + late + unrun}/{DOCS_PER_SHAPE} documents fail: {len(failures)} differ, "
+                 f"{late} over {SECONDS_PER_DOC} s, {unrun} not run after {SECONDS_PER_SHAPE:.0f} s of extraction "
                  f"(generate({shape!r}, seed) rebuilds one)"]
         for seed, variant, diffs in failures[:SHOW]:
             lines.append(f"  seed={seed} [{variant}] {len(diffs)} cells: {format_diffs(diffs)}")
