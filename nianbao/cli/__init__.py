@@ -26,6 +26,7 @@ def _root(lang: str = typer.Option(None, "--lang", envvar="NIANBAO_LANG",
 # Each module registers its commands on ``app`` when imported.
 from . import extract as _extract  # noqa: E402,F401
 from . import demo as _demo  # noqa: E402,F401
+from . import check as _check  # noqa: E402,F401
 
 
 def main() -> None:

@@ -61,7 +61,7 @@ def split_readings(items: Sequence[Item], keys: Sequence[str], width: int,
     digits hold several cells."""
     n = len(keys) * width
     raws = [("0" if it.kind == BLANK else it.text) for it in items]
-    splittable = [it.kind != BLANK and not it.cell and it.text.isdigit() and len(it.text) > 1 for it in items]
+    splittable = [it.kind != BLANK and it.text.isdigit() and len(it.text) > 1 for it in items]
     check: Callable | None = (lambda row: _row_ok(row, width)) if row_total else None
     readings = split_tokens(raws, n, splittable, group=width if check else None, group_ok=check)
     out = []

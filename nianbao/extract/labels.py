@@ -41,25 +41,54 @@ def label_units(text: str) -> list[tuple[str, int]]:
     return out
 
 
-def match_t3_rows(unit: str) -> list[tuple[str, int, int]]:
-    """Rows of table 三 whose label this unit (normalised) matches:
-    (row key, position of the match, rank of the pattern: 0 = core wording)."""
+def _first_matches(unit: str, specs) -> list[tuple[str, int, int, int]]:
     found = []
-    for row in T3_ROWS:
-        for rank, pat in enumerate(_compiled(row.patterns)):
+    for key, patterns in specs:
+        for rank, pat in enumerate(_compiled(patterns)):
             m = pat.search(unit)
             if m:
-                found.append((row.key, m.start(), rank))
+                found.append((key, m.start(), m.end(), rank))
                 break
     return found
 
 
+def non_overlapping(found: list[tuple[str, int, int, int]]) -> list[tuple[str, int, int, int]]:
+    """Matches in reading order, a match inside an earlier one dropped
+    (``确认或重新出具`` holds ``重新出具``; one label, one row)."""
+    out: list = []
+    for m in sorted(found, key=lambda x: (x[1], x[3], -(x[2] - x[1]))):
+        if out and m[1] < out[-1][2]:
+            continue
+        out.append(m)
+    return out
+
+
+def match_t3_rows(unit: str) -> list[tuple[str, int, int]]:
+    """Rows of table 三 whose label this unit (normalised) matches:
+    (row key, position of the match, rank of the pattern: 0 = core wording)."""
+    return [(k, s, r) for k, s, _, r in _first_matches(unit, ((row.key, row.patterns) for row in T3_ROWS))]
+
+
+def find_t3_rows(unit: str) -> list[tuple[str, int, int, int]]:
+    """Every row label in a unit of text, in reading order: (key, start, end, rank)."""
+    return non_overlapping(_first_matches(unit, ((row.key, row.patterns) for row in T3_ROWS)))
+
+
+def find_t2_fields(unit: str, layout: str) -> list[str]:
+    """Every table-二 field label in a unit of text, in reading order."""
+    specs = ((f.key, f.patterns) for f in T2_LAYOUTS[layout])
+    # "规章" is anchored to a whole unit; inside a run of labels look for it plainly.
+    found = _first_matches(unit, specs)
+    if not any(k == "regulations" for k, *_ in found):
+        i = unit.find("规章")
+        if i >= 0:
+            found.append(("regulations", i, i + 2, 9))
+    return [k for k, *_ in non_overlapping(found)]
+
+
 def match_t2_field(unit: str, layout: str) -> str | None:
-    for f in T2_LAYOUTS[layout]:
-        for pat in _compiled(f.patterns):
-            if pat.search(unit):
-                return f.key
-    return None
+    fields = find_t2_fields(unit, layout)
+    return fields[0] if fields else None
 
 
 def is_legacy_indicator(unit: str) -> bool:

@@ -99,8 +99,10 @@ def find_published(text: str, lines: list[str], year: int | None) -> tuple[str |
     for m in reversed(dates):
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
         line = tail[tail.rfind("\n", 0, m.start()) + 1: (tail.find("\n", m.end()) + 1 or len(tail) + 1) - 1]
-        # A sign-off date stands alone on its line.
-        if len(line.strip().replace(" ", "")) > 14:
+        # A sign-off date stands alone on its line, or ends the text.
+        after = re.sub(r"[—–\-－]\s*\d{1,3}\s*[—–\-－]|第\s*\d+\s*页|\s", "", text[offset + m.end():])
+        at_end = len(after) <= 2
+        if len(line.strip().replace(" ", "")) > 14 and not at_end:
             continue
         if year is not None and not (year <= y <= year + 1):
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from ..findings import finding
+from ..validate import check as validate
 from ..record import record_for
 from ..sources import Document
 from ..template import T2_LAYOUTS, T4_GROUPS, t3_leaf_keys
@@ -144,7 +145,7 @@ def extract_document(doc: Document) -> dict:
             rec["t2"] = t2
             _report_uncertain(rec, doc, "t2", dec2)
     if rec["t3"] is None:
-        got = decode_legacy(items)
+        got = decode_legacy(items, prose)
         if got is not None:
             legacy, decl = got
             rec["legacy"] = legacy
@@ -172,4 +173,5 @@ def extract_document(doc: Document) -> dict:
             "extract.not_a_report", "warning",
             "未在文件中找到年度报告的标题、章节或统计表，可能不是政府信息公开工作年度报告",
             "no title, section or statistical table of an annual report was found: this may not be a report"))
+    rec["findings"] = validate(rec)
     return rec

@@ -67,7 +67,7 @@ def find_t2_start(items: list[Item], before: int) -> int | None:
         if it.kind != TEXT or len(it.text) > MAX_LABEL_CHARS:
             continue
         n = _norm(it)
-        if "第二十条" in n or n == "信息内容" or any(m in n for m in markers):
+        if "第二十条" in n or n.startswith("信息内容") or any(m in n for m in markers):
             first = i
             break
     if first is None:
@@ -78,7 +78,7 @@ def find_t2_start(items: list[Item], before: int) -> int | None:
         t = _norm(items[back])
         if items[back].kind == NUM:
             break
-        if t in ("信息内容", "规章") or "第二十条" in t:
+        if "信息内容" in t or "规章" in t or "第二十条" in t:
             first = back
     return first
 

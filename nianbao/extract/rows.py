@@ -15,7 +15,7 @@ from typing import Sequence
 
 from .blocks import column_major, multiset_readings, row_major, rows_consistent, split_readings
 from .solver import Candidate, Variable
-from .tokens import BLANK, NUM, ROW_END, Item
+from .tokens import BLANK, NUM, ROW_END, Item  # noqa: F401
 
 
 @dataclass
@@ -29,10 +29,16 @@ def segments_of(events: Sequence[tuple]) -> list[Segment]:
     """events: ("label", key, item) | ("num", item) | ("row_end",)"""
     out: list[Segment] = []
     cur = Segment()
+
+    def close():
+        # Blank cells of a row that names no row (a header) are no data.
+        if cur.labels or any(it.kind != BLANK for it in cur.items):
+            out.append(cur)
+
     for ev in events:
         if ev[0] == "label":
             if cur.items:
-                out.append(cur)
+                close()
                 cur = Segment()
             if not cur.labels or cur.labels[-1] != ev[1]:
                 cur.labels.append(ev[1])
@@ -41,10 +47,10 @@ def segments_of(events: Sequence[tuple]) -> list[Segment]:
             cur.items.append(ev[1])
         elif ev[0] == "row_end":
             if cur.items:
-                out.append(cur)
+                close()
                 cur = Segment()
     if cur.items or cur.labels:
-        out.append(cur)
+        close()
     return out
 
 
@@ -74,8 +80,13 @@ def assign_blocks(segments: Sequence[Segment], order: Sequence[str], width: int)
             start = cursor
             while start < len(order) and order[start] in filled:
                 start += 1
-        m = len(seg.items)
-        splittable = any(it.kind == NUM and not it.cell and it.text.isdigit() and len(it.text) > 1
+        items = list(seg.items)
+        # A cell-structured row may end in blanks that are really merge marks.
+        while (items and items[-1].kind == BLANK and items[-1].cell and len(items) % width
+               and len(items) > width * max(1, len(unfilled_labels))):
+            items.pop()
+        m = len(items)
+        splittable = any(it.kind == NUM and it.text.isdigit() and len(it.text) > 1
                          for it in seg.items)
         want = max(1, len(unfilled_labels))
         if splittable and m < width * want:
@@ -92,8 +103,7 @@ def assign_blocks(segments: Sequence[Segment], order: Sequence[str], width: int)
             continue
         filled.update(keys)
         cursor = pos[keys[-1]] + 1
-        blocks.append(Block(keys, list(seg.items), bool(unfilled_labels),
-                            all(it.cell for it in seg.items)))
+        blocks.append(Block(keys, items, bool(unfilled_labels), all(it.cell for it in items)))
     return blocks
 
 

@@ -6,6 +6,7 @@ every such reading; the decoder keeps those the identities allow.
 """
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterator, Sequence
 
 MAX_READINGS = 400
@@ -112,4 +113,33 @@ def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
                 rec(ti + 1, new)
 
     rec(0, [])
+    return out
+
+
+_KIND_PATTERNS = {
+    "u": re.compile(r"0|[1-9]\d*"),                 # a count
+    "s": re.compile(r"0|-?[1-9]\d*"),               # a change that may be negative (本年增/减)
+    "d": re.compile(r"(?:0|[1-9]\d*)(?:\.\d+)?"),   # an amount that may have decimals
+}
+
+
+def split_kinds(raw: str, kinds: Sequence[str]) -> list[list[float | int]]:
+    """Readings of ``raw`` as consecutive numbers of the given kinds."""
+    out: list[list] = []
+
+    def rec(pos: int, k: int, acc: list):
+        if len(out) >= MAX_READINGS:
+            return
+        if k == len(kinds):
+            if pos == len(raw):
+                out.append(list(acc))
+            return
+        last = k == len(kinds) - 1
+        ends = [len(raw)] if last else range(pos + 1, len(raw) - (len(kinds) - k - 1) + 1)
+        for end in ends:
+            piece = raw[pos:end]
+            if _KIND_PATTERNS[kinds[k]].fullmatch(piece):
+                rec(end, k + 1, acc + [float(piece) if "." in piece else int(piece)])
+
+    rec(0, 0, [])
     return out

@@ -1,11 +1,11 @@
 """Table 二 (proactive disclosure), in its 2021 or 2019 layout."""
 from __future__ import annotations
 
-from ..template import T2_LAYOUT_MARKERS, T2_LAYOUTS
-from .labels import MAX_LABEL_CHARS, label_units, match_t2_field, normalize
+from ..template import T2_LAYOUT_MARKERS, T2_LAYOUTS, T2_SIGNED_COLUMNS
+from .labels import MAX_LABEL_CHARS, find_t2_fields, label_units, normalize
 from .rows import segments_of
 from .solver import Candidate, Variable, ambiguous_cells
-from .splits import split_plain
+from .splits import split_kinds
 from .t3 import Decoded
 from .tokens import BLANK, NUM, ROW_END, TEXT, Item
 
@@ -27,8 +27,7 @@ def _events(items: list[Item], layout: str) -> list[tuple]:
         if it.kind == TEXT and len(it.text) <= MAX_LABEL_CHARS:
             norm = normalize(it.text)
             for unit, _ in label_units(norm):
-                key = match_t2_field(unit, layout)
-                if key:
+                for key in find_t2_fields(unit, layout):
                     events.append(("label", key, it))
                     started = True
         elif it.kind in (NUM, BLANK) and started:
@@ -42,6 +41,7 @@ def decode_t2(items: list[Item]) -> tuple[str, Decoded] | None:
     layout = detect_layout(items)
     fields = T2_LAYOUTS[layout]
     widths = {f.key: len(f.columns) for f in fields}
+    f_by_key = {f.key: f for f in fields}
     order = [f.key for f in fields]
     segments = segments_of(_events(items, layout))
     filled: set[str] = set()
@@ -63,13 +63,17 @@ def decode_t2(items: list[Item]) -> tuple[str, Decoded] | None:
             # Several labelled fields share this segment: give each its width.
             take = queue[:w]
             rest = queue[w:]
-            single_label_run = (len(labels) <= 1 and len(queue) < w and len(queue) >= 1)
-            if single_label_run and any(it.kind == NUM and not it.cell and it.text.isdigit() for it in queue):
-                raws = "".join("0" if it.kind == BLANK else it.text for it in queue)
-                cands = [Candidate({(key, c): v for c, v in enumerate(vals)}, float(r),
-                                   {(key, c): queue[0].span_origin() for c in range(w)}, "split")
-                         for r, vals in enumerate(_ranked_splits(raws, w))]
-                if cands:
+            single_label_run = len(labels) <= 1 and 1 <= len(queue) < w
+            if single_label_run and all(it.kind == NUM for it in queue):
+                # A run of digits holding the whole row ("50-1613007" = 50 | -16 | 13007).
+                raw = "".join(it.text for it in queue)
+                kinds = [_kind(col, f_by_key[key]) for col in f_by_key[key].columns]
+                readings = _ranked(split_kinds(raw, kinds))
+                if readings:
+                    origin = {"span": [queue[0].start, queue[-1].end]}
+                    cands = [Candidate({(key, c): v for c, v in enumerate(vals)}, float(r),
+                                       {(key, c): dict(origin) for c in range(w)}, "split")
+                             for r, vals in enumerate(readings)]
                     variables.append(Variable(key, cands))
                     filled.add(key)
                     queue = []
@@ -84,6 +88,8 @@ def decode_t2(items: list[Item]) -> tuple[str, Decoded] | None:
             filled.add(key)
             queue = rest
             cursor = i
+            if all(it.kind == BLANK and it.cell for it in queue):
+                break  # merge marks after the last cell of the row
     if not variables:
         return None
     dec = Decoded({})
@@ -95,8 +101,14 @@ def decode_t2(items: list[Item]) -> tuple[str, Decoded] | None:
     return layout, dec
 
 
-def _ranked_splits(digits: str, n: int) -> list[list[int]]:
-    """Readings of a digit run as ``n`` numbers, evenly sized ones first."""
-    readings = split_plain(digits, n)
-    readings.sort(key=lambda vals: (max(len(str(v)) for v in vals) - min(len(str(v)) for v in vals)))
-    return readings
+def _kind(column: str, field) -> str:
+    if column in T2_SIGNED_COLUMNS:
+        return "s"
+    if field.decimals and (field.scalar or "金额" in column):
+        return "d"
+    return "u"
+
+
+def _ranked(readings: list[list]) -> list[list]:
+    """Evenly sized numbers first: the most plausible reading of a run."""
+    return sorted(readings, key=lambda vals: max(len(str(v)) for v in vals) - min(len(str(v)) for v in vals))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..template import T3_TOTAL_COL, T3_WIDTH, identities, t3_leaf_keys, t3_row_keys
-from .labels import MAX_LABEL_CHARS, label_units, match_t3_rows, normalize
+from .labels import MAX_LABEL_CHARS, find_t3_rows, label_units, normalize
 from .rows import assign_blocks, block_variable, needs_reordering, segments_of
 from .solver import Equation, Variable, ambiguous_cells, solve
 from .tokens import BLANK, NUM, ROW_END, TEXT, Item
@@ -29,7 +29,7 @@ def detect_form(items: list[Item]) -> str:
         return "2021"
     numbers = sum(1 for it in items if it.kind in (NUM, BLANK))
     if "(六)其他处理" in text or "六)其他处理" in text:
-        return "2019" if numbers < 7 * 24 else "2021"
+        return "2019"
     return "2019" if 7 * 22 < numbers <= 7 * 23 else "2021"
 
 
@@ -43,9 +43,8 @@ def label_events(items: list[Item], form: str) -> list[tuple]:
                 continue
             norm = normalize(it.text)
             for unit, _ in label_units(norm):
-                matches = sorted(match_t3_rows(unit), key=lambda m: (m[1], m[2]))
                 keys = []
-                for key, _, rank in matches:
+                for key, _, _, rank in find_t3_rows(unit):
                     if key == "other" and form != "2019":
                         continue
                     if key in _2021_ONLY and form != "2021":
@@ -55,9 +54,7 @@ def label_events(items: list[Item], form: str) -> list[tuple]:
                     keys.append(key)
                 if not keys and unit in ("其他", "3其他") and "other_no_fee" in seen and form == "2021":
                     keys = ["other_misc"]
-                # One unit names one row; when several cores match, the core
-                # wording (rank 0) at the earliest position wins.
-                for key in keys[:1]:
+                for key in keys:
                     events.append(("label", key, it))
                     seen.add(key)
                     started = True

@@ -1,33 +1,47 @@
 """Table 四 (reconsideration and litigation): fifteen numbers under a two-level header."""
 from __future__ import annotations
 
-from ..template import T4_GROUPS, T4_WIDTH
+from ..template import T4_GROUPS, T4_HEADER_WORDS, T4_WIDTH
 from .labels import normalize
 from .rows import Block, block_variable
 from .solver import Equation, ambiguous_cells, solve
 from .t3 import Decoded
-from .tokens import BLANK, NUM, TEXT, Item
+from .tokens import BLANK, NUM, ROW_END, TEXT, Item
 
 GROUP_KEYS = [g[0] for g in T4_GROUPS]
 N_CELLS = len(GROUP_KEYS) * T4_WIDTH
 
 
+_SHORT_HEADER_WORDS = T4_HEADER_WORDS + ("维持", "纠正", "审结")
+
+
+def _header_words(text: str) -> int:
+    return sum(1 for w in _SHORT_HEADER_WORDS if w in text)
+
+
 def _numbers(items: list[Item]) -> list[Item]:
     """The numbers printed under the header, up to the prose that follows."""
     out: list[Item] = []
-    digits = 0
-    for it in items[1:]:
+    header_words = _header_words(normalize(items[0].text)) if items else 0
+    for i, it in enumerate(items[1:], 1):
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if (it.kind == BLANK and not out and items[i - 1].kind == TEXT
+                and (nxt is None or nxt.kind == ROW_END)):
+            continue  # the padding cell after a header ("行政诉讼 | |||")
+        if it.kind == TEXT and not out:
+            t = normalize(it.text)
+            header_words += _header_words(t)
+            continue
+        if it.kind in (NUM, BLANK) and header_words < 2:
+            continue
         if it.kind in (NUM, BLANK):
             out.append(it)
-            digits += 1 if (it.kind == BLANK or it.cell or not it.text.isdigit()) else len(it.text)
             if len(out) >= N_CELLS:
-                break
-            if digits >= N_CELLS and len(out) < N_CELLS and all(not x.cell for x in out):
-                # a run of digits printed without separators
                 break
         elif it.kind == TEXT and out:
             t = normalize(it.text)
-            if len(t) > 24 or t.startswith(("五、", "五.", "六、")):
+            headerish = _header_words(t) > 0 or "结果" in t
+            if t.startswith(("五、", "五.", "六、")) or (len(t) > 24 and not headerish):
                 break
     return out
 

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from ..sources.base import Document, Origin, TableBlock, TextBlock
 
 TEXT, NUM, BLANK, ROW_END = "text", "num", "blank", "row_end"
+# A number glued to a unit ("2020年", "8件", "49%") counts something in the prose, not a table cell.
+QTY = "qty"
+_UNIT_AFTER = set("年件条个次%％份项人万元日月号页位名家所起期场篇天")
 
 # Characters that real copies leave around cell values: replacement marks,
 # stray question marks, zero-width and non-breaking spaces.
@@ -69,16 +72,18 @@ def is_blank_mark(text: str) -> bool:
     return clean_cell(text) in _BLANK_MARKS
 
 
-def _is_enumeration(text: str, m: re.Match) -> bool:
+def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     """``1.属于`` / ``2、重复`` / ``(3)`` are label prefixes, not numbers."""
-    after = text[m.end():m.end() + 2]
+    after = text[m.end():m.end() + 2] or tail.lstrip()[:2]
     before = text[m.start() - 1] if m.start() else ""
     if "." in m.group() or m.group().startswith(("-", "−", "－")):
         return False
     if len(m.group()) > 2:
         return False
-    if after[:1] in (".", "、", "．") and len(after) > 1 and not after[1].isdigit() and not after[1].isspace():
-        return True
+    if after[:1] in (".", "、", "．"):
+        rest = (text[m.end() + 1:] + tail).lstrip() if text[m.end():] else tail.lstrip()[1:].lstrip()
+        if rest and not rest[0].isdigit() and rest[0] not in "-—/|":
+            return True
     if before in ("(", "（") and after[:1] in (")", "）"):
         return True
     return False
@@ -90,12 +95,13 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
         word, wstart = piece.group(), base + piece.start()
         pos = 0
         for m in re.finditer(r"[-−－]?\d+(?:[.,]\d+)*", word):
-            if _is_enumeration(word, m):
+            if _is_enumeration(word, m, text[piece.end():piece.end() + 6]):
                 continue
             raw = m.group()
             # A leading minus belongs to the number only at the start of a piece
             # (a negative 本年增/减); elsewhere it is a dash.
-            if raw[0] in "-−－" and m.start() > 0:
+            glued_minus = raw[0] in "-−－" and m.start() > 0 and word[m.start() - 1].isdigit()
+            if raw[0] in "-−－" and m.start() > 0 and not glued_minus:
                 raw = raw[1:]
                 mstart = m.start() + 1
             else:
@@ -109,12 +115,21 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 if seg.strip(_DEBRIS_CHARS):
                     out.append(Item(TEXT, seg, wstart + pos, wstart + mstart))
             value = parse_number(raw_digits)
-            if value is None:
+            if value is None and raw_digits.count(".") > 1:
+                # decimals run together ("5.0142.3"): a number the decoder may split
+                out.append(Item(NUM, raw_digits, wstart + mstart, wstart + m.end(), None))
+            elif value is None:
                 seg = word[mstart:m.end()]
                 out.append(Item(TEXT, seg, wstart + mstart, wstart + m.end()))
             else:
-                out.append(Item(NUM, raw_digits.lstrip("+"), wstart + mstart, wstart + m.end(), value))
+                follows = word[m.end():m.end() + 1] or (text[piece.end():].lstrip()[:1] if m.end() == len(word) else "")
+                kind = QTY if follows and follows in _UNIT_AFTER else NUM
+                out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + m.end(), value))
             pos = m.end()
+        if pos == 0 and word in _BLANK_MARKS:
+            # "/" or "—" standing alone between numbers: an empty cell
+            out.append(Item(BLANK, word, wstart, wstart + len(word), 0))
+            continue
         if pos < len(word):
             seg = word[pos:]
             if seg.strip(_DEBRIS_CHARS + "|"):
@@ -137,6 +152,34 @@ def _cell_item(text: str, start: int, end: int, origin: Origin | None, keep_blan
     return [Item(TEXT, t, start, end, cell=True, origin=origin)]
 
 
+_UNITS = {"条", "件", "个", "次", "人", "万元", "元", "项", "份", "期", "场", "篇", "天"}
+_ENUM_START = re.compile(r"^(?:[一二三四五六七八九十]、|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[.、．])")
+
+
+def _join_label_pieces(out: list[Item], start: int, text: str) -> None:
+    """Join text pieces a line split at spaces (``结 果 纠 正``, ``上年结 转``)
+    back into one label, but never across a number or a new enumeration."""
+    i = start + 1
+    while i < len(out):
+        a, b = out[i - 1], out[i]
+        if (a.kind == TEXT and b.kind == TEXT and not _ENUM_START.match(b.text)
+                and not a.text.endswith(("。", "；", ";", "：", ":")) and len(a.text) + len(b.text) <= 40):
+            out[i - 1] = Item(TEXT, text[a.start:b.end], a.start, b.end, origin=a.origin)
+            del out[i]
+        else:
+            i += 1
+
+
+def _drop_header_blanks(row: list[Item]) -> list[Item]:
+    """A row of several headings, no number and a lone empty cell: that cell
+    is layout (the space before a run of merge marks), not a blank value."""
+    headings = sum(1 for i in row if i.kind == TEXT and clean_cell(i.text) not in _UNITS)
+    if (not any(i.kind == NUM for i in row) and headings >= 2
+            and sum(1 for i in row if i.kind == BLANK) <= 1):
+        return [i for i in row if i.kind != BLANK]
+    return row
+
+
 def _strip_page_marks(text: str) -> str:
     """Blank out page counters, keeping every offset in place."""
     return _PAGE_MARK.sub(lambda m: " " * len(m.group()), text)
@@ -151,14 +194,21 @@ def _pipe_line(block: TextBlock, out: list[Item]) -> None:
         cells.append((pos, m.start()))
         pos = m.end()
     cells.append((pos, len(text)))
-    # Trailing empty cells are the marks of merged cells ("5 | ||"), not blanks.
-    while cells and not text[cells[-1][0]:cells[-1][1]].strip():
+    # Trailing runs of "|" mark merged cells ("5 | ||"), not blanks; a blank
+    # cell holds at least a space. The decoder trims a blank too many.
+    while cells and cells[-1][0] == cells[-1][1]:
         cells.pop()
+    if not any(text[s:e].strip() for s, e in cells):
+        # a line holding nothing but "|": an empty cell in one-cell-per-line text
+        out.append(Item(BLANK, "", base, base + len(text), 0, cell=True))
+        return
+    row: list[Item] = []
     for s, e in cells:
         raw = text[s:e]
         lead = len(raw) - len(raw.lstrip())
         cs, ce = base + s + lead, base + s + lead + len(raw.strip())
-        out.extend(_cell_item(raw, cs, ce, None, keep_blank=True))
+        row.extend(_cell_item(raw, cs, ce, None, keep_blank=True))
+    out.extend(_drop_header_blanks(row))
     # One cell per line ("5 | ||") is a cell of a row that goes on; several
     # cells on a line make a whole row.
     if len(cells) > 1:
@@ -181,17 +231,22 @@ def tokenize(doc: Document) -> list[Item]:
                         continue
                     row_items.extend(_cell_item(cell.text, cell.origin.start, cell.origin.end, cell.origin,
                                                 keep_blank=True))
-                # A row of nothing but blanks is a spacer, not data.
-                if any(i.kind != BLANK for i in row_items):
+                # A row of nothing but empty cells is a spacer, not data.
+                if any(i.kind != BLANK or i.text for i in row_items):
                     out.extend(row_items)
                 end = block.origin.end
                 out.append(Item(ROW_END, "", end, end))
         elif _looks_like_pipe_table(block):
             _pipe_line(block, out)
         else:
+            if block.text.strip() in _BLANK_MARKS:
+                # "/" or "—" alone on its line: an empty cell, one cell per line
+                out.append(Item(BLANK, block.text.strip(), block.origin.start, block.origin.end, 0, cell=True))
+                continue
             text = _strip_page_marks(block.text)
             start = len(out)
             _split_free_text(text, block.origin.start, out)
+            _join_label_pieces(out, start, doc.text)
             for item in out[start:]:
                 if block.origin.page is not None or block.origin.bbox is not None:
                     item.origin = Origin(item.start, item.end, page=block.origin.page, bbox=block.origin.bbox,
@@ -199,6 +254,4 @@ def tokenize(doc: Document) -> list[Item]:
             # One cell per line (a lone number or label on its line) is a cell too.
             if len(out) - start == 1:
                 out[-1].cell = True
-            elif len(out) == start and block.text.strip() in _BLANK_MARKS:
-                out.append(Item(BLANK, block.text.strip(), block.origin.start, block.origin.end, 0, cell=True))
     return out

@@ -69,7 +69,10 @@ def t2_grid(t2: dict) -> Grid:
         elif len(cols) == 1:
             head += [H(cols[0], colspan=3)]
         else:
-            head += [H(cols[0]), H(cols[1], colspan=2)]
+            second = cols[1]
+            if second == "采购总金额" and t2.get("procurement_unit"):
+                second += f"(单位:{t2['procurement_unit']})"
+            head += [H(cols[0]), H(second, colspan=2)]
         g.add(head)
         for f in group:
             val = t2[f.key]

@@ -8,7 +8,7 @@ from lxml import etree
 
 from .base import Document, DocumentBuilder, SourceError
 from .decode import decode
-from .text import check_size
+from .text import check_not_empty, check_size
 
 # Elements that never hold report content.
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "select", "button", "input",
@@ -144,6 +144,7 @@ class _Walker:
 
 
 def read(data: bytes, path: str, sha256: str) -> Document:
+    check_not_empty(data)
     text, encoding = decode(data, html=True)
     check_size(text, path)
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)

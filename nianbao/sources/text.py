@@ -25,7 +25,13 @@ def lines_to_blocks(text: str) -> list[TextBlock]:
     return blocks
 
 
+def check_not_empty(data: bytes) -> None:
+    if not data.strip():
+        raise SourceError("文件为空 (empty file)", reason="empty")
+
+
 def read(data: bytes, path: str, sha256: str) -> Document:
+    check_not_empty(data)
     text, encoding = decode(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     check_size(text, path)

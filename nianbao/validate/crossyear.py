@@ -1,0 +1,172 @@
+"""Cross-year rules: one agency's report against its previous year's.
+
+``cross_year(previous, current)`` compares two records of the same agency; the store decides which
+records are pairs. Carry-over and 现行有效 continuity need consecutive years; identical tables and
+copied prose are reported for any pair.
+"""
+from __future__ import annotations
+
+import re
+
+from ..template import T3_COLUMNS, T4_GROUPS
+from .describe import describe_cell
+from .rules import emit, rule
+from .text import full_text
+
+rule("cross.carry_over", "error", "cross", "上年结转与上年报告不符", "carry-over does not match last year",
+     "本年表三“二、上年结转”应等于上一年度报告表三“四、结转下年度继续办理”（逐列）。",
+     "Table 3 'carried over from last year' must equal last year's 'carried to next year', column by column.")
+rule("cross.in_force", "warning", "cross", "现行有效件数不衔接", "documents in force do not carry on",
+     "本年“现行有效件数”应约等于上年现行有效件数 + 本年制发件数 − 本年废止件数（各机关会重新清理，故为提示性检查）。",
+     "This year's number in force should be about last year's + issued − repealed (agencies re-count, so "
+     "this is a warning).")
+rule("cross.identical_tables", "warning", "cross", "表格与上年完全相同", "table identical to last year's",
+     "本年表格（非全零）与上一年度报告逐格相同，可能照抄了上年数据。",
+     "A (not all-zero) table is identical, cell by cell, to last year's: the figures may have been copied.")
+rule("cross.copied_prose", "warning", "cross", "正文大量照抄上年", "prose largely copied from last year",
+     "正文与上一年度报告重复率超过 50%（数字不计），政务公开评估通常对此扣分。",
+     "More than half of the text (ignoring numbers) repeats last year's report, which evaluations penalise.")
+
+COPY_THRESHOLD = 0.5
+_MIN_SENTENCE = 8  # shorter sentences are headings and stock phrases
+
+
+def _fmt(v) -> str:
+    return str(int(v)) if isinstance(v, (int, float)) and float(v).is_integer() else str(v)
+
+
+def _year(rec: dict):
+    return (rec.get("meta") or {}).get("year")
+
+
+def _rows(rec: dict) -> dict:
+    return (rec.get("t3") or {}).get("rows") or {}
+
+
+def carry_over(previous: dict, current: dict) -> list[dict]:
+    before, now = _rows(previous).get("carry_next"), _rows(current).get("carried")
+    if not before or not now:
+        return []
+    out = []
+    py, cy = _year(previous), _year(current)
+    for c, col in enumerate(T3_COLUMNS):
+        if c >= len(before) or c >= len(now) or before[c] is None or now[c] is None:
+            continue
+        if before[c] != now[c]:
+            out.append(emit(
+                "cross.carry_over",
+                f"{cy} 年度表三“二、上年结转”（{col.label}）为 {_fmt(now[c])}，而 {py} 年度报告"
+                f"“四、结转下年度继续办理”为 {_fmt(before[c])}，两者应相等。",
+                f"{cy} table 3 'carried over' ({col.label_en}) is {_fmt(now[c])}, but the {py} report carried "
+                f"{_fmt(before[c])} to the next year; they should be equal.",
+                cells=[f"t3.carried[{c}]"], previous_cells=[f"t3.carry_next[{c}]"],
+                evidence=f"{cy}: t3.carried[{c}] = {_fmt(now[c])}；{py}: t3.carry_next[{c}] = {_fmt(before[c])}"))
+    return out
+
+
+def in_force(previous: dict, current: dict) -> list[dict]:
+    p, c = previous.get("t2") or {}, current.get("t2") or {}
+    if p.get("layout") != "2021" or c.get("layout") != "2021":
+        return []
+    out = []
+    for key in ("regulations", "normative_docs"):
+        pv, cv = p.get(key), c.get(key)
+        if not (isinstance(pv, list) and isinstance(cv, list) and len(pv) == 3 and len(cv) == 3):
+            continue
+        if any(not isinstance(v, (int, float)) for v in (pv[2], cv[0], cv[1], cv[2])):
+            continue
+        expected = pv[2] + cv[0] - cv[1]
+        if expected != cv[2]:
+            name, name_en = describe_cell(f"t2.{key}[2]", "zh", "2021"), describe_cell(f"t2.{key}[2]", "en", "2021")
+            out.append(emit(
+                "cross.in_force",
+                f"{name}为 {_fmt(cv[2])}，而上年现行有效 {_fmt(pv[2])} + 本年制发 {_fmt(cv[0])} − 本年废止 "
+                f"{_fmt(cv[1])} = {_fmt(expected)}（相差 {_fmt(abs(cv[2] - expected))}）。若系重新清理所致，宜在正文说明。",
+                f"{name_en} is {_fmt(cv[2])}, while last year's {_fmt(pv[2])} + issued {_fmt(cv[0])} − repealed "
+                f"{_fmt(cv[1])} = {_fmt(expected)}. If the agency re-counted, the text should say so.",
+                cells=[f"t2.{key}[2]", f"t2.{key}[0]", f"t2.{key}[1]"], previous_cells=[f"t2.{key}[2]"],
+                evidence=f"{_year(current)}: t2.{key} = {cv}；{_year(previous)}: t2.{key} = {pv}"))
+    return out
+
+
+def _nonzero(table) -> bool:
+    def walk(v):
+        if isinstance(v, dict):
+            return any(walk(x) for k, x in v.items() if k != "layout")
+        if isinstance(v, list):
+            return any(walk(x) for x in v)
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0
+    return walk(table)
+
+
+def identical_tables(previous: dict, current: dict) -> list[dict]:
+    out = []
+    names = {"t2": ("表二", "table 2"), "t3": ("表三", "table 3"), "t4": ("表四", "table 4")}
+    for key, (zh, en) in names.items():
+        p, c = previous.get(key), current.get(key)
+        if p and c and p == c and _nonzero(c):
+            out.append(emit(
+                "cross.identical_tables",
+                f"{_year(current)} 年度{zh}与 {_year(previous)} 年度逐格完全相同（且不全为 0），可能照抄了上年数据，请核实。",
+                f"{en.capitalize()} of {_year(current)} is identical, cell by cell, to {_year(previous)}'s "
+                "(and not all zero): the figures may have been copied.",
+                cells=[key], previous_cells=[key], evidence=f"{key}: {_brief(c)}"))
+    return out
+
+
+def _brief(table) -> str:
+    if isinstance(table, dict) and "rows" in table:
+        table = table["rows"]
+    text = str(table)
+    return text[:160] + ("…" if len(text) > 160 else "")
+
+
+_SPLIT = re.compile(r"[。！？；;!?\n]")
+
+
+def _sentences(rec: dict) -> list[str]:
+    out = []
+    for s in _SPLIT.split(full_text(rec)):
+        s = re.sub(r"\s+", "", s)
+        if "|" in s:
+            continue
+        # Numbers and years change every year; copying is about the words around them.
+        s = re.sub(r"\d+(?:\.\d+)?", "#", s)
+        if len(re.findall(r"[\u4e00-\u9fff]", s)) >= _MIN_SENTENCE:
+            out.append(s)
+    return out
+
+
+def copy_rate(previous: dict, current: dict) -> float:
+    """Share of the current text (in characters) made of sentences found verbatim last year."""
+    now = _sentences(current)
+    if not now:
+        return 0.0
+    before = set(_sentences(previous))
+    total = sum(len(s) for s in now)
+    copied = sum(len(s) for s in now if s in before)
+    return copied / total
+
+
+def copied_prose(previous: dict, current: dict) -> list[dict]:
+    rate = copy_rate(previous, current)
+    if rate <= COPY_THRESHOLD:
+        return []
+    before = set(_sentences(previous))
+    example = next((s for s in _sentences(current) if s in before and len(s) > 20), "")
+    return [emit(
+        "cross.copied_prose",
+        f"{_year(current)} 年度报告正文有 {rate:.0%} 与 {_year(previous)} 年度报告逐句相同（数字不计），超过 50%。",
+        f"{rate:.0%} of the {_year(current)} text repeats the {_year(previous)} report sentence by sentence "
+        "(numbers ignored), above 50%.",
+        cells=["sections"], evidence=f"重复率 {rate:.1%}；例：“{example[:80]}”", copy_rate=round(rate, 4))]
+
+
+def cross_year(previous: dict, current: dict) -> list[dict]:
+    """Findings on ``current`` from comparing it with the same agency's ``previous`` report."""
+    out = []
+    py, cy = _year(previous), _year(current)
+    if isinstance(py, int) and isinstance(cy, int) and cy == py + 1:
+        out += carry_over(previous, current) + in_force(previous, current)
+    out += identical_tables(previous, current) + copied_prose(previous, current)
+    return out

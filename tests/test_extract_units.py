@@ -1,0 +1,118 @@
+"""The pieces of the extractor, one by one."""
+import pytest
+
+from nianbao.extract.solver import Candidate, Equation, Variable, ambiguous_cells, solve
+from nianbao.extract.splits import split_plain, split_with_total, split_tokens
+from nianbao.extract.tokens import BLANK, NUM, TEXT, tokenize
+from nianbao.sources import read_bytes, sniff_format
+from nianbao.sources.base import SourceError
+from nianbao.sources.decode import decode
+
+
+def _items(text):
+    return [(i.kind, i.text) for i in tokenize(read_bytes(text.encode("utf-8"), "x.txt")) if i.kind != "row_end"]
+
+
+def test_enumeration_prefixes_stay_with_labels():
+    got = _items("1.属于国家秘密 0 0 3 2、重复申请 12")
+    assert got == [(TEXT, "1.属于国家秘密"), (NUM, "0"), (NUM, "0"), (NUM, "3"), (TEXT, "2、重复申请"), (NUM, "12")]
+
+
+def test_decimals_debris_and_page_counters():
+    got = _items("行政事业性收费 151.598 — 14 — 0? 7")
+    assert got == [(TEXT, "行政事业性收费"), (NUM, "151.598"), (NUM, "0"), (NUM, "7")]
+
+
+def test_pipe_rows_and_blank_cells():
+    got = _items("规章 | / | 3 | — |\n行政许可 | 110 | ||")
+    # the space before the merge marks "||" is kept as a blank; the decoder trims it by the row width
+    assert got == [(TEXT, "规章"), (BLANK, "/"), (NUM, "3"), (BLANK, "—"), (TEXT, "行政许可"), (NUM, "110"), (BLANK, "")]
+
+
+def test_digit_runs_split_by_row_total():
+    readings = split_with_total("640020470", 6)
+    assert [64, 0, 0, 2, 0, 4, 70] in readings
+    assert all(sum(r[:6]) == r[6] for r in readings)
+    assert split_with_total("0000000", 6) == [[0] * 7]
+
+
+def test_split_plain_never_gives_leading_zeros():
+    for r in split_plain("10203", 3):
+        assert all(str(v) for v in r)
+    assert [1, 0, 203] in split_plain("10203", 3)
+    assert [10, 20, 3] in split_plain("10203", 3)
+    assert [1, 2, 3] not in split_plain("10203", 3)
+
+
+def test_split_tokens_keeps_unsplittable_tokens_whole():
+    got = split_tokens(["12", "3"], 3, [False, True])
+    assert got == []  # "3" cannot be cut in two, "12" may not be cut
+    got = split_tokens(["12", "34"], 3, [False, True])
+    assert [v for v, _ in got[0]] == [12, 3, 4]
+
+
+def test_solver_keeps_only_consistent_readings_and_reports_ambiguity():
+    # a + b = 5 where a is certain (2) and b has candidates 3 or 4: only 3 survives
+    a = Variable("a", [Candidate({"a": 2})])
+    b = Variable("b", [Candidate({"b": 4}, 0), Candidate({"b": 3}, 1)])
+    eq = Equation((("a", 1), ("b", 1)), 5)
+    sol = solve([a, b], [eq])
+    assert sol.satisfied and sol.choice == [0, 1] and sol.feasible[1] == [1]
+    assert ambiguous_cells([a, b], sol.feasible) == set()
+    # two readings both satisfy: ambiguous, most plausible (rank 0) chosen
+    c = Variable("c", [Candidate({"c": 1, "d": 2}, 0), Candidate({"c": 2, "d": 1}, 1)])
+    sol = solve([c], [Equation((("c", 1), ("d", 1)), 3)])
+    assert sol.choice == [0] and ambiguous_cells([c], sol.feasible) == {"c", "d"}
+
+
+def test_solver_reports_unsatisfiable():
+    a = Variable("a", [Candidate({"a": 1}), Candidate({"a": 2})])
+    sol = solve([a], [Equation((("a", 1),), 7)])
+    assert not sol.satisfied
+
+
+@pytest.mark.parametrize("enc", ["utf-8", "gb18030", "gbk", "utf-16"])
+def test_decoding(enc):
+    text = "政府信息公开工作年度报告：予以公开 43 件"
+    data = text.encode(enc)
+    if enc == "utf-16":
+        assert data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff")
+    assert decode(data)[0] == text
+
+
+def test_declared_gb2312_is_read_as_gb18030():
+    html = '<html><head><meta charset="gb2312"></head><body>𠮷 予以公开</body></html>'.encode("gb18030")
+    assert "𠮷" in decode(html, html=True)[0]
+
+
+def test_binary_is_refused():
+    with pytest.raises(SourceError):
+        decode(bytes(range(256)) * 10)
+
+
+def test_sniffing():
+    assert sniff_format(b"%PDF-1.7 ...", "a.txt") == "pdf"
+    assert sniff_format(b"PK\x03\x04...", "a.docx") == "docx"
+    assert sniff_format(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a.wps") == "wps"
+    assert sniff_format("<html><body>".encode(), "a") == "html"
+    assert sniff_format("一、总体情况".encode(), "a.txt") == "txt"
+
+
+def test_html_spans_are_expanded_into_a_full_grid():
+    html = ("<table><tr><td rowspan=2>A</td><td colspan=2>B</td></tr><tr><td>1</td><td>2</td></tr></table>")
+    doc = read_bytes(html.encode(), "t.html")
+    (table,) = list(doc.tables())
+    grid = [[c.text for c in row] for row in table.rows]
+    assert grid == [["A", "B", "B"], ["A", "1", "2"]]
+    assert [c.primary for c in table.rows[1]] == [False, True, True]
+    # spans point into the document text
+    cell = table.rows[1][1]
+    assert doc.text[cell.origin.start:cell.origin.end] == "1"
+
+
+def test_html_drops_scripts_and_navigation():
+    html = ("<html><body><nav>首页 | 新闻</nav><script>var x=1</script><div class='footer'>版权所有 2024</div>"
+            "<p>一、总体情况</p></body></html>")
+    doc = read_bytes(html.encode(), "p.html")
+    assert "首页" not in doc.text and "var x" not in doc.text and "版权所有" not in doc.text
+    assert "一、总体情况" in doc.text
