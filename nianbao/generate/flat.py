@@ -199,6 +199,9 @@ def concat_table(grid: Grid, noise: Noise, budget: Budget) -> tuple[list[str], l
         else:
             segments = [("free", "".join("d" if c.decimals else "u" for c in values))]
         readings = split_run(digits, segments, budget)
+        if grid.name == "legacy" and len(values) == 2:
+            # 历年累计 includes this year's figure: a reading with a smaller cumulative is no reading.
+            readings = [r for r in readings if r[1] >= r[0]]
         runs.append([dict(zip(refs, r)) for r in readings])
     return lines, runs
 
