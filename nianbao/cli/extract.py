@@ -18,7 +18,6 @@ from rich.table import Table
 from . import app
 from ..extract import SourceError, extract_path
 from ..record import empty_record
-from ..sources.base import SourceError as _SourceError  # noqa: F401  (same class, re-exported)
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_UNREADABLE, EXIT_NO_REPORT = 0, 1, 2, 3, 4
 SKIP_SUFFIXES = {".json", ".md5", ".sha256", ".db", ".sqlite"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from ..sources import Document, SourceError, read, read_bytes
+from ..sources import SourceError, read, read_bytes
 from .pipeline import extract_document
 
 __all__ = ["extract_document", "extract_path", "extract_bytes", "SourceError"]

@@ -12,8 +12,10 @@ from collections import Counter
 from typing import Callable, Sequence
 
 from .solver import Candidate
-from .splits import MAX_READINGS, split_tokens
-from .tokens import BLANK, Item
+from itertools import product
+
+from .splits import MAX_READINGS, split_tokens, split_with_total
+from .tokens import BLANK, NUM, Item
 
 MAX_MULTISET = 3000
 
@@ -60,6 +62,8 @@ def split_readings(items: Sequence[Item], keys: Sequence[str], width: int,
     """Readings of printed numbers as ``len(keys)`` rows when some runs of
     digits hold several cells."""
     n = len(keys) * width
+    if row_total and len(items) == len(keys) and all(it.kind == NUM and it.text.isdigit() for it in items):
+        return _row_runs(items, keys, width)
     raws = [("0" if it.kind == BLANK else it.text) for it in items]
     splittable = [it.kind != BLANK and it.text.isdigit() and len(it.text) > 1 for it in items]
     check: Callable | None = (lambda row: _row_ok(row, width)) if row_total else None
@@ -79,6 +83,39 @@ def split_readings(items: Sequence[Item], keys: Sequence[str], width: int,
             exact = it.end - it.start == len(it.text)
             origins[cell] = _origin(it, offsets=(start, start + length) if exact else None)
         out.append(Candidate(values, 0.0, origins, "split"))
+    for cand in out:
+        cand.rank = _split_rank(cand, keys, width)
+    out.sort(key=lambda c: c.rank)
+    for i, cand in enumerate(out):
+        cand.rank = float(i)
+    return out
+
+
+def _row_runs(items: Sequence[Item], keys: Sequence[str], width: int) -> list[Candidate]:
+    """One run of digits per row: each split so that the row adds up."""
+    per_row = []
+    for it, key in zip(items, keys):
+        readings = split_with_total(it.text, width - 1)
+        exact = it.end - it.start == len(it.text)
+        cands = []
+        for vals in readings:
+            values, origins, pos = {}, {}, 0
+            for c, v in enumerate(vals):
+                length = len(str(v))
+                values[(key, c)] = v
+                origins[(key, c)] = _origin(it, offsets=(pos, pos + length) if exact else None)
+                pos += length
+            cands.append(Candidate(values, 0.0, origins, "split"))
+        per_row.append(cands)
+    out: list[Candidate] = []
+    for combo in product(*per_row):
+        merged = Candidate({}, 0.0, {}, "split")
+        for c in combo:
+            merged.values.update(c.values)
+            merged.origins.update(c.origins)
+        out.append(merged)
+        if len(out) >= MAX_READINGS:
+            break
     for cand in out:
         cand.rank = _split_rank(cand, keys, width)
     out.sort(key=lambda c: c.rank)

@@ -107,7 +107,7 @@ def extract_document(doc: Document) -> dict:
     for s in sections:
         rec["provenance"][f"sections.{s['number']}"] = {"span": s["span"]}
     rec["preamble"] = text[:first_section].strip() if first_section else text[:1500].strip()
-    prose = text
+    prose = text  # claims are read from the whole text: table labels never end in 件
 
     # Tables.
     claims = prose_claims(prose)
@@ -162,8 +162,6 @@ def extract_document(doc: Document) -> dict:
                         "published": published})
     if period:
         rec["meta"]["period"] = {"start": period["start"], "end": period["end"]}
-    if rec["meta"]["template"] is None and rec["legacy"] is None and year is not None and year < 2019 and False:
-        rec["meta"]["template"] = "pre2019"
     for key, span in (("agency", aspan), ("year", yspan), ("published", pspan)):
         if span:
             rec["provenance"][f"meta.{key}"] = {"span": list(span)}

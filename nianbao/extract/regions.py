@@ -1,7 +1,6 @@
 """Where each table sits in the item stream."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..template import T2_LAYOUT_MARKERS
@@ -98,4 +97,3 @@ def find_regions(items: list[Item]) -> Regions:
     return r
 
 
-SECTION_HEADING = re.compile(r"^[五六]、")

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from .blocks import column_major, multiset_readings, row_major, rows_consistent, split_readings
 from .solver import Candidate, Variable
-from .tokens import BLANK, NUM, ROW_END, Item  # noqa: F401
+from .tokens import BLANK, NUM, Item
 
 
 @dataclass

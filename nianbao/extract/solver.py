@@ -54,13 +54,20 @@ class Solution:
 def _contribution(cand: Candidate, eqs: Sequence[Equation]) -> tuple:
     out = []
     for eq in eqs:
-        s = 0.0
+        s = 0
         for cell, coef in eq.terms:
             v = cand.values.get(cell)
             if v is not None:
                 s += coef * v
-        out.append(round(s, 6))
+        out.append(_exact(s))
     return tuple(out)
+
+
+def _exact(x):
+    """Integers stay integers (exact and fast); decimals are rounded once."""
+    if isinstance(x, float):
+        return int(x) if x.is_integer() else round(x, 6)
+    return x
 
 
 def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solution:
@@ -92,8 +99,8 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
                 cell_var.setdefault(c, vi)
     last_var = [max(cell_var[cell] for cell, _ in eq.terms) for eq in eqs]
     contrib = [[_contribution(c, eqs) for c in var.candidates] for var in variables]
-    target = tuple(round(eq.constant, 6) for eq in eqs)
-    zero = tuple(0.0 for _ in eqs)
+    target = tuple(_exact(eq.constant) for eq in eqs)
+    zero = tuple(0 for _ in eqs)
 
     # forward: state (partial sums) → (cost, previous state, candidate index)
     forward: list[dict] = [{zero: (0.0, None, None)}]
@@ -108,7 +115,7 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
                     new, c2 = state, cost
                 else:
                     add = contrib[vi][ci]
-                    new = tuple(round(a + b, 6) for a, b in zip(state, add))
+                    new = tuple(_exact(a + b) if isinstance(b, float) else a + b for a, b in zip(state, add))
                     c2 = cost + var.candidates[ci].rank
                 if any(abs(new[k] - target[k]) > 1e-6 for k in closing):
                     continue
@@ -137,7 +144,8 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
         ok_cands = set()
         for state in forward[vi]:
             for ci in (range(len(var.candidates)) if var.candidates else [None]):
-                new = state if ci is None else tuple(round(a + b, 6) for a, b in zip(state, contrib[vi][ci]))
+                new = state if ci is None else tuple(_exact(a + b) if isinstance(b, float) else a + b
+                                                     for a, b in zip(state, contrib[vi][ci]))
                 if new in need:
                     reach_before.add(state)
                     if ci is not None:

@@ -74,7 +74,9 @@ def is_blank_mark(text: str) -> bool:
 
 def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     """``1.属于`` / ``2、重复`` / ``(3)`` are label prefixes, not numbers."""
-    after = text[m.end():m.end() + 2] or tail.lstrip()[:2]
+    # "3 . 其他": an enumeration spaced out from its mark (single digits only:
+    # sub-rows are numbered 1-8, and "24 、…" is a count before a comma).
+    after = text[m.end():m.end() + 2] or (tail.lstrip()[:2] if len(m.group()) == 1 else "")
     before = text[m.start() - 1] if m.start() else ""
     if "." in m.group() or m.group().startswith(("-", "−", "－")):
         return False
@@ -231,8 +233,10 @@ def tokenize(doc: Document) -> list[Item]:
                         continue
                     row_items.extend(_cell_item(cell.text, cell.origin.start, cell.origin.end, cell.origin,
                                                 keep_blank=True))
-                # A row of nothing but empty cells is a spacer, not data.
-                if any(i.kind != BLANK or i.text for i in row_items):
+                # Empty cells are kept even in a row of nothing else: an empty
+                # table 四 row means no cases; the decoder drops blanks that
+                # belong to no row.
+                if len(row_items) > 1 or any(i.kind != BLANK for i in row_items):
                     out.extend(row_items)
                 end = block.origin.end
                 out.append(Item(ROW_END, "", end, end))
