@@ -41,7 +41,7 @@ def test_html_has_spanned_tables_and_page_debris():
     for seed in SEEDS:
         doc = generate("html", seed)
         text = doc.text
-        assert text.count("<table") == 3 and 'rowspan="' in text and 'colspan="' in text
+        assert text.count("<table") in (3, 4) and 'rowspan="' in text and 'colspan="' in text
         assert "{{ pvCount }}" in text and "ICP备" in text
         if doc.truth["encoding"] != "utf-8":
             seen_gbk = True

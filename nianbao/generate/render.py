@@ -172,7 +172,10 @@ def _html_page(rng: random.Random, plan: list, noise: Noise, meta: dict, gbk: bo
             else:
                 out.append(f"<{heading_tag}>{escape(payload)}</{heading_tag}>")
         elif kind == "table":
-            out.append(cellshapes.html_table(payload, noise))
+            split = None
+            if payload.name == "t3" and rng.random() < 0.25:
+                split = rng.randrange(5, len(payload.rows) - 1)   # a page break inside table 三
+            out.append(cellshapes.html_table(payload, noise, split))
         elif kind == "sign":
             out += [f'<p style="text-align:right">{escape(x)}</p>' for x in payload]
     out += [f'<div class="footer">{"<br>".join(escape(x) for x in page_footer(rng, meta))}</div>',
