@@ -60,16 +60,28 @@ def plain_lines(grid: Grid, noise: Noise) -> list[str]:
     return out
 
 
-def html_table(grid: Grid, noise: Noise) -> str:
-    parts = [f'<table class="{grid.name}" border="1" cellspacing="0" cellpadding="3" width="100%">']
-    for row, texts in zip(grid.rows, grid_texts(grid, noise, allow_debris=False)):
+def html_table(grid: Grid, noise: Noise, split_at: int | None = None) -> str:
+    """``<table>`` with the form's spans. ``split_at``: the grid row where a page break cut the
+    table in two (as converted Word documents do); a merged cell running across the cut is
+    closed in the first part and continues, empty, in the second."""
+    open_tag = f'<table class="{grid.name}" border="1" cellspacing="0" cellpadding="3" width="100%">'
+    parts = [open_tag]
+    carry: list[int] = []       # rowspans continuing past the cut, left to right
+    for r, (row, texts) in enumerate(zip(grid.rows, grid_texts(grid, noise, allow_debris=False))):
         tds = []
+        if split_at is not None and r == split_at:
+            parts += ["</table>", '<p style="text-align:center">— 2 —</p>', open_tag]
+            tds += [f'<td rowspan="{n}"></td>' if n > 1 else "<td></td>" for n in carry]
         for c, t in zip(row, texts):
+            rowspan = c.rowspan
+            if split_at is not None and r < split_at < r + rowspan:
+                carry.append(r + rowspan - split_at)
+                rowspan = split_at - r
             attrs = ""
             if c.colspan > 1:
                 attrs += f' colspan="{c.colspan}"'
-            if c.rowspan > 1:
-                attrs += f' rowspan="{c.rowspan}"'
+            if rowspan > 1:
+                attrs += f' rowspan="{rowspan}"'
             if c.kind in ("value", "header"):
                 attrs += ' style="text-align:center"'
             inner = escape(t)

@@ -12,6 +12,7 @@ places where the source leaves more than one reading open.
 """
 from __future__ import annotations
 
+import itertools
 import re
 
 from ..template import T2_LAYOUTS, T3_ROW_BY_KEY, T3_ROWS
@@ -82,6 +83,7 @@ def pdf_flat_t3(grid: Grid, noise: Noise, slash_zero: bool, page: list[int]) -> 
     rows = [(row, key) for row, key in zip(grid.rows, grid.row_keys) if key]
     blocks: list[dict] = []
     p_block = rng.choice([0.0, 0.3, 0.5])
+    scrambled_used = False
     i = 0
     while i < len(rows):
         size = 1
@@ -113,7 +115,15 @@ def pdf_flat_t3(grid: Grid, noise: Noise, slash_zero: bool, page: list[int]) -> 
             blocks.append({"rows": [chunk[0][1]], "order": "row"})
         else:
             order = rng.choice(["row", "column"])
-            for heads, text, rests in label_tokens:
+            printed = list(range(size))
+            if not scrambled_used and size <= 4 and rng.random() < 0.35:
+                # The text layer lists the labels out of order (seed 002's 不予处理 block): the numbers
+                # still run in the table's order, but nothing in the text says which row is which.
+                while printed == sorted(printed):
+                    rng.shuffle(printed)
+                scrambled_used = True
+            for j in printed:
+                heads, text, rests = label_tokens[j]
                 tokens += heads + [text] + rests
             if order == "row":
                 for v in values:
@@ -121,7 +131,10 @@ def pdf_flat_t3(grid: Grid, noise: Noise, slash_zero: bool, page: list[int]) -> 
             else:
                 for c in range(len(values[0])):
                     tokens += [v[c] for v in values]
-            blocks.append({"rows": [k for _, k in chunk], "order": order})
+            block = {"rows": [k for _, k in chunk], "order": order}
+            if printed != sorted(printed):
+                block["labels"] = [chunk[j][1] for j in printed]
+            blocks.append(block)
         if rng.random() < 0.08:
             page[0] += 1
             tokens.append(f"— {page[0]} —")
@@ -140,11 +153,17 @@ def pdf_flat_t4(grid: Grid, noise: Noise, slash_zero: bool) -> list[str]:
 
 
 def t3_block_readings(blocks: list[dict], rows: dict) -> list[list[dict]]:
-    """For each block of several rows, its readings row by row and column by column."""
+    """For each block of several rows, every reading a careful reader must keep open.
+
+    Labels in template order: the numbers read row by row or column by column.
+    Labels out of order (``"labels"`` recorded): either order, and any row may own any
+    group of seven numbers.
+    """
     runs = []
     for b in blocks:
         keys = b["rows"]
-        if len(keys) < 2:
+        n = len(keys)
+        if n < 2:
             continue
         printed = []
         if b["order"] == "row":
@@ -153,9 +172,16 @@ def t3_block_readings(blocks: list[dict], rows: dict) -> list[list[dict]]:
         else:
             for c in range(7):
                 printed += [rows[k][c] for k in keys]
-        by_row = {f"t3.{k}[{c}]": printed[r * 7 + c] for r, k in enumerate(keys) for c in range(7)}
-        by_col = {f"t3.{k}[{c}]": printed[c * len(keys) + r] for r, k in enumerate(keys) for c in range(7)}
-        runs.append([by_row] if by_row == by_col else [by_row, by_col])
+        groups_by_row = [printed[r * 7:(r + 1) * 7] for r in range(n)]
+        groups_by_col = [[printed[c * n + r] for c in range(7)] for r in range(n)]
+        assignments = itertools.permutations(range(n)) if b.get("labels") else [tuple(range(n))]
+        readings: list[dict] = []
+        for perm in assignments:
+            for groups in (groups_by_row, groups_by_col):
+                reading = {f"t3.{keys[perm[r]]}[{c}]": groups[r][c] for r in range(n) for c in range(7)}
+                if reading not in readings:
+                    readings.append(reading)
+        runs.append(readings)
     return runs
 
 
@@ -199,9 +225,9 @@ def concat_table(grid: Grid, noise: Noise, budget: Budget) -> tuple[list[str], l
         else:
             segments = [("free", "".join("d" if c.decimals else "u" for c in values))]
         readings = split_run(digits, segments, budget)
-        if grid.name == "legacy" and len(refs) == 2:
-            # an appendix identity: this year's figure is part of the cumulative one
-            readings = [r for r in readings if r[0] <= r[1]]
+        if grid.name == "legacy" and len(values) == 2:
+            # 历年累计 includes this year's figure: a reading with a smaller cumulative is no reading.
+            readings = [r for r in readings if r[1] >= r[0]]
         runs.append([dict(zip(refs, r)) for r in readings])
     return lines, runs
 

@@ -27,7 +27,7 @@ SINT = re.compile(r"0|-?[1-9]\d*")
 DEC = re.compile(r"(?:0|[1-9]\d*)(?:\.\d+)?")
 PATTERNS = {"u": UINT, "s": SINT, "d": DEC}
 
-DEFAULT_CAP = 200_000
+DEFAULT_CAP = 40_000
 
 
 class TooHard(Exception):
@@ -67,25 +67,31 @@ def _free(s: str, pos: int, end: int, kinds: Sequence[str], budget: Budget) -> I
             yield [parse(piece, kinds[0])] + tail
 
 
-def _summing(s: str, pos: int, end: int, k: int, target: int, budget: Budget) -> Iterator[list[int]]:
-    """Split s[pos:end] exactly into k unsigned integers adding up to ``target``."""
+def _summing(s: str, pos: int, end: int, k: int, target: int, budget: Budget,
+             memo: dict | None = None) -> list[list[int]]:
+    """Every split of s[pos:end] into k unsigned integers adding up to ``target``."""
+    memo = {} if memo is None else memo
+    key = (pos, end, k, target)
+    if key in memo:
+        return memo[key]
+    out: list[list[int]] = []
+    max_len = len(str(target))
+    budget.spend()
     if k == 0:
         if pos == end and target == 0:
-            yield []
-        return
-    if end - pos < k:
-        return
-    max_len = len(str(target))
-    for cut in range(pos + 1, min(end - k + 1, pos + max_len) + 1):
-        budget.spend()
-        piece = s[pos:cut]
-        if not UINT.fullmatch(piece):
-            continue
-        v = int(piece)
-        if v > target:
-            break
-        for tail in _summing(s, cut, end, k - 1, target - v, budget):
-            yield [v] + tail
+            out.append([])
+    elif k <= end - pos <= k * max_len and 10 ** (-(-(end - pos) // k) - 1) <= max(target, 1) \
+            and target < k * 10 ** (end - pos - k + 1):
+        # k pieces over n characters: one piece has at least ceil(n/k) digits, and none more than n-k+1.
+        cuts = [pos + 1] if s[pos] == "0" else range(pos + 1, min(end - k + 1, pos + max_len) + 1)
+        for cut in cuts:
+            v = int(s[pos:cut])
+            if v > target:
+                break
+            for tail in _summing(s, cut, end, k - 1, target - v, budget, memo):
+                out.append([v] + tail)
+    memo[key] = out
+    return out
 
 
 def split_run(s: str, segments: Sequence[tuple], budget: Budget | None = None) -> list[list]:
@@ -97,6 +103,7 @@ def split_run(s: str, segments: Sequence[tuple], budget: Budget | None = None) -
     """
     budget = budget or Budget()
     out: list[list] = []
+    memo: dict = {}
 
     def rec(seg: int, pos: int, acc: list) -> None:
         if seg == len(segments):
@@ -118,7 +125,9 @@ def split_run(s: str, segments: Sequence[tuple], budget: Budget | None = None) -
                     if not UINT.fullmatch(total_s):
                         continue
                     total = int(total_s)
-                    for parts in _summing(s, pos, t, k, total, budget):
+                    if t - pos > k * len(total_s):
+                        continue
+                    for parts in _summing(s, pos, t, k, total, budget, memo):
                         rec(seg + 1, end, acc + parts + [total])
 
     rec(0, 0, [])

@@ -85,6 +85,11 @@ def plan_modern(rng: random.Random, rec: dict, *, with_tables: bool = True,
     else:
         plan.append(("p", rng.choice(FILLER)))
     plan.append(("h", rng.choice(HEADINGS["四"])))
+    # The sentence on reconsideration and litigation sits before the table in some reports, after it in others.
+    sentence_first = rng.random() < 0.5
+    t4_table = [("table", grids["t4"])] if with_tables and grids and "t4" in grids else []
+    if not sentence_first:
+        plan += t4_table
     if t4 is not None:
         r = t4["reconsideration"][4]
         lit = t4["litigation_direct"][4] + t4["litigation_after_reconsideration"][4]
@@ -96,8 +101,8 @@ def plan_modern(rng: random.Random, rec: dict, *, with_tables: bool = True,
                            "value": lit, "text": s2})
         else:
             plan.append(("p", f"{year}年，本机关未发生因政府信息公开引起的行政复议、行政诉讼案件。"))
-    if with_tables and grids and "t4" in grids:
-        plan.append(("table", grids["t4"]))
+    if sentence_first:
+        plan += t4_table
     plan.append(("h", rng.choice(HEADINGS["五"])))
     plan.append(("p", rng.choice(PROBLEMS) + rng.choice(IMPROVE)))
     plan.append(("h", rng.choice(HEADINGS["六"])))

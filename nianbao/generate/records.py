@@ -35,13 +35,15 @@ def _magnitude(rng: random.Random, scale: str) -> int:
         return rng.choice([0, 0, 0, 1, 1, 2, 3, 5])
     if scale == "large":
         return rng.randint(0, 3000)
+    if scale == "hundreds":     # two- and three-digit cells: where digit runs stop splitting uniquely
+        return rng.randint(20, 400)
     return rng.randint(0, 40)
 
 
 def random_t3(rng: random.Random, form: str, scale: str | None = None) -> dict:
     """Rows of table 三 (7 numbers each) satisfying every identity."""
     scale = scale or rng.choice(["zero", "small", "small", "medium", "medium", "large"])
-    busy = scale in ("medium", "large")
+    busy = scale in ("medium", "large", "hundreds")
     leaves = t3_leaf_keys(form)
     rows: dict[str, list[int]] = {}
     for key in leaves:

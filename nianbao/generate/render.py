@@ -65,7 +65,10 @@ def draw_record(rng: random.Random, shape: str) -> dict:
     if form == "2019" and rng.random() < 0.25:
         year = rng.randint(2021, 2024)           # kept the old form for years
     layout = form if rng.random() < 0.8 else ("2019" if form == "2021" else "2021")
-    return random_record(rng, form, year, t2_layout=layout)
+    scale = None
+    if shape == "concat" and rng.random() < 0.3:
+        scale = "hundreds"
+    return random_record(rng, form, year, t2_layout=layout, scale=scale)
 
 
 def base_truth(rec: dict, shape: str, *, tables: bool = True) -> dict:
@@ -169,7 +172,10 @@ def _html_page(rng: random.Random, plan: list, noise: Noise, meta: dict, gbk: bo
             else:
                 out.append(f"<{heading_tag}>{escape(payload)}</{heading_tag}>")
         elif kind == "table":
-            out.append(cellshapes.html_table(payload, noise))
+            split = None
+            if payload.name == "t3" and rng.random() < 0.25:
+                split = rng.randrange(5, len(payload.rows) - 1)   # a page break inside table 三
+            out.append(cellshapes.html_table(payload, noise, split))
         elif kind == "sign":
             out += [f'<p style="text-align:right">{escape(x)}</p>' for x in payload]
     out += [f'<div class="footer">{"<br>".join(escape(x) for x in page_footer(rng, meta))}</div>',

@@ -62,7 +62,7 @@ def t2_grid(t2: dict) -> Grid:
         by_item.setdefault(f.item, []).append(f)
     for item, group in by_item.items():
         g.add([H(f"第二十条第{item}项", colspan=4)])
-        cols = group[0].columns
+        cols = [c + ("(单位:万元)" if c == "采购总金额" else "") for c in group[0].columns]
         head = [H("信息内容")]
         if len(cols) == 3:
             head += [H(c) for c in cols]
