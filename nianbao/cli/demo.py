@@ -63,11 +63,12 @@ def demo(folder: Optional[Path] = typer.Argument(None, help="报告目录；不�
         table.add_column(col)
     rules: Counter = Counter()
     for item in listing["items"]:
-        errors = item.get("errors", 0)
-        warnings = item.get("warnings", 0)
+        findings = store.get_report(item["id"])["findings"]
+        errors = sum(1 for f in findings if f["severity"] == "error")
+        warnings = sum(1 for f in findings if f["severity"] == "warning")
         table.add_row(str(item["id"]), item.get("agency") or "—", str(item.get("year") or "—"),
                       f"[red]{errors}[/]" if errors else "0", f"[yellow]{warnings}[/]" if warnings else "0")
-        for f in store.get_report(item["id"])["findings"]:
+        for f in findings:
             if f["severity"] in ("error", "warning"):
                 rules[f["rule"]] += 1
     console.print(table)
@@ -79,26 +80,29 @@ def demo(folder: Optional[Path] = typer.Argument(None, help="报告目录；不�
             rt.add_row(rule, str(n))
         console.print(rt)
     stats = store.stats(group_by=("year",))
+    shown = (("applications", "新收申请 applications", False), ("disclosure_rate", "公开率 disclosed", True),
+             ("denial_rate", "不予公开率 denied", True), ("carry_rate", "结转率 carried", True),
+             ("reconsideration_correction_rate", "复议纠错率", True), ("applications_yoy", "申请量同比 YoY", True))
     st = Table(title="按年度汇总 By year")
-    groups = stats.get("groups", [])
-    metric_names = [m for m in (groups[0].get("metrics", {}) if groups else {})][:6]
     st.add_column("年度 year")
     st.add_column("报告数 reports", justify="right")
-    for m in metric_names:
-        st.add_column(m, justify="right")
-    for g in groups:
-        key = g.get("key") or g.get("group") or {}
-        label = " ".join(str(v) for v in (key.values() if isinstance(key, dict) else [key]))
-        vals = [g["metrics"].get(m) for m in metric_names]
-        st.add_row(label, str(g.get("reports", g.get("n", ""))),
-                   *["—" if v is None else (f"{v:.1%}" if isinstance(v, float) and v <= 1.5 else str(v)) for v in vals])
+    for _, title, _ in shown:
+        st.add_column(title, justify="right")
+    for g in stats.get("groups", []):
+        vals = g.get("values", {})
+        cells = []
+        for key, _, pct in shown:
+            v = vals.get(key)
+            cells.append("—" if v is None else (f"{v:.1%}" if pct else f"{v:,.0f}"))
+        st.add_row(" ".join(str(v) for v in g["label"].values()), str(g["reports"]), *cells)
     console.print(st)
 
-    cmd = f"nianbao serve --db {url} --port {port}"
-    console.print(Panel.fit(f"网页界面 Web UI:  [bold]{cmd}[/]\n然后打开 then open  http://127.0.0.1:{port}/",
+    cmd = f"nianbao serve --db {url} --port {port} --anonymous-read"
+    console.print(Panel.fit(f"网页界面 Web UI:  [bold]{cmd}[/]\n然后打开 then open  http://127.0.0.1:{port}/\n"
+                            f"审核、更正需要账号 reviewing needs an account:  nianbao user add 姓名 --role reviewer --db {url}",
                             title="下一步 Next"))
     if serve is None:
         serve = sys.stdin.isatty() and sys.stdout.isatty() and typer.confirm("现在启动网页界面？Start the web UI now?",
                                                                             default=True)
     if serve:
-        os.execvp(sys.argv[0], [sys.argv[0], "serve", "--db", url, "--port", str(port)])
+        os.execvp(sys.argv[0], [sys.argv[0], "serve", "--db", url, "--port", str(port), "--anonymous-read"])

@@ -10,6 +10,7 @@ from ..sources import Document
 from ..template import T2_LAYOUTS, T4_GROUPS, t3_leaf_keys
 from . import meta as meta_mod
 from .legacy import decode_legacy
+from .ocr_repair import repair
 from .regions import find_regions
 from .sections import find_sections
 from .solver import Equation
@@ -171,5 +172,9 @@ def extract_document(doc: Document) -> dict:
             "extract.not_a_report", "warning",
             "未在文件中找到年度报告的标题、章节或统计表，可能不是政府信息公开工作年度报告",
             "no title, section or statistical table of an annual report was found: this may not be a report"))
+    if doc.ocr_pages or doc.format == "image":
+        # OCR misreads digits (7→1, 4→A): where the identities fix a cell uniquely, correct it and say so.
+        conf = {k: v.get("confidence") for k, v in rec["provenance"].items() if k[:3] in ("t3.", "t4.")}
+        rec["findings"] += repair(rec, conf)
     rec["findings"] = validate(rec)
     return rec

@@ -29,6 +29,10 @@ def _carry_over(prev: dict, cur: dict) -> None:
     rows["carried"] = carried + [sum(carried)]
     rows["new"] = new + [sum(new)]
     rows["carry_next"] = nxt + [sum(nxt)]
+    # 现行有效件数 goes on from last year's, as agencies count it
+    for key in ("regulations", "normative_docs"):
+        issued, repealed, _ = cur["t2"][key]
+        cur["t2"][key][2] = max(0, prev["t2"][key][2] + issued - repealed)
 
 
 def _plant_fault(rng: random.Random, rec: dict) -> str:
