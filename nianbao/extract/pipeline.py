@@ -7,7 +7,7 @@ from ..findings import finding
 from ..validate import check as validate
 from ..record import record_for
 from ..sources import Document
-from ..template import T2_LAYOUTS, T4_GROUPS, t3_leaf_keys
+from ..template import T2_LAYOUTS, T4_GROUPS, t3_leaf_keys, t3_row_keys
 from . import meta as meta_mod
 from .legacy import decode_legacy
 from .ocr_repair import repair
@@ -70,6 +70,10 @@ def prose_claims(text: str) -> list[Equation]:
     """Totals the prose states ("不予处理14件"), used only to narrow down
     readings that the identities leave open."""
     out = []
+    flat = "".join(text.split())
+    m = re.search(r"(?:共|总共)?(?:收到|新收|受理)(?:各类)?(?:政府信息公开)?申请(?:共)?(\d+)件", flat)
+    if m:
+        out.append(Equation(((("new", 6), 1),), float(m.group(1)), "prose:收到"))
     for word, rows in _CLAIM_GROUPS.items():
         for m in re.finditer(word + r"(?:的)?\s*(\d+)\s*件", text):
             out.append(Equation(tuple(((r, 6), 1) for r in rows), float(m.group(1)), f"prose:{word}"))
@@ -78,7 +82,7 @@ def prose_claims(text: str) -> list[Equation]:
 
 
 def _claims_for_form(claims: list[Equation], form: str) -> list[Equation]:
-    keys = set(t3_leaf_keys(form))
+    keys = set(t3_row_keys(form))
     out = []
     for eq in claims:
         terms = tuple(t for t in eq.terms if t[0][0] in keys)

@@ -60,6 +60,7 @@ class Block:
     items: list[Item]
     labelled: bool
     cell_structured: bool
+    labels_shuffled: bool = False  # labels printed out of order: which row owns which group is open
 
 
 def assign_blocks(segments: Sequence[Segment], order: Sequence[str], width: int) -> list[Block]:
@@ -74,8 +75,10 @@ def assign_blocks(segments: Sequence[Segment], order: Sequence[str], width: int)
         if len(filled) == len(order):
             break
         unfilled_labels = [k for k in dict.fromkeys(seg.labels) if k in pos and k not in filled]
+        shuffled_labels = [pos[k] for k in unfilled_labels] != sorted(pos[k] for k in unfilled_labels)
         if unfilled_labels:
-            start = pos[unfilled_labels[0]]
+            # numbers keep the table's order even when the labels around them do not
+            start = min(pos[k] for k in unfilled_labels)
         else:
             start = cursor
             while start < len(order) and order[start] in filled:
@@ -103,7 +106,8 @@ def assign_blocks(segments: Sequence[Segment], order: Sequence[str], width: int)
             continue
         filled.update(keys)
         cursor = pos[keys[-1]] + 1
-        blocks.append(Block(keys, items, bool(unfilled_labels), all(it.cell for it in items)))
+        blocks.append(Block(keys, items, bool(unfilled_labels), all(it.cell for it in items),
+                            shuffled_labels and not all(it.cell for it in items)))
     return blocks
 
 
@@ -125,6 +129,8 @@ def block_variable(block: Block, width: int, *, row_total: bool,
     keys, items = block.keys, block.items
     n = len(keys) * width
     name = "+".join(keys)
+    if len(items) == n and block.labels_shuffled and 1 < len(keys) <= 5:
+        return Variable(name, _any_row_order(items, keys, width, row_total))
     if len(items) == n:
         rm = row_major(items, keys, width)
         if not row_total or block.cell_structured or len(keys) == 1 or rows_consistent(rm, keys, width):
@@ -161,3 +167,22 @@ def block_variable(block: Block, width: int, *, row_total: bool,
         return Variable(name, [Candidate(values, 0.0, origins, "short")])
     # More numbers than cells: keep the first ones (stray numbers follow).
     return Variable(name, [row_major(items[:n], keys, width, note="truncated")])
+
+
+def _any_row_order(items, keys, width, row_total: bool) -> list[Candidate]:
+    """Readings of a block whose labels were printed out of order: each group
+    of numbers may belong to any of the rows (printed order first)."""
+    from itertools import permutations
+    out: list[Candidate] = []
+    seen = set()
+    for rank, perm in enumerate(permutations(keys)):
+        for reading in (row_major(items, list(perm), width), column_major(items, list(perm), width)):
+            if row_total and not rows_consistent(reading, keys, width):
+                continue
+            sig = tuple(sorted(reading.values.items()))
+            if sig in seen:
+                continue
+            seen.add(sig)
+            reading.rank = float(len(out))
+            out.append(reading)
+    return out or [row_major(items, keys, width)]
