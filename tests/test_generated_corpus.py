@@ -20,11 +20,16 @@ from nianbao.generate.render import SHAPES, generate
 
 DOCS_PER_SHAPE = 250          # 8 shapes → 2,000 documents
 SHOW = 8                      # failing documents printed per shape
-# While the extractor is being built, a shape that does not pass yet is reported as xfail with the
-# same summary; NIANBAO_CORPUS_STRICT=1 (or flipping this default) makes every difference a failure.
+# Every difference fails the shape. Known gaps are marked below, each with its reason;
+# NIANBAO_CORPUS_STRICT=1 makes them fail too.
 STRICT = os.environ.get("NIANBAO_CORPUS_STRICT", "0") == "1"
-SECONDS_PER_DOC = 1.0         # a report this size takes milliseconds; past this it counts as a failure
-SECONDS_PER_SHAPE = 15.0      # extraction time per shape; documents past it count as failures, unrun
+# Guards against a hang, not speed checks (speed is measured by benchmarks/extract_speed.py):
+SECONDS_PER_DOC = 20.0
+SECONDS_PER_SHAPE = 900.0
+KNOWN_GAPS = {
+    "pdf_flat": "about 1 in 60 flattened-PDF reports loses a cell of (六)其他处理 when its wrapped label "
+                "splits the row's numbers (seeds 27, 97); the extractor flags nothing there yet",
+}
 
 
 class ExtractTimeout(Exception):
@@ -45,7 +50,8 @@ def extract_with_deadline(doc):
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("shape", [pytest.param(s, marks=pytest.mark.xfail(reason=KNOWN_GAPS[s], strict=False))
+                                   if s in KNOWN_GAPS and not STRICT else s for s in SHAPES])
 def test_generated_corpus(shape):
     failures = []
     spent = 0.0
@@ -76,7 +82,4 @@ def test_generated_corpus(shape):
                  f"(generate({shape!r}, seed) rebuilds one)"]
         for seed, variant, diffs in failures[:SHOW]:
             lines.append(f"  seed={seed} [{variant}] {len(diffs)} cells: {format_diffs(diffs)}")
-        if STRICT:
-            pytest.fail("\n".join(lines), pytrace=False)
-        print("\n".join(lines))
-        pytest.xfail(lines[0])
+        pytest.fail("\n".join(lines), pytrace=False)
