@@ -83,12 +83,7 @@ def split_readings(items: Sequence[Item], keys: Sequence[str], width: int,
             exact = it.end - it.start == len(it.text)
             origins[cell] = _origin(it, offsets=(start, start + length) if exact else None)
         out.append(Candidate(values, 0.0, origins, "split"))
-    for cand in out:
-        cand.rank = _split_rank(cand, keys, width)
-    out.sort(key=lambda c: c.rank)
-    for i, cand in enumerate(out):
-        cand.rank = float(i)
-    return out
+    return _ranked_splits(out, keys, width)
 
 
 def _row_runs(items: Sequence[Item], keys: Sequence[str], width: int) -> list[Candidate]:
@@ -116,12 +111,13 @@ def _row_runs(items: Sequence[Item], keys: Sequence[str], width: int) -> list[Ca
         out.append(merged)
         if len(out) >= MAX_READINGS:
             break
-    for cand in out:
-        cand.rank = _split_rank(cand, keys, width)
-    out.sort(key=lambda c: c.rank)
-    for i, cand in enumerate(out):
-        cand.rank = float(i)
-    return out
+    return _ranked_splits(out, keys, width)
+
+
+def _ranked_splits(out: list[Candidate], keys: Sequence[str], width: int) -> list[Candidate]:
+    """Split readings, most plausible first, ranked 0, 1, 2 …"""
+    out.sort(key=lambda c: _split_rank(c, keys, width))
+    return rank_in_order(out)
 
 
 def _split_rank(cand: Candidate, keys: Sequence[str], width: int) -> float:
