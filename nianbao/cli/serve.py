@@ -39,15 +39,13 @@ def serve(db: str = typer.Option(None, "--db", envvar="NIANBAO_DB", help=_DB_HEL
 
 
 def _engine(url: str):
-    """The store's engine (the same URL rules as the store), with the web tables migrated."""
+    """The store's engine (the same URL rules as the store); opening it migrates the web tables too."""
     from ..store.api import Store
-    from ..web import db as webdb
     try:
         engine = Store.open(url).engine
     except Exception as exc:
         typer.echo(f"nianbao: 无法打开存储 (cannot open the store) {url}: {exc}", err=True)
         raise typer.Exit(2)
-    webdb.upgrade(engine)
     return engine
 
 

@@ -291,17 +291,25 @@ class Store:
                      parent_id: int | None = None, corrected: dict | None = None) -> Version:
         number = (s.scalar(select(func.max(Version.number)).where(Version.report_id == report.id)) or 0) + 1
         stored = {k: v for k, v in record.items() if k != "findings"}
-        prov = record.get("provenance") or {}
+        prov = record.get("provenance") if isinstance(record.get("provenance"), dict) else {}
         cells = []
+        in_cells = set()
         for ref, tbl, key, col, value in iter_cells(record):
             p = prov.get(ref)
             if corrected is not None and ref in corrected:
-                p = {"corrected_by": author, "reason": reason, "was": corrected[ref]}
+                # where the value was printed stays (the source view still finds it); who changed it is added
+                base = {k: v for k, v in p.items() if k != "confidence"} if isinstance(p, dict) else {}
+                p = {**base, "corrected_by": author, "reason": reason, "was": corrected[ref]}
+            if p is not None:
+                in_cells.add(ref)
             num = numeric(value)
             cells.append({"ref": ref, "tbl": tbl, "row_key": key, "col": col, "value": num,
                           "text": None if num is not None or value is None else str(value),
                           "provenance": p, "confidence": (p or {}).get("confidence") if corrected is None
                           or ref not in corrected else 1.0})
+        if isinstance(stored.get("provenance"), dict):
+            # a cell's provenance is kept once, in its cell row; the record keeps the rest (meta, sections)
+            stored["provenance"] = {k: v for k, v in prov.items() if k not in in_cells}
         version = Version(report_id=report.id, number=number, kind=kind, source_id=source_id, parent_id=parent_id,
                           author=author, reason=reason, created_at=now(), record=stored, n_cells=len(cells))
         s.add(version)
@@ -429,7 +437,7 @@ class Store:
             prev = s.get(Version, report.current_version_id)
             from .cells import set_cell  # noqa: F401  (with_values uses it)
             before = {ref: _cell_of(prev.record, ref) for ref in values}
-            record = with_values(prev.record, values)
+            record = with_values(_full_record(s, prev), values)
             prev_findings = list(s.scalars(select(Finding).where(Finding.version_id == prev.id)))
             # findings the validator derives are re-derived; extraction findings on corrected cells go
             validator_rules = {f["rule"] for f in checks.check(prev.record)}
@@ -550,7 +558,7 @@ class Store:
             region = s.get(Region, agency.region_id) if agency and agency.region_id else None
             findings = [_finding_dict(f) for f in s.scalars(select(Finding).where(Finding.version_id == v.id)
                                                             .order_by(Finding.id))]
-            record = dict(v.record)
+            record = _full_record(s, v)
             record["findings"] = findings
             src = s.get(Source, v.source_id) if v.source_id else None
             neighbours = {}
@@ -658,6 +666,18 @@ def _apply_manifest(record: dict, row: dict) -> dict:
         except ValueError as exc:
             raise StoreError(f"清单年份无效 (bad year in manifest): {row['year']!r}") from exc
     record["meta"] = meta
+    return record
+
+
+def _full_record(s: Session, v: Version) -> dict:
+    """The version's record as extraction (or the correction) gave it: cells' provenance put back."""
+    record = dict(v.record)
+    prov = {ref: p for ref, p in s.execute(select(CellRow.ref, CellRow.provenance)
+                                            .where(CellRow.version_id == v.id).order_by(CellRow.id))
+            if p is not None}
+    rest = record.get("provenance")
+    if prov or rest is not None:
+        record["provenance"] = {**prov, **rest} if isinstance(rest, dict) else (rest if not prov else prov)
     return record
 
 

@@ -3,7 +3,9 @@
 Sources are files as received; reports are (agency, year); a report's values live
 in immutable versions (extracted, or corrected by a person); cells are the
 values of one version in long form; findings belong to a version and carry their
-review status. ``report_facts`` is one row per report with the current version's
+review status. ``web_users`` and ``web_secrets`` hold the web UI's accounts and its
+cookie-signing secret (nianbao.web reads and writes them; their schema lives in this
+one migration history like every other table). ``report_facts`` is one row per report with the current version's
 inputs of the derived metrics, so that aggregates over a million reports read one
 narrow, indexed table instead of the cells.
 """
@@ -11,8 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
+                        String, Table, Text, UniqueConstraint, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .facts import FACT_COLUMNS
@@ -170,3 +172,21 @@ class FactsRollup(Base):
     n: Mapped[int] = mapped_column(Integer)
     n_tables: Mapped[int] = mapped_column(Integer)
     locals().update(_fact_columns(nullable=False))
+
+
+# The web UI's accounts and secrets (see nianbao.web.auth / nianbao.web.db). Plain tables: the web
+# layer reads them with Core statements.
+web_users = Table(
+    "web_users", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+web_secrets = Table(
+    "web_secrets", Base.metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(255), nullable=False),
+)

@@ -34,9 +34,8 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
     if store_url:
         settings.store_url = store_url
     backend = Backend.open(settings.store_url)
-    # The web tables live in the store's database, reached through the store's own engine.
+    # The web tables live in the store's database (migrated with it), reached through its engine.
     engine = backend.engine
-    db.upgrade(engine)
     secret = settings.secret_key or db.secret(engine)
 
     app = FastAPI(
