@@ -212,6 +212,28 @@ def test_reports_list_filters_and_badges(env, viewer):
     assert bad.status_code == 400 and "未知层级" in bad.text
 
 
+def test_reports_list_reads_no_report(env, viewer, monkeypatch):
+    """The list's badges, names and versions come from the store's one list query."""
+    store = env["app"].state.backend.store
+    want = {}
+    for rid in (env["r21"], env["r22"], env["rx"]):
+        fs = [f for f in store.get_report(rid)["findings"] if f["status"] != "dismissed"]
+        want[rid] = {s: sum(f["severity"] == s for f in fs) for s in ("error", "warning", "info")}
+
+    def no_reads(*a, **kw):
+        raise AssertionError("the list read a whole report")
+    monkeypatch.setattr(store, "get_report", no_reads)
+    rows = {r["id"]: r for r in viewer.get("/api/reports").json()}
+    for rid, counts in want.items():
+        assert (rows[rid]["errors"], rows[rid]["warnings"], rows[rid]["infos"]) == \
+            (counts["error"], counts["warning"], counts["info"])
+    assert rows[env["r21"]]["name"] == "jiangzhou-2021.html" and rows[env["r21"]]["format"]
+    page = viewer.get("/reports")
+    assert page.status_code == 200 and "江州市教育局" in page.text and 'class="badge error"' in page.text
+    schema = viewer.get("/api/openapi.json").json()["components"]["schemas"]["ReportSummary"]["properties"]
+    assert "dismissed" in schema["errors"]["description"] and "infos" in schema
+
+
 def test_report_detail_draws_the_form_with_findings(env, viewer):
     page = viewer.get(f"/reports/{env['r22']}")
     assert page.status_code == 200

@@ -23,9 +23,13 @@ Read::
     store.list_reports(region=None, level=None, year=None, status=None, agency=None, kind=None,
                        offset=0, limit=50, order="year") -> {"total": n, "items": [report summary, …]}
                                     # status: open (has open findings) | clean (no findings) | reviewed
+                                    # a summary: id, agency, region, level, kind, year, template, version,
+                                    # filename, format, n_findings, n_open, errors, warnings, infos
+                                    # (severity counts leave dismissed findings out); one query
     store.get_report(report_id, version=None) -> {"id", "agency", "region", "year", "record",
                                     "version", "versions", "findings", "source", "neighbours"}
-                                    # record = the version's canonical record; findings carry "id",
+                                    # record = the version's canonical record (its cells' provenance is
+                                    # stored once, in the cells, and put back here); findings carry "id",
                                     # "status", "reviewed_by", "reviewed_at", "comment", "scope"
     store.source_bytes(report_id) -> (bytes, filename, format)
     store.find_report(agency, year) -> report_id | None
@@ -463,6 +467,12 @@ class Store:
     def list_reports(self, region: str | int | None = None, level: str | None = None, year: int | None = None,
                      status: str | None = None, agency: str | None = None, kind: str | None = None,
                      offset: int = 0, limit: int = 50, order: str = "year") -> dict:
+        """One page of report summaries, with their findings counted by severity — in one query.
+
+        Each item: id, agency, agency_id, region, level, kind, year, template, version_id,
+        version (its number), filename, format, n_findings, n_open, and errors / warnings /
+        infos: the current version's findings of that severity that were not dismissed.
+        """
         F = ReportFacts
         q = select(F.report_id, F.year, F.level, F.kind, F.template, F.n_findings, F.n_open, F.version_id,
                    Agency.name.label("agency"), Region.full_name.label("region"), Agency.id.label("agency_id")) \
@@ -481,16 +491,45 @@ class Store:
             conds.append(Agency.name.contains(agency))
         for c in conds:
             q = q.where(c)
+        # (column, descending) of the page order; applied to the page and again to the joined result
+        keys = {"year": (("year", True), ("report_id", False)), "agency": (("agency", False), ("year", True)),
+                "open": (("n_open", True), ("report_id", False)), "id": (("report_id", False),)
+                }.get(order, (("report_id", False),))
+        keys += (("report_id", False),) if keys[-1][0] != "report_id" else ()
+
+        def ordered(cols):
+            return [cols[name].desc() if desc else cols[name] for name, desc in keys]
+
+        inner = q.subquery()
+        page = select(inner, func.count().over().label("total")).order_by(*ordered(inner.c)) \
+            .offset(offset).limit(limit).cte("page")
+        live = Finding.status != "dismissed"
+        sev = (select(Finding.version_id,
+                      func.count(Finding.id).filter(live & (Finding.severity == "error")).label("errors"),
+                      func.count(Finding.id).filter(live & (Finding.severity == "warning")).label("warnings"),
+                      func.count(Finding.id).filter(live & (Finding.severity == "info")).label("infos"))
+               .where(Finding.version_id.in_(select(page.c.version_id)))
+               .group_by(Finding.version_id).subquery())
+        stmt = (select(page, Version.number.label("version"), Source.filename, Source.format,
+                       func.coalesce(sev.c.errors, 0).label("errors"),
+                       func.coalesce(sev.c.warnings, 0).label("warnings"),
+                       func.coalesce(sev.c.infos, 0).label("infos"))
+                .select_from(page).outerjoin(Version, Version.id == page.c.version_id)
+                .outerjoin(Source, Source.id == Version.source_id)
+                .outerjoin(sev, sev.c.version_id == page.c.version_id)
+                .order_by(*ordered(page.c)))
         with self.session() as s:
-            total = s.scalar(select(func.count()).select_from(q.subquery()))
-            order_by = {"year": (F.year.desc(), F.report_id), "agency": (Agency.name, F.year.desc()),
-                        "open": (F.n_open.desc(), F.report_id), "id": (F.report_id,)}.get(order, (F.report_id,))
-            rows = s.execute(q.order_by(*order_by).offset(offset).limit(limit)).mappings().all()
-            items = []
-            for r in rows:
-                d = dict(r)
-                d["id"] = d.pop("report_id")
-                items.append(d)
+            rows = s.execute(stmt).mappings().all()
+            if rows:
+                total = rows[0]["total"]
+            else:  # a page past the end: the window had no row to carry the total
+                total = s.scalar(select(func.count()).select_from(q.subquery()))
+        items = []
+        for r in rows:
+            d = dict(r)
+            d.pop("total")
+            d["id"] = d.pop("report_id")
+            items.append(d)
         return {"total": total, "offset": offset, "limit": limit, "items": items}
 
     def _filters(self, region=None, level=None, year=None, kind=None, template=None) -> list:

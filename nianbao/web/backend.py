@@ -1,9 +1,7 @@
 """The store as the pages see it: a thin adapter over ``nianbao.store.api.Store``.
 
-It turns the store's dicts into the shapes the templates draw, maps store
-errors to "not found" or a message, and fills two gaps of the store API
-(per-report severity counts, and dashboard figures when ``nianbao.analyse``
-is not installed) from the store's own read methods.
+It turns the store's dicts into the shapes the templates draw, and maps store
+errors to "not found" or a message.
 """
 from __future__ import annotations
 
@@ -35,12 +33,11 @@ def _severity_counts(findings) -> dict[str, int]:
     return out
 
 
-def _status(findings) -> str:
-    if not findings:
+def _list_status(item: dict) -> str:
+    """clean: no findings; reviewed: every finding confirmed or dismissed; open: some still open."""
+    if not item.get("n_findings"):
         return "clean"
-    if all(f.get("status") in ("confirmed", "dismissed") for f in findings):
-        return "reviewed"
-    return "open"
+    return "open" if item.get("n_open") else "reviewed"
 
 
 class Backend:
@@ -99,16 +96,12 @@ class Backend:
             raise HTTPException(400, detail=str(exc))
         out = []
         for item in res["items"]:
-            # The list carries open/total counts only; the badges need them by severity.
-            rep = self._raw(item["id"])
-            findings = rep["findings"] if rep else []
-            counts = _severity_counts(findings)
-            src = (rep or {}).get("source") or {}
-            out.append({"id": item["id"], "name": src.get("filename") or f"#{item['id']}",
+            # the store's summary carries everything the list shows: no per-report read
+            out.append({"id": item["id"], "name": item.get("filename") or f"#{item['id']}",
                         "agency": item.get("agency"), "region": item.get("region"), "level": item.get("level"),
-                        "year": item.get("year"), "template": item.get("template"), "format": src.get("format"),
-                        "status": _status(findings), "errors": counts["error"], "warnings": counts["warning"],
-                        "version": ((rep or {}).get("version") or {}).get("number", 1)})
+                        "year": item.get("year"), "template": item.get("template"), "format": item.get("format"),
+                        "status": _list_status(item), "errors": item["errors"], "warnings": item["warnings"],
+                        "infos": item["infos"], "version": item.get("version") or 1})
         return (out, res["total"]) if with_total else out
 
     def choices(self, limit: int = 1000) -> list[dict]:

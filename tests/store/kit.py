@@ -7,7 +7,13 @@ import random
 from pathlib import Path
 
 from nianbao.generate.records import random_record
-from nianbao.template import T3_ROW_BY_KEY, T4_GROUPS
+from nianbao.store.cells import iter_cells  # noqa: F401  (the tests' one import of it)
+from nianbao.template import T3_ROW_BY_KEY, T4_GROUPS, CellRef
+from nianbao.template import cell_value as _cell_value
+
+
+def cell_value(record: dict, ref: str):
+    return _cell_value(record, CellRef.parse(ref))
 
 SECTION_TEXT = {
     "一": "本机关坚持以公开为常态、不公开为例外，认真贯彻落实政府信息公开条例，全面推进决策、执行、管理、服务、结果公开。",

@@ -200,3 +200,103 @@ def test_source_bytes_and_ingest_bytes(store, tmp_path):
     bad = store.ingest_bytes(b"\x00\x01\x02binary" * 50, "junk.txt")
     assert bad["status"] == "failed" and bad["error"]
     assert store.counts()["sources"] == 1
+
+
+def _statements(store):
+    """A list that collects every SQL statement the store's engine runs."""
+    from sqlalchemy import event
+    seen = []
+    event.listen(store.engine, "before_cursor_execute", lambda conn, cur, stmt, *a: seen.append(stmt))
+    return seen
+
+
+def test_list_reports_counts_findings_by_severity_in_one_query(store):
+    from nianbao.findings import finding
+    rng = random.Random(21)
+    clean = kit.record(rng, 2021, agency="北湖区人民政府", region="江州省江州市北湖区")
+    broken = kit.record(rng, 2022, agency="北湖区财政局", region="江州省江州市北湖区")
+    broken["t3"]["rows"]["granted"][6] += 5                      # two arithmetic errors
+    noted = kit.record(rng, 2022, agency="南湖区教育局", region="江州省江州市南湖区")
+    noted["findings"] = [finding("extract.ocr_digit", "warning", "疑似识别错误", "maybe an OCR error",
+                                 cells=["t3.new[0]"]),
+                         finding("extract.note", "info", "表格跨页", "table split over pages"),
+                         finding("extract.note2", "info", "附注", "a footnote")]
+    ids = {name: store.store_record(rec, data=name.encode(), filename=f"{name}.html")["report_id"]
+           for name, rec in (("clean", clean), ("broken", broken), ("noted", noted))}
+
+    def expected(rid):
+        fs = [f for f in store.get_report(rid)["findings"] if f["status"] != "dismissed"]
+        return {s: sum(f["severity"] == s for f in fs) for s in ("error", "warning", "info")}
+
+    seen = _statements(store)
+    items = {i["id"]: i for i in store.list_reports(limit=10)["items"]}
+    assert len(seen) == 1                                         # counts and summaries: one statement
+    assert set(items) == set(ids.values())
+    for rid in ids.values():
+        want = expected(rid)
+        assert (items[rid]["errors"], items[rid]["warnings"], items[rid]["infos"]) == \
+            (want["error"], want["warning"], want["info"])
+    assert items[ids["clean"]]["errors"] == items[ids["clean"]]["warnings"] == items[ids["clean"]]["infos"] == 0
+    assert items[ids["broken"]]["errors"] >= 2
+    assert (items[ids["noted"]]["warnings"], items[ids["noted"]]["infos"]) == (1, 2)
+    assert items[ids["noted"]]["filename"] == "noted.html" and items[ids["noted"]]["format"] == "txt"
+    assert items[ids["broken"]]["version"] == 1
+
+    # a dismissed finding is no longer counted; a correction moves the counts to the new version
+    err = next(f for f in store.get_report(ids["broken"])["findings"] if f["severity"] == "error")
+    store.review_finding(err["id"], "dismissed", "张三", "原件如此")
+    after = {i["id"]: i for i in store.list_reports()["items"]}[ids["broken"]]
+    assert after["errors"] == items[ids["broken"]]["errors"] - 1
+    store.correct_values(ids["broken"], {"t3.granted[6]": broken["t3"]["rows"]["granted"][6] - 5}, "张三", "按原件")
+    fixed = {i["id"]: i for i in store.list_reports()["items"]}[ids["broken"]]
+    assert fixed["version"] == 2 and fixed["errors"] == expected(ids["broken"])["error"] == 0
+
+    # each order and filter keeps to one statement; pages and totals as before
+    for order in ("year", "agency", "open", "id"):
+        seen.clear()
+        page = store.list_reports(order=order, limit=2, offset=1)
+        assert len(seen) == 1 and page["total"] == 3 and len(page["items"]) == 2
+    assert [i["year"] for i in store.list_reports(order="year")["items"]] == [2022, 2022, 2021]
+    by_open = [i["n_open"] for i in store.list_reports(order="open")["items"]]
+    assert by_open == sorted(by_open, reverse=True)
+    assert store.list_reports(status="open", limit=10)["items"][0]["id"] == ids["noted"]
+    past = store.list_reports(offset=50)
+    assert past["items"] == [] and past["total"] == 3
+
+
+def test_record_reads_back_as_extraction_gave_it(store):
+    """Provenance is stored once (in the cells) and put back into the record on reading."""
+    import json
+
+    from sqlalchemy import select
+
+    from nianbao.store.schema import Version
+    rng = random.Random(22)
+    rec = kit.record(rng, 2022, agency="东山县人民政府", region="云岭省白鹿市东山县")
+    rec["provenance"] = {ref: {"span": [i, i + 3], "page": 1 + i % 2, "bbox": [1.0, 2.0, 3.5, 4.0],
+                               "confidence": 0.75}
+                         for i, (ref, *_rest) in enumerate(kit.iter_cells(rec)) if i % 3}
+    rec["provenance"]["meta.agency"] = {"span": [0, 7]}
+    bare = kit.record(rng, 2021, agency="东山县人民政府", region="云岭省白鹿市东山县")
+    del bare["provenance"]
+    want = json.loads(json.dumps({k: v for k, v in rec.items() if k != "findings"}))
+    rid = store.store_record(json.loads(json.dumps(rec)))["report_id"]
+    bid = store.store_record(json.loads(json.dumps(bare)))["report_id"]
+    got = store.get_report(rid)["record"]
+    assert {k: v for k, v in got.items() if k != "findings"} == want
+    assert "provenance" not in store.get_report(bid)["record"]
+    with store.session() as s:
+        kept = s.scalar(select(Version.record).where(Version.report_id == rid))
+    assert kept["provenance"] == {"meta.agency": {"span": [0, 7]}}   # the cells' provenance is not in the JSON
+    cells = {c["ref"]: c for c in store.cells(rid)}
+    assert all(cells[ref]["provenance"] == p for ref, p in want["provenance"].items() if ref in cells)
+
+    # a correction keeps each cell's provenance; the corrected one says who, and still where it was printed
+    ref = next(r for r in want["provenance"] if r.startswith("t3.") and r != "meta.agency")
+    store.correct_values(rid, {ref: 999}, "王审核", "核对原件")
+    v2 = store.get_report(rid)["record"]["provenance"]
+    was = want["provenance"][ref]
+    assert v2[ref] == {"span": was["span"], "page": was["page"], "bbox": was["bbox"], "corrected_by": "王审核",
+                       "reason": "核对原件", "was": kit.cell_value(want, ref)}
+    assert {k: v for k, v in v2.items() if k != ref} == {k: v for k, v in want["provenance"].items() if k != ref}
+    assert {k: v for k, v in store.get_report(rid, 1)["record"].items() if k != "findings"} == want

@@ -34,17 +34,19 @@ class UploadResult(BaseModel):
 
 class ReportSummary(BaseModel):
     id: int
-    name: str = ""
+    name: str = Field("", description="the uploaded file's name (#id when there is none)")
     agency: str | None = None
-    region: str | None = None
-    level: str | None = None
+    region: str | None = Field(None, description="full region name, e.g. 江州省江州市")
+    level: str | None = Field(None, description="province | city | county | township")
     year: int | None = None
-    template: str | None = None
-    format: str | None = None
-    status: str = ""
-    errors: int = 0
-    warnings: int = 0
-    version: int = 1
+    template: str | None = Field(None, description="form of table 三: 2021 | 2019 | legacy")
+    format: str | None = Field(None, description="source format: html, pdf, docx, …")
+    status: str = Field("", description="open (findings still open) | reviewed (all confirmed or dismissed) | "
+                                        "clean (no findings)")
+    errors: int = Field(0, description="findings of severity error on the current version, dismissed ones left out")
+    warnings: int = Field(0, description="findings of severity warning, dismissed ones left out")
+    infos: int = Field(0, description="findings of severity info, dismissed ones left out")
+    version: int = Field(1, description="number of the current version (1 = as extracted; corrections add one)")
 
 
 class Review(BaseModel):
@@ -74,7 +76,11 @@ def me(request: Request):
     return Me(name=user.name, role=user.role, csrf_token=csrf_token(request))
 
 
-@router.get("/reports", response_model=list[ReportSummary], summary="list reports (filters)")
+@router.get("/reports", response_model=list[ReportSummary], summary="list reports (filters)",
+            description="One page of report summaries, newest year first, each with its findings counted by "
+                        "severity (errors, warnings, infos; dismissed findings are not counted) and its review "
+                        "status. Filters: region (name or id), level, year, status (open | reviewed | clean), "
+                        "q (part of the agency name).")
 def list_reports(request: Request, region: str | None = None, level: str | None = None,
                  year: int | None = None, status: str | None = None, q: str | None = None,
                  offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
