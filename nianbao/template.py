@@ -65,6 +65,18 @@ T3_GROUPS: Mapping[str, str] = {
     "reject": "(五)不予处理",
     "other": "(六)其他处理",
 }
+T3_GROUPS_EN: Mapping[str, str] = {
+    "results": "3. results this year",
+    "deny": "(3) not disclosed",
+    "unable": "(4) unable to provide",
+    "reject": "(5) not handled",
+    "other": "(6) other handling",
+}
+# The two headings above the applicant columns: key → (as printed, English).
+T3_HEADINGS: Mapping[str, tuple[str, str]] = {
+    "applicants": ("申请人情况", "applicants"),
+    "organisations": ("法人或其他组织", "legal persons or other organisations"),
+}
 
 T3_ROWS: tuple[Row, ...] = (
     Row("new", "一、本年新收政府信息公开申请数量", "new applications this year", None,
@@ -160,10 +172,38 @@ T4_COLUMNS: tuple[Column, ...] = (
 T4_WIDTH = len(T4_COLUMNS)
 T4_HEADER_WORDS = ("行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉", "结果维持", "结果纠正",
                    "其他结果", "尚未审结", "总计")
+# English for each level of the group headings ("行政诉讼·复议后起诉" is printed on two rows).
+T4_HEADINGS_EN: Mapping[str, str] = {
+    "行政复议": "administrative reconsideration",
+    "行政诉讼": "administrative litigation",
+    "未经复议直接起诉": "without reconsideration first",
+    "复议后起诉": "after reconsideration",
+}
 
 # --------------------------------------------------------------------------
 # Table 二: two layouts
 # --------------------------------------------------------------------------
+
+
+# English wording of table 二's column headers; ``T2Field.columns`` keep them as printed.
+T2_COLUMNS_EN: Mapping[str, str] = {
+    "本年制发件数": "issued this year",
+    "本年废止件数": "repealed this year",
+    "现行有效件数": "in force",
+    "本年处理决定数量": "decisions this year",
+    "本年收费金额(单位:万元)": "fees collected this year (10k yuan)",
+    "本年新制作数量": "newly made this year",
+    "本年新公开数量": "newly disclosed this year",
+    "对外公开总数量": "disclosed in total",
+    "上一年项目数量": "items last year",
+    "本年增/减": "change this year (+/-)",
+    "处理决定数量": "decisions",
+    "采购项目数量": "procurement projects",
+    "采购总金额": "total procurement amount",
+}
+# 第二十条第(x)项: the item numbers of Article 20 in English.
+T2_ITEMS_EN: Mapping[str, str] = {"(一)": "(1)", "(二)": "(2)", "(三)": "(3)", "(四)": "(4)", "(五)": "(5)",
+                                  "(六)": "(6)", "(七)": "(7)", "(八)": "(8)", "(九)": "(9)", "(十)": "(10)"}
 
 
 @dataclass(frozen=True)
@@ -176,6 +216,23 @@ class T2Field:
     scalar: bool = False               # printed as one number → JSON number, not list
     decimals: bool = False             # money: keep decimals as printed
     item: str = ""                     # 第二十条第(x)项
+
+    @property
+    def columns_en(self) -> tuple[str, ...]:
+        return tuple(T2_COLUMNS_EN[c] for c in self.columns)
+
+    @property
+    def item_en(self) -> str:
+        return T2_ITEMS_EN.get(self.item, self.item)
+
+    @property
+    def title(self) -> str:
+        """The form's heading over this field: 第二十条第(一)项."""
+        return f"第二十条第{self.item}项"
+
+    @property
+    def title_en(self) -> str:
+        return f"Article 20, item {self.item_en}"
 
 
 T2_LAYOUTS: Mapping[str, tuple[T2Field, ...]] = {

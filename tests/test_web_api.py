@@ -487,6 +487,19 @@ def test_english_interface(viewer):
     assert viewer.get("/lang/xx", follow_redirects=False).status_code == 303
 
 
+def test_form_tables_in_english(env, viewer):
+    en = viewer.get(f"/reports/{env['r22']}", params={"lang": "en"}).text
+    for label in ("Article 20, item (1)", "issued this year", "in force", "legal persons or other organisations",
+                  "administrative litigation", "3. results this year"):
+        assert label in en, label
+    for label in ("第二十条第(一)项", "本年制发件数", "法人或其他组织", "三、本年度办理结果"):
+        assert label not in en, label
+    zh = viewer.get(f"/reports/{env['r22']}", params={"lang": "zh"}).text
+    assert "本年制发件数" in zh and "issued this year" not in zh
+    cells = viewer.get("/api/compare", params={"b": env["r22"], "lang": "en"}).json()["cells"]
+    assert any("table 2 regulations / issued this year" in json.dumps(c, ensure_ascii=False) for c in cells)
+
+
 def test_errors_are_messages_not_tracebacks(env, tmp_path, monkeypatch):
     app = _app(tmp_path)
     c = TestClient(app, raise_server_exceptions=False)

@@ -86,7 +86,7 @@ def describe_cell(ref: str, lang: str = "zh", t2_layout: str | None = None) -> s
         name = f.label_en if en else f.label
         if c.index is None or c.index >= len(f.columns):
             return f"table 2 {name}" if en else f"表二 {name}"
-        return f"table 2 {name} × {f.columns[c.index]}" if en else f"表二 {name}·{f.columns[c.index]}"
+        return f"table 2 {name} × {f.columns_en[c.index]}" if en else f"表二 {name}·{f.columns[c.index]}"
     if c.table == "legacy":
         if c.index is None:
             return f"appendix '{c.key}'" if en else f"附表“{c.key}”"

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ..template import (T2_LAYOUTS, T3_COLUMNS, T3_GROUPS, T4_COLUMNS, T4_GROUPS, t3_rows)
+from ..template import (T2_LAYOUTS, T3_COLUMNS, T3_GROUPS, T3_GROUPS_EN, T3_HEADINGS, T4_COLUMNS, T4_GROUPS,
+                        T4_HEADINGS_EN, t3_rows)
 from .i18n import pick
-
-
-# English names of table 三's row groups (nianbao.template keeps the Chinese ones).
-T3_GROUPS_EN = {"results": "3. results this year", "deny": "(3) not disclosed", "unable": "(4) unable to provide",
-                "reject": "(5) not handled", "other": "(6) other handling"}
 
 
 def _head(text: str, rowspan: int = 1, colspan: int = 1) -> dict:
@@ -63,12 +59,12 @@ def t2_table(t2: Mapping | None, lang: str = "zh") -> list[list[dict]] | None:
         else:
             sections.append((f.item, f.columns, [f]))
     rows: list[list[dict]] = []
-    for item, columns, fs in sections:
-        title = f"第二十条第{item}项" if lang != "en" else f"Article 20, item {item}"
-        rows.append([_head(title, colspan=width)])
+    for _item, columns, fs in sections:
+        head = fs[0]
+        rows.append([_head(pick(head.title, head.title_en, lang), colspan=width)])
         spans = _spread(width - 1, len(columns))
         rows.append([_head(pick("信息内容", "item", lang))]
-                    + [_head(c, colspan=s) for c, s in zip(columns, spans)])
+                    + [_head(pick(c, en, lang), colspan=s) for c, en, s in zip(columns, head.columns_en, spans)])
         for f in fs:
             values = t2.get(f.key)
             row = [_label(pick(f.label, f.label_en, lang))]
@@ -103,9 +99,9 @@ def t3_table(t3: Mapping | None, lang: str = "zh") -> list[list[dict]] | None:
     col_label = [pick(c.label, c.label_en, lang) for c in T3_COLUMNS]
     org_cols = col_label[1:-1]
     out: list[list[dict]] = [
-        [_head("", rowspan=3, colspan=3), _head(pick("申请人情况", "applicants", lang), colspan=ncol)],
-        [_head(col_label[0], rowspan=2), _head(pick("法人或其他组织", "legal persons or other organisations", lang),
-                                               colspan=len(org_cols)), _head(col_label[-1], rowspan=2)],
+        [_head("", rowspan=3, colspan=3), _head(pick(*T3_HEADINGS["applicants"], lang), colspan=ncol)],
+        [_head(col_label[0], rowspan=2), _head(pick(*T3_HEADINGS["organisations"], lang), colspan=len(org_cols)),
+         _head(col_label[-1], rowspan=2)],
         [_head(c) for c in org_cols],
     ]
     # The 三、本年度办理结果 block: every result row and (七)总计 below them.
@@ -159,7 +155,7 @@ def t4_table(t4: Mapping | None, lang: str = "zh") -> list[list[dict]] | None:
     for label, n, two in top:
         full = "·".join(split[i]) if not two else None
         if two:
-            row1.append(_head(pick(label, "litigation" if lang == "en" else label, lang), colspan=w * n))
+            row1.append(_head(pick(label, T4_HEADINGS_EN.get(label), lang), colspan=w * n))
             for parts, g in zip(split[i:i + n], T4_GROUPS[i:i + n]):
                 row2.append(_head(pick(parts[-1], g[2], lang), colspan=w))
         else:

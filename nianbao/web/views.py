@@ -64,8 +64,8 @@ def cell_label(ref: str, lang: str = "zh") -> str:
         for fields in T2_LAYOUTS.values():
             for f in fields:
                 if f.key == c.key:
-                    col = f.columns[c.index] if c.index is not None and c.index < len(f.columns) else f.columns[0]
-                    return pick(f"表二 {f.label} / {col}", f"table 2 {f.label_en} / {col}", lang)
+                    i = c.index if c.index is not None and c.index < len(f.columns) else 0
+                    return pick(f"表二 {f.label} / {f.columns[i]}", f"table 2 {f.label_en} / {f.columns_en[i]}", lang)
     return ref
 
 
