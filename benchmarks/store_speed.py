@@ -2,12 +2,18 @@
 
     .venv/bin/python benchmarks/store_speed.py                 # 10,000 reports; 1,000,000 rows
     .venv/bin/python benchmarks/store_speed.py --docs 500 --rows 100000   # quicker
+    .venv/bin/python benchmarks/store_speed.py --pg postgresql://user@host:5432   # on a PostgreSQL server
+    .venv/bin/python benchmarks/store_speed.py --pg temp      # on a throwaway PostgreSQL 15 cluster
 
 Part 1 renders generated records (nianbao.generate.records) as plain-text reports, then
-runs the real ingest (process pool, real extractor, SQLite) with 1 and with 2 workers
-into fresh stores: docs/s and store size.
+runs the real ingest (process pool, real extractor) with 1 and with 2 workers into fresh
+stores: docs/s and store size.
 Part 2 bulk-inserts synthetic rows into ``report_facts`` (the table `stats` reads) of a
-fresh SQLite store, then times typical `stats` and `list` calls (median of 5 runs).
+fresh store, then times typical `stats` and `list` calls (median of 5 runs).
+
+With ``--pg`` each store is a new database on that server (the URL names the server, no
+database; the role needs CREATEDB); ``temp`` runs initdb into a temporary folder and
+starts the server on a free loopback port with PostgreSQL's default durability settings.
 """
 from __future__ import annotations
 
@@ -54,26 +60,107 @@ def size_of(db: Path) -> int:
     return sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
 
 
-def bench_ingest(corpus: Path, workers: int, work: Path) -> dict:
-    db = work / f"ingest-{workers}.sqlite"
-    store = Store.open(f"sqlite:///{db}")
+class SqliteTarget:
+    """Stores as SQLite files in the work folder."""
+    name = "SQLite"
+
+    def __init__(self, work: Path):
+        self.work = work
+
+    def new_url(self, name: str) -> str:
+        return f"sqlite:///{self.work / (name + '.sqlite')}"
+
+    def size(self, store: Store) -> int:
+        with store.engine.connect() as conn:  # fold the WAL into the file before measuring
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return size_of(Path(store.engine.url.database))
+
+    def close(self) -> None:
+        pass
+
+
+class PgTarget:
+    """Stores as new databases on a PostgreSQL server (one started here for ``temp``)."""
+    name = "PostgreSQL"
+
+    def __init__(self, server: str, work: Path):
+        self.cluster = None
+        if server == "temp":
+            self.cluster = TempCluster(work / "pg")
+            server = self.cluster.url
+        self.server = server.rstrip("/")
+        self.run = f"{os.getpid()}_{int(time.time())}"
+
+    def new_url(self, name: str) -> str:
+        import psycopg
+        db = f"bench_{name.replace('-', '_')}_{self.run}"
+        with psycopg.connect(self.server + "/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{db}"')
+        return f"{self.server}/{db}"
+
+    def size(self, store: Store) -> int:
+        with store.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
+
+    def close(self) -> None:
+        if self.cluster:
+            self.cluster.stop()
+
+
+class TempCluster:
+    """initdb + pg_ctl start on 127.0.0.1 (as the postgres user when run as root), stopped at the end."""
+
+    def __init__(self, base: Path, bin_dir: str = os.environ.get("NIANBAO_PG_BIN", "/usr/lib/postgresql/15/bin")):
+        import shutil as sh
+        import socket
+        self.bin, self.base = Path(bin_dir), base
+        if not (self.bin / "initdb").exists():
+            raise SystemExit(f"PostgreSQL not found in {self.bin} (set NIANBAO_PG_BIN)")
+        self.data, sock = base / "data", base / "sock"
+        for d in (base, self.data, sock):
+            d.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                sh.chown(d, "postgres")
+        base.chmod(0o755)
+        base.parent.chmod(0o755)  # the postgres user must reach the data folder
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                   "--locale=C.UTF-8"])
+        # default durability (fsync, synchronous_commit on): figures as a real server gives them
+        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(base / "server.log"), "-w", "-o",
+                   f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c shared_buffers=512MB", "start"])
+        self.url = f"postgresql://postgres@127.0.0.1:{port}"
+
+    def _run(self, cmd: list[str]) -> None:
+        import subprocess
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--"] + cmd
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"{' '.join(cmd)} failed: {done.stderr or done.stdout}")
+
+    def stop(self) -> None:
+        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+
+def bench_ingest(corpus: Path, workers: int, target) -> dict:
+    store = Store.open(target.new_url(f"ingest-{workers}"))
+    empty = target.size(store)  # the schema alone (PostgreSQL's catalogue is ~7 MB per database)
     t = time.perf_counter()
     res = store.ingest_paths([corpus], workers=workers, timeout=120)
     dt = time.perf_counter() - t
-    with store.engine.connect() as conn:  # fold the WAL into the file before measuring
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = target.size(store) - empty
     store.close()
     return {"workers": workers, "stored": len(res.stored), "failed": len(res.failed), "seconds": dt,
-            "docs_per_s": len(res.stored) / dt, "size_mb": size_of(db) / 1e6}
+            "docs_per_s": len(res.stored) / dt, "size_mb": size / 1e6}
 
 
-def fill_facts(db: Path, rows: int, seed: int = 2) -> None:
-    """Synthetic report_facts rows over a realistic region tree (31 provinces, ~330 cities, ~2800 counties)."""
-    Store.open(f"sqlite:///{db}").close()  # schema via the migrations
+def _facts_rows(rows: int, seed: int):
+    """Synthetic regions, agencies and report_facts rows over a realistic region tree
+    (31 provinces, ~330 cities, ~2800 counties)."""
     rng = random.Random(seed)
-    con = sqlite3.connect(db)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=OFF")
     regions, counties = [], []
     rid = 0
     for p in range(31):
@@ -88,36 +175,75 @@ def fill_facts(db: Path, rows: int, seed: int = 2) -> None:
                 rid += 1
                 regions.append((rid, f"县{k}", f"省{p}市{c}县{k}", "county", city))
                 counties.append((prov, city, rid))
-    con.executemany("INSERT INTO regions (id, name, full_name, level, parent_id) VALUES (?,?,?,?,?)", regions)
     n_agencies = max(1, rows // 10)  # ten years per agency
     agencies = []
     for a in range(1, n_agencies + 1):
         prov, city, county = rng.choice(counties)
         level = rng.choices(["province", "city", "county", "township"], [1, 5, 12, 3])[0]
         agencies.append((a, prov, city, county if level in ("county", "township") else None, level))
-    con.executemany("INSERT INTO agencies (id, name, region_id, kind, level) VALUES (?,?,?,?,?)",
-                    [(a, f"机关{a}", county or city or prov, "department", lv) for a, prov, city, county, lv in agencies])
-    cols = ["report_id", "version_id", "agency_id", "region_id", "province_id", "city_id", "county_id", "level",
-            "kind", "year", "template", "n_findings", "n_open", "has_t3", *FACT_COLUMNS]
-    sql = f"INSERT INTO report_facts ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    batch = []
-    rid = 0
-    for a, prov, city, county, level in agencies:
-        for year in range(2014, 2024):
-            rid += 1
-            if rid > rows:
-                break
-            vals = [float(rng.randint(0, 300)) for _ in FACT_COLUMNS]
-            batch.append((rid, rid, a, county or city or prov, prov, city, county, level, "department", year,
-                          "2021" if year >= 2021 else "2019", rng.randint(0, 3), rng.randint(0, 2), 1, *vals))
+    agency_rows = [(a, f"机关{a}", county or city or prov, "department", lv) for a, prov, city, county, lv in agencies]
+
+    def facts():
+        rid = 0
+        for a, prov, city, county, level in agencies:
+            for year in range(2014, 2024):
+                rid += 1
+                if rid > rows:
+                    return
+                vals = [float(rng.randint(0, 300)) for _ in FACT_COLUMNS]
+                yield (rid, rid, a, county or city or prov, prov, city, county, level, "department", year,
+                       "2021" if year >= 2021 else "2019", rng.randint(0, 3), rng.randint(0, 2), True, *vals)
+
+    def reports():  # the rows report_facts points to (PostgreSQL checks the foreign key)
+        from datetime import datetime, timezone
+        at = datetime.now(timezone.utc)
+        rid = 0
+        for a, *_rest in agencies:
+            for year in range(2014, 2024):
+                rid += 1
+                if rid > rows:
+                    return
+                yield rid, a, year, rid, at
+    return regions, agency_rows, facts(), reports()
+
+
+FACT_INSERT_COLUMNS = ["report_id", "version_id", "agency_id", "region_id", "province_id", "city_id", "county_id",
+                       "level", "kind", "year", "template", "n_findings", "n_open", "has_t3", *FACT_COLUMNS]
+
+
+def fill_facts(url: str, rows: int, seed: int = 2) -> None:
+    """Bulk-load synthetic rows the fastest way each backend has, then rebuild the rollup."""
+    Store.open(url).close()  # schema via the migrations
+    regions, agency_rows, facts, reports = _facts_rows(rows, seed)
+    if url.startswith("sqlite"):
+        con = sqlite3.connect(url.split("///", 1)[1])
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=OFF")
+        con.executemany("INSERT INTO regions (id, name, full_name, level, parent_id) VALUES (?,?,?,?,?)", regions)
+        con.executemany("INSERT INTO agencies (id, name, region_id, kind, level) VALUES (?,?,?,?,?)", agency_rows)
+        sql = f"INSERT INTO report_facts ({', '.join(FACT_INSERT_COLUMNS)}) " \
+              f"VALUES ({', '.join('?' * len(FACT_INSERT_COLUMNS))})"
+        batch = []
+        for row in facts:
+            batch.append(row)
             if len(batch) >= 20000:
                 con.executemany(sql, batch)
                 batch.clear()
-    if batch:
-        con.executemany(sql, batch)
-    con.commit()
-    con.close()
-    store = Store.open(f"sqlite:///{db}")
+        if batch:
+            con.executemany(sql, batch)
+        con.commit()
+        con.close()
+    else:
+        import psycopg
+        with psycopg.connect(url) as conn, conn.cursor() as cur:
+            for table, cols, data in (("regions", "id, name, full_name, level, parent_id", regions),
+                                      ("agencies", "id, name, region_id, kind, level", agency_rows),
+                                      ("reports", "id, agency_id, year, current_version_id, created_at", reports),
+                                      ("report_facts", ", ".join(FACT_INSERT_COLUMNS), facts)):
+                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    for row in data:
+                        copy.write_row(row)
+    store = Store.open(url)
     t = time.perf_counter()
     store.rebuild_rollup()  # what ingest maintains row by row, rebuilt in one pass after the bulk load
     with store.engine.begin() as conn:
@@ -137,8 +263,8 @@ def timed(fn, repeat: int = 5) -> float:
     return statistics.median(times)
 
 
-def bench_stats(db: Path) -> list[tuple[str, float]]:
-    store = Store.open(f"sqlite:///{db}")
+def bench_stats(url: str) -> list[tuple[str, float]]:
+    store = Store.open(url)
     queries = [
         ("stats by province (all years, all metrics)", lambda: store.stats(["province"])),
         ("stats by province × year", lambda: store.stats(["province", "year"])),
@@ -158,11 +284,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--pg", metavar="URL|temp", help="run on PostgreSQL: a server URL, or temp for a throwaway one")
     ap.add_argument("--skip-ingest", action="store_true")
     ap.add_argument("--skip-stats", action="store_true")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    target = PgTarget(args.pg, work) if args.pg else SqliteTarget(work)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; backend: {target.name}")
     try:
         if not args.skip_ingest:
             corpus = work / "corpus"
@@ -170,19 +298,19 @@ def main() -> None:
             make_corpus(corpus, args.docs)
             print(f"generated {args.docs} text reports in {time.perf_counter() - t:.1f} s")
             for w in (1, 2):
-                r = bench_ingest(corpus, w, work)
+                r = bench_ingest(corpus, w, target)
                 print(f"ingest, {w} worker(s): {r['stored']} stored, {r['failed']} failed, {r['seconds']:.1f} s, "
                       f"{r['docs_per_s']:.1f} docs/s, store {r['size_mb']:.1f} MB "
-                      f"({r['size_mb'] * 1e3 / max(1, r['stored']):.1f} kB/report)")
+                      f"({r['size_mb'] * 1e3 / max(1, r['stored']):.1f} kB/report)", flush=True)
         if not args.skip_stats:
-            db = work / "facts.sqlite"
+            url = target.new_url("facts")
             t = time.perf_counter()
-            fill_facts(db, args.rows)
-            print(f"bulk-inserted {args.rows:,} report rows in {time.perf_counter() - t:.1f} s, "
-                  f"file {size_of(db) / 1e6:.0f} MB")
-            for name, ms in bench_stats(db):
+            fill_facts(url, args.rows)
+            print(f"bulk-inserted {args.rows:,} report rows in {time.perf_counter() - t:.1f} s")
+            for name, ms in bench_stats(url):
                 print(f"  {ms:8.1f} ms  {name}")
     finally:
+        target.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
