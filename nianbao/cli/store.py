@@ -128,11 +128,12 @@ def list_(region: Optional[str] = typer.Option(None, "--region", help="地区 (r
         _json_out(res)
         return
     t = Table(title=f"报告 reports: {res['total']}")
-    for c in ("id", "机关 agency", "地区 region", "层级 level", "年度 year", "发现 findings", "待审 open"):
+    for c in ("id", "机关 agency", "地区 region", "层级 level", "年度 year", "版本 version", "错误 errors",
+              "警告 warnings", "提示 info", "待审 open"):
         t.add_column(c)
     for r in res["items"]:
         t.add_row(str(r["id"]), r["agency"] or "（未知）", r["region"] or "", r["level"] or "", str(r["year"] or ""),
-                  str(r["n_findings"]), str(r["n_open"]))
+                  f"v{r['version'] or 1}", str(r["errors"]), str(r["warnings"]), str(r["infos"]), str(r["n_open"]))
     Console().print(t)
 
 

@@ -36,6 +36,9 @@ def test_cli_ingest_list_show_correct_compare_stats_export(tmp_path):
     items = json.loads(res.stdout)["items"]
     assert res.exit_code == 0 and len(items) == 2
     r2 = next(i["id"] for i in items if i["year"] == 2023)
+    assert next(i for i in items if i["year"] == 2023)["errors"] >= 1    # the broken carry-over
+    table = _run("list", "--db", db).output
+    assert "错误 errors" in table and "v1" in table
     show = json.loads(_run("show", "--agency", "南屏市人民政府", "--year", 2023, "--db", db, "--json").stdout)
     assert show["id"] == r2 and any(f["scope"] == "cross_year" and "t3.carried[0]" in f["cells"]
                                        for f in show["findings"])
