@@ -31,6 +31,7 @@ Read::
                                     # record = the version's canonical record (its cells' provenance is
                                     # stored once, in the cells, and put back here); findings carry "id",
                                     # "status", "reviewed_by", "reviewed_at", "comment", "scope"
+    store.version_records(report_id) -> {version number: record}   # values of every version, one query
     store.source_bytes(report_id) -> (bytes, filename, format)
     store.find_report(agency, year) -> report_id | None
     store.compare(report_a, report_b) -> nianbao.analyse.compare result (cells, sections, 重复率)
@@ -621,6 +622,12 @@ class Store:
                     "fetched_at": src.fetched_at, "stored_at": src.stored_at},
                 "neighbours": neighbours,
             }
+
+    def version_records(self, report_id: int) -> dict[int, dict]:
+        """Every version's record by number, in one query: the values only (no findings, no cell provenance)."""
+        with self.session() as s:
+            return dict(s.execute(select(Version.number, Version.record).where(Version.report_id == report_id)
+                                  .order_by(Version.number)).all())
 
     def source_bytes(self, report_id: int) -> tuple[bytes, str, str]:
         with self.session() as s:

@@ -154,9 +154,9 @@ class Backend:
     def _versions(self, rid: int, raw: dict) -> list[dict]:
         """Each version with the cells it changed against the one before: the audit trail."""
         out, prev = [], None
+        records = self.store.version_records(rid) if len(raw["versions"]) > 1 else {}
         for v in raw["versions"]:
-            rec = raw["record"] if v["number"] == raw["version"]["number"] else \
-                (self._raw(rid, v["number"]) or {}).get("record") or {}
+            rec = raw["record"] if v["number"] == raw["version"]["number"] else records.get(v["number"]) or {}
             values = {ref: val for ref, _, _, _, val in iter_cells(rec)}
             changes = []
             if v.get("kind") == "corrected" and prev is not None:

@@ -300,3 +300,6 @@ def test_record_reads_back_as_extraction_gave_it(store):
                        "reason": "核对原件", "was": kit.cell_value(want, ref)}
     assert {k: v for k, v in v2.items() if k != ref} == {k: v for k, v in want["provenance"].items() if k != ref}
     assert {k: v for k, v in store.get_report(rid, 1)["record"].items() if k != "findings"} == want
+    values = store.version_records(rid)                              # the audit trail's one read
+    assert sorted(values) == [1, 2] and kit.cell_value(values[2], ref) == 999
+    assert kit.cell_value(values[1], ref) == kit.cell_value(want, ref)
