@@ -18,6 +18,15 @@ def test_enumeration_prefixes_stay_with_labels():
     assert got == [(TEXT, "1.属于国家秘密"), (NUM, "0"), (NUM, "0"), (NUM, "3"), (TEXT, "2、重复申请"), (NUM, "12")]
 
 
+def test_a_wrapped_label_piece_is_no_enumeration():
+    # "…不补正 0 … 1 、行政机关不再处理…": the label wrapped at its 、; the numbers before are cells
+    for last in ("0", "1", "2"):
+        got = _items(f"1.申请人无正当理由逾期不补正 0 0 0 0 0 0 {last} 、行政机关不再处理其政府信息公开申请")
+        assert got[-2:] == [(NUM, last), (TEXT, "、行政机关不再处理其政府信息公开申请")], got
+    # a spaced-out enumeration of a new label stays an enumeration
+    assert _items("0 0 3 、重复申请 12")[2:] == [(TEXT, "3 、重复申请"), (NUM, "12")]
+
+
 def test_decimals_debris_and_page_counters():
     got = _items("行政事业性收费 151.598 — 14 — 0? 7")
     assert got == [(TEXT, "行政事业性收费"), (NUM, "151.598"), (NUM, "0"), (NUM, "7")]

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from ..sources.base import Document, Origin, TableBlock, TextBlock
+from ..template import T3_ROWS
 
 TEXT, NUM, BLANK, ROW_END = "text", "num", "blank", "row_end"
 # A number glued to a unit ("2020年", "8件", "49%") counts something in the prose, not a table cell.
@@ -31,6 +32,10 @@ _BLANK_MARKS = {"", "/", "／", "—", "-", "－", "–", "——", "--", "\\", 
 _NUMBER = re.compile(r"[-−－]?\d+(?:\.\d+)?")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
 # A page counter left inside flattened text: "— 14 —", "- 3 -", "第 2 页", "2/19".
+# How a row label wrapped after its "、" goes on ("…逾期不补正" / "、行政机关不再处理…"): a
+# number printed before such a piece is a cell value, not an enumeration "N、".
+_LABEL_CONTINUATIONS = tuple(sorted({row.label[i + 1:i + 5] for row in T3_ROWS
+                                     for i, ch in enumerate(row.label) if ch == "、" and i > 2}))
 _PAGE_MARK = re.compile(r"[—–\-－]\s*\d{1,3}\s*[—–\-－]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?")
 
 
@@ -80,10 +85,12 @@ def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     before = text[m.start() - 1] if m.start() else ""
     if "." in m.group() or m.group().startswith(("-", "−", "－")):
         return False
-    if len(m.group()) > 2:
-        return False
+    if len(m.group()) > 2 or m.group().strip("0") == "":
+        return False  # items are numbered from 1
     if after[:1] in (".", "、", "．"):
         rest = (text[m.end() + 1:] + tail).lstrip() if text[m.end():] else tail.lstrip()[1:].lstrip()
+        if rest.startswith(_LABEL_CONTINUATIONS):
+            return False
         if rest and not rest[0].isdigit() and rest[0] not in "-—/|":
             return True
     if before in ("(", "（") and after[:1] in (")", "）"):
@@ -97,7 +104,7 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
         word, wstart = piece.group(), base + piece.start()
         pos = 0
         for m in re.finditer(r"[-−－]?\d+(?:[.,]\d+)*", word):
-            if _is_enumeration(word, m, text[piece.end():piece.end() + 6]):
+            if _is_enumeration(word, m, text[piece.end():piece.end() + 10]):
                 continue
             raw = m.group()
             # A leading minus belongs to the number only at the start of a piece
