@@ -3,7 +3,8 @@ import pytest
 
 from nianbao.extract.solver import Candidate, Equation, Variable, ambiguous_cells, solve
 from nianbao.extract.splits import split_plain, split_with_total, split_tokens
-from nianbao.extract.tokens import BLANK, NUM, TEXT, tokenize
+from nianbao.extract.labels import find_t3_rows, normalize
+from nianbao.extract.tokens import BLANK, NUM, TEXT, Item, tokenize
 from nianbao.sources import read_bytes, sniff_format
 from nianbao.sources.base import SourceError
 from nianbao.sources.decode import decode
@@ -25,6 +26,20 @@ def test_a_wrapped_label_piece_is_no_enumeration():
         assert got[-2:] == [(NUM, last), (TEXT, "、行政机关不再处理其政府信息公开申请")], got
     # a spaced-out enumeration of a new label stays an enumeration
     assert _items("0 0 3 、重复申请 12")[2:] == [(TEXT, "3 、重复申请"), (NUM, "12")]
+
+
+def test_a_label_wrapped_after_a_run_of_headings_is_whole_again():
+    heads = "申请人情况 法人或其他组织 自然人 商业 科研 公益 服务 其他 企业 机构 组织 机构 总 计"
+    got = _items(f"{heads} 本年新 收政府信息公开申请数量 2 0 0 0 0 0 2")
+    labels = [t for k, t in got if k == TEXT]
+    assert [k for k, *_ in find_t3_rows(normalize(labels[-1]))] == ["new"], labels
+    assert not any("本年新" in t for t in labels[:-1])
+    # wherever the greedy join of headings (at most 40 characters) ends, the label is whole
+    for pad in range(1, 40):
+        heads = " ".join(["总计"] * pad)
+        got = _items(f"{heads} 本年新 收政府信息公开申请数量 2 0 0 0 0 0 2")
+        last = [t for k, t in got if k == TEXT][-1]
+        assert [k for k, *_ in find_t3_rows(normalize(last))] == ["new"], (pad, got)
 
 
 def test_decimals_debris_and_page_counters():
@@ -125,3 +140,22 @@ def test_html_drops_scripts_and_navigation():
     doc = read_bytes(html.encode(), "p.html")
     assert "首页" not in doc.text and "var x" not in doc.text and "版权所有" not in doc.text
     assert "一、总体情况" in doc.text
+
+
+def _num_items(values):
+    return [Item(NUM, str(v), i, i + 1, v) for i, v in enumerate(values)]
+
+
+def test_a_flattened_block_that_adds_up_both_ways_keeps_both_orders():
+    from nianbao.extract.rows import Block, block_variable
+    # two rows printed column by column; read row by row, the numbers add up as well
+    # ([0 1 0 0 0 0 1], [0 0 0 0 0 1 1]), so only the identities with the other rows can tell
+    rows = [[0, 0, 0, 1, 0, 0, 1], [1, 0, 0, 0, 0, 0, 1]]
+    printed = [rows[r][c] for c in range(7) for r in range(2)]
+    keys = ["deny_law", "deny_safety"]
+    var = block_variable(Block(keys, _num_items(printed), True, False), 7, row_total=True)
+    readings = [[[c.values[(k, i)] for i in range(7)] for k in keys] for c in var.candidates]
+    assert rows in readings and len(readings) == 2
+    # groups side by side in one printed row (table 四) have no column order
+    side = block_variable(Block(keys, _num_items(printed), True, False, side_by_side=True), 7, row_total=True)
+    assert len(side.candidates) == 1

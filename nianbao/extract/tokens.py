@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ..sources.base import Document, Origin, TableBlock, TextBlock
 from ..template import T3_ROWS
+from .labels import find_t3_rows, normalize
 
 TEXT, NUM, BLANK, ROW_END = "text", "num", "blank", "row_end"
 # A number glued to a unit ("2020年", "8件", "49%") counts something in the prose, not a table cell.
@@ -172,11 +173,31 @@ def _join_label_pieces(out: list[Item], start: int, text: str) -> None:
     while i < len(out):
         a, b = out[i - 1], out[i]
         if (a.kind == TEXT and b.kind == TEXT and not _ENUM_START.match(b.text)
-                and not a.text.endswith(("。", "；", ";", "：", ":")) and len(a.text) + len(b.text) <= 40):
-            out[i - 1] = Item(TEXT, text[a.start:b.end], a.start, b.end, origin=a.origin)
-            del out[i]
-        else:
-            i += 1
+                and not a.text.endswith(("。", "；", ";", "：", ":"))):
+            if len(a.text) + len(b.text) <= 40:
+                out[i - 1] = Item(TEXT, text[a.start:b.end], a.start, b.end, origin=a.origin)
+                del out[i]
+                continue
+            cut = _wrapped_label_start(a.text, b.text)
+            if cut is not None:
+                # a run of headings ends in the first words of a label: give them to b
+                head = a.text[:cut].rstrip()
+                out[i - 1] = Item(TEXT, head, a.start, a.start + len(head), origin=a.origin)
+                out[i] = Item(TEXT, text[a.start + cut:b.end], a.start + cut, b.end, origin=b.origin)
+        i += 1
+
+
+def _wrapped_label_start(a: str, b: str) -> int | None:
+    """Where in ``a`` begins a row label that ``b`` finishes (``… 总 计 本年新`` +
+    ``收政府信息公开申请数量``), when only the two together name the row."""
+    b_rows = {key for key, *_ in find_t3_rows(normalize(b))}
+    cuts = [m.end() for m in re.finditer(r"\s+", a)]
+    for cut in reversed(cuts[-4:]):
+        tail = normalize(a[cut:])
+        for key, s, e, rank in find_t3_rows(tail + normalize(b)):
+            if s < len(tail) < e and rank <= 1 and key not in b_rows:
+                return cut
+    return None
 
 
 def _drop_header_blanks(row: list[Item]) -> list[Item]:
