@@ -159,3 +159,18 @@ def test_a_flattened_block_that_adds_up_both_ways_keeps_both_orders():
     # groups side by side in one printed row (table 四) have no column order
     side = block_variable(Block(keys, _num_items(printed), True, False, side_by_side=True), 7, row_total=True)
     assert len(side.candidates) == 1
+
+
+@pytest.mark.parametrize("title, agency", [
+    ("北京市朝阳区人民政府2021年政府信息公开工作年度报告", "北京市朝阳区人民政府"),
+    ("2021年度长沙县人民政府信息公开工作年度报告", "长沙县人民政府"),   # 政府 shared with the title
+    ("2022年杭州市西湖区民政局政府信息公开工作年度报告", "杭州市西湖区民政局"),
+    ("国家税务总局上海市税务局2022年政府信息公开工作年度报告", "国家税务总局上海市税务局"),
+])
+def test_agency_from_the_title(title, agency):
+    from nianbao.extract import extract_bytes
+    body = f"{title}\n本报告根据《中华人民共和国政府信息公开条例》要求编制。\n一、总体情况\n本年度工作。\n"
+    rec = extract_bytes(body.encode(), "report.txt", None)
+    assert rec["meta"]["agency"] == agency
+    s, e = rec["provenance"]["meta.agency"]["span"]
+    assert body[s:e] == agency
