@@ -53,6 +53,14 @@ def test_pipe_rows_and_blank_cells():
     assert got == [(TEXT, "规章"), (BLANK, "/"), (NUM, "3"), (BLANK, "—"), (TEXT, "行政许可"), (NUM, "110"), (BLANK, "")]
 
 
+def test_a_pipe_row_of_empty_cells_is_a_row_of_blanks():
+    header = "结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计"
+    got = _items(f"{header}\n |  |  |  |  |\n")
+    assert got[5:] == [(BLANK, "")] * 5
+    # a lone "|" (or " |") is one empty cell of one-cell-per-line text
+    assert _items("结果维持 |\n |\n") == [(TEXT, "结果维持"), (BLANK, "")]
+
+
 def test_digit_runs_split_by_row_total():
     readings = split_with_total("640020470", 6)
     assert [64, 0, 0, 2, 0, 4, 70] in readings

@@ -229,8 +229,16 @@ def _pipe_line(block: TextBlock, out: list[Item]) -> None:
     while cells and cells[-1][0] == cells[-1][1]:
         cells.pop()
     if not any(text[s:e].strip() for s, e in cells):
-        # a line holding nothing but "|": an empty cell in one-cell-per-line text
-        out.append(Item(BLANK, "", base, base + len(text), 0, cell=True))
+        spaced = [(s, e) for s, e in cells if e > s]
+        if len(spaced) < 2:
+            # a line holding nothing but "|": an empty cell in one-cell-per-line text
+            out.append(Item(BLANK, "", base, base + len(text), 0, cell=True))
+            return
+        # " |  |  | … |": a whole row of empty cells (a table 四 with no cases); the
+        # first cell's space went with the line's leading whitespace
+        spaced = cells[:1] + [(s, e) for s, e in cells[1:] if e > s]
+        out.extend(Item(BLANK, "", base + s, base + e, 0, cell=True) for s, e in spaced)
+        out.append(Item(ROW_END, "", base + len(text), base + len(text)))
         return
     row: list[Item] = []
     for s, e in cells:
