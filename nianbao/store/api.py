@@ -719,7 +719,8 @@ def _full_record(s: Session, v: Version) -> dict:
     """The version's record as extraction (or the correction) gave it: cells' provenance put back."""
     record = dict(v.record)
     prov = {ref: p for ref, p in s.execute(select(CellRow.ref, CellRow.provenance)
-                                            .where(CellRow.version_id == v.id).order_by(CellRow.id))
+                                            .where(CellRow.version_id == v.id, CellRow.provenance.is_not(None))
+                                            .order_by(CellRow.id))
             if p is not None}
     rest = record.get("provenance")
     if prov or rest is not None:

@@ -101,7 +101,8 @@ class CellRow(Base):
     col: Mapped[int | None] = mapped_column(Integer)
     value: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(Text)    # non-numeric values (procurement_unit)
-    provenance: Mapped[dict | None] = mapped_column(JSON)
+    # none_as_null: a cell without provenance holds SQL NULL (not JSON null), so reads can skip it in SQL
+    provenance: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     confidence: Mapped[float | None] = mapped_column(Float)
 
 

@@ -9,7 +9,8 @@ JSON (``versions.record["provenance"]``) and in its cell rows. The cell rows are
 (the API's ``cells`` and the source view read them; ``Store.get_report`` puts them back
 into the record it returns). Entries that are not cells (meta, sections) stay in the
 record. A corrected cell's row said only who corrected it; it now also keeps where the
-value was printed, taken from the record before that copy goes.
+value was printed, taken from the record before that copy goes. A cell without provenance
+held JSON ``null``; it now holds SQL NULL, which reads skip in SQL.
 """
 from typing import Sequence, Union
 
@@ -46,6 +47,7 @@ def _batches(bind):
 
 def upgrade() -> None:
     bind = op.get_bind()
+    bind.execute(cells.update().where(sa.cast(cells.c.provenance, sa.Text) == "null").values(provenance=sa.null()))
     for rows, by_version in _batches(bind):
         record_updates, cell_updates = [], []
         for vid, record in rows:
@@ -80,6 +82,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    # SQL NULL stays: the older code read it as no provenance just the same
     for rows, by_version in _batches(bind):
         updates = []
         for vid, record in rows:
