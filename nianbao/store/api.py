@@ -25,7 +25,8 @@ Read::
                                     # status: open (has open findings) | clean (no findings) | reviewed
                                     # a summary: id, agency, region, level, kind, year, template, version,
                                     # filename, format, n_findings, n_open, errors, warnings, infos
-                                    # (severity counts leave dismissed findings out); one query
+                                    # (severity counts leave dismissed findings out): one query for
+                                    # the page, one for the total (none when the page holds it all)
     store.get_report(report_id, version=None) -> {"id", "agency", "region", "year", "record",
                                     "version", "versions", "findings", "source", "neighbours"}
                                     # record = the version's canonical record (its cells' provenance is
@@ -468,7 +469,7 @@ class Store:
     def list_reports(self, region: str | int | None = None, level: str | None = None, year: int | None = None,
                      status: str | None = None, agency: str | None = None, kind: str | None = None,
                      offset: int = 0, limit: int = 50, order: str = "year") -> dict:
-        """One page of report summaries, with their findings counted by severity — in one query.
+        """One page of report summaries, with their findings counted by severity in the same query.
 
         Each item: id, agency, agency_id, region, level, kind, year, template, version_id,
         version (its number), filename, format, n_findings, n_open, and errors / warnings /
@@ -502,8 +503,8 @@ class Store:
             return [cols[name].desc() if desc else cols[name] for name, desc in keys]
 
         inner = q.subquery()
-        page = select(inner, func.count().over().label("total")).order_by(*ordered(inner.c)) \
-            .offset(offset).limit(limit).cte("page")
+        # the page first (top-N sort on report_facts), then only its rows are joined and counted
+        page = select(inner).order_by(*ordered(inner.c)).offset(offset).limit(limit).cte("page")
         live = Finding.status != "dismissed"
         sev = (select(Finding.version_id,
                       func.count(Finding.id).filter(live & (Finding.severity == "error")).label("errors"),
@@ -521,14 +522,13 @@ class Store:
                 .order_by(*ordered(page.c)))
         with self.session() as s:
             rows = s.execute(stmt).mappings().all()
-            if rows:
-                total = rows[0]["total"]
-            else:  # a page past the end: the window had no row to carry the total
+            if offset == 0 and len(rows) < limit:
+                total = len(rows)  # the whole list fits on this page
+            else:  # (a window count(*) OVER () in the page query costs a sort of every row: slower)
                 total = s.scalar(select(func.count()).select_from(q.subquery()))
         items = []
         for r in rows:
             d = dict(r)
-            d.pop("total")
             d["id"] = d.pop("report_id")
             items.append(d)
         return {"total": total, "offset": offset, "limit": limit, "items": items}
