@@ -76,3 +76,5 @@ def test_check_cli_in_english_names_table_2_columns_in_english(tmp_path):
     assert "现行有效件数" not in en.stdout
     zh = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     assert "现行有效件数" in zh.stdout, zh.stdout
+    by_env = subprocess.run(cmd, capture_output=True, text=True, env=dict(env, NIANBAO_LANG="en"), cwd=ROOT)
+    assert "table 2 regulations × in force" in by_env.stdout, by_env.stdout

@@ -487,7 +487,7 @@ def test_english_interface(viewer):
     assert viewer.get("/lang/xx", follow_redirects=False).status_code == 303
 
 
-def test_form_tables_in_english(env, viewer):
+def test_form_tables_in_english(env, viewer, monkeypatch):
     en = viewer.get(f"/reports/{env['r22']}", params={"lang": "en"}).text
     for label in ("Article 20, item (1)", "issued this year", "in force", "legal persons or other organisations",
                   "administrative litigation", "3. results this year"):
@@ -498,6 +498,11 @@ def test_form_tables_in_english(env, viewer):
     assert "本年制发件数" in zh and "issued this year" not in zh
     cells = viewer.get("/api/compare", params={"b": env["r22"], "lang": "en"}).json()["cells"]
     assert any("table 2 regulations / issued this year" in json.dumps(c, ensure_ascii=False) for c in cells)
+
+    # NIANBAO_LANG=en makes English the default (Settings.default_lang); ?lang= still switches back
+    monkeypatch.setattr(env["app"].state.settings, "default_lang", "en")
+    assert "issued this year" in viewer.get(f"/reports/{env['r22']}").text
+    assert "本年制发件数" in viewer.get(f"/reports/{env['r22']}", params={"lang": "zh"}).text
 
 
 def test_errors_are_messages_not_tracebacks(env, tmp_path, monkeypatch):
