@@ -58,7 +58,7 @@ class Mention(NamedTuple):
     end: int
     name: str
     places: tuple[Place, ...]
-    weak: bool                  # a generic word as well as a name (城区, 郊区, 矿区): needs its parent before it
+    weak: bool                  # an ordinary word as well as a name (城区, 郊区, 鼓楼区): needs its parent before it
 
 
 class _Index(NamedTuple):
@@ -71,6 +71,7 @@ class _Index(NamedTuple):
     short_lengths: tuple[int, ...]
     words: frozenset[str]
     frequent: frozenset[str]
+    weak: frozenset[str]
     metadata: dict
 
 
@@ -156,6 +157,9 @@ def _index() -> _Index:
         if s and s not in words and s not in frequent:
             by_short.setdefault(s, []).append(p)
 
+    # a district named by an ordinary word (城区, 郊区, 南山区, 鼓楼区) is a phrase too: 城区改造
+    weak = frozenset(p.name for p in places if p.level == COUNTY and p.name.endswith("区")
+                     and ((s := short_name(p.name, minorities)) is None or s in words))
     lengths: dict[str, set[int]] = {}
     for name in by_name:
         lengths.setdefault(name[-1], set()).add(len(name))
@@ -163,7 +167,7 @@ def _index() -> _Index:
     return _Index(tuple(places), {k: tuple(v) for k, v in by_name.items()},
                   {k: tuple(v) for k, v in by_short.items()}, by_full,
                   {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}, suffix,
-                  tuple(sorted({len(s) for s in by_short}, reverse=True)), words, frequent,
+                  tuple(sorted({len(s) for s in by_short}, reverse=True)), words, frequent, weak,
                   {"divisions": get_data_metadata().get("data_as_of"), "history": len(extra.get("history") or []),
                    "source": extra.get("source")})
 
@@ -210,11 +214,6 @@ def metadata() -> dict:
     return dict(_index().metadata)
 
 
-def _weak(name: str) -> bool:
-    # one character and 区 is a generic word too (城区, 郊区, 矿区, 东区)
-    return len(name) == 2 and name.endswith("区")
-
-
 def find(text: str) -> list[Mention]:
     """Full division names in ``text``, leftmost-longest, not overlapping."""
     idx = _index()
@@ -234,7 +233,7 @@ def find(text: str) -> list[Mention]:
     last = 0
     for start, end, name, places_ in found:
         if start >= last:
-            out.append(Mention(start, end, name, places_, _weak(name)))
+            out.append(Mention(start, end, name, places_, name in idx.weak))
             last = end
     return out
 

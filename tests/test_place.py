@@ -1,0 +1,200 @@
+"""meta.region: the gazetteer and the resolver, over cases built from the gazetteer's own data."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from nianbao import gazetteer
+from nianbao.extract.meta import region_of
+from nianbao.extract.place import resolve
+from nianbao.gazetteer import COUNTY, CITY, PROVINCE, MUNICIPALITIES
+
+CURRENT = [p for p in gazetteer.places() if p.code]
+COUNTIES = [p for p in CURRENT if p.level == COUNTY]
+CITIES = [p for p in CURRENT if p.level == CITY]
+FILLER = "本年度，我局认真贯彻落实《条例》要求，不断加大政府信息公开力度，积极回应社会关切。\n" * 3
+
+
+def _names(level):
+    by = defaultdict(list)
+    for p in gazetteer.places():
+        if p.level == level:
+            by[p.name].append(p)
+    return by
+
+
+COUNTY_NAMES = _names(COUNTY)
+UNIQUE_COUNTIES = [ps[0] for n, ps in COUNTY_NAMES.items() if len(ps) == 1 and ps[0].code and len(n) > 2]
+# names shared by counties of different provinces: 鼓楼区, 市中区, 城关区 …
+AMBIGUOUS = {n: ps for n, ps in COUNTY_NAMES.items()
+             if len({p.chain[0] for p in ps}) > 1 and all(p.code for p in ps)}
+
+
+def test_the_gazetteer_has_every_level_and_the_recent_changes():
+    assert len([p for p in CURRENT if p.level == PROVINCE]) == 33      # 台湾省 has no published code
+    assert len(CITIES) >= 330 and len(COUNTIES) >= 2800
+    # a municipality's districts and a province's directly administered cities hang under the province
+    assert {p.chain[0] for p in COUNTIES if p.chain[0] in MUNICIPALITIES} == set(MUNICIPALITIES)
+    assert all(p.chain[0] in MUNICIPALITIES or p.code[2:4] == "90" for p in COUNTIES if len(p.chain) == 2)
+    earlier = [p for p in gazetteer.places() if p.code is None]
+    assert len(earlier) > 50 and all(p.until and p.now for p in earlier)
+    assert sum(gazetteer.by_full(p.now) is not None for p in earlier) > len(earlier) * 0.8
+    assert len(AMBIGUOUS) > 20
+    assert gazetteer.metadata()["divisions"] >= "2025"
+
+
+@pytest.mark.parametrize("i", range(0, 2800, 97))
+def test_a_county_named_with_its_city_resolves_to_its_whole_chain(i):
+    p = COUNTIES[i % len(COUNTIES)]
+    prefix = "".join(p.chain[:-1]) if len(p.chain) == 3 else p.chain[0]
+    for agency in (f"{prefix}{p.name}人民政府", f"{p.chain[-2]}{p.name}人力资源和社会保障局"):
+        r = resolve(agency, FILLER, 2022)
+        assert r.name == p.full and r.place.code == p.code and r.via == "agency", agency
+
+
+@pytest.mark.parametrize("i", range(0, 330, 23))
+def test_a_prefecture_resolves_to_province_and_city(i):
+    p = CITIES[i]
+    assert region_of(f"{p.name}人民政府办公室") == p.full
+
+
+def test_a_province_level_body_is_its_province():
+    for p in CURRENT:
+        if p.level == PROVINCE:
+            assert region_of(f"{p.name}人力资源和社会保障厅") == p.full
+
+
+@pytest.mark.parametrize("i", range(0, 2000, 131))
+def test_a_unique_county_name_alone_gets_its_city_and_province(i):
+    p = UNIQUE_COUNTIES[i % len(UNIQUE_COUNTIES)]
+    r = resolve(f"{p.name}市场监督管理局", FILLER, 2023)
+    assert r.name == p.full, (p.name, r)
+
+
+def test_an_ambiguous_county_stays_unresolved_without_context():
+    for name, ps in sorted(AMBIGUOUS.items())[:25]:
+        r = resolve(f"{name}人民政府", FILLER, 2022)
+        assert r.name is None and r.via == "ambiguous", (name, r)
+        assert sorted(r.candidates) == sorted(p.full for p in ps)
+
+
+def test_an_ambiguous_county_is_settled_by_its_city_named_in_the_text():
+    for name, ps in sorted(AMBIGUOUS.items())[:25]:
+        for p in ps:
+            parent = p.chain[-2]
+            others = [q for q in ps if q is not p and parent in q.chain]
+            if others:
+                continue
+            text = f"{name}人民政府\n{FILLER}联系地址：{parent}人民路1号\n"
+            r = resolve(f"{name}人民政府", text, 2022)
+            assert r.name == p.full and r.via == "agency+text", (name, parent, r)
+            assert text[r.context[0]:r.context[1]] == parent
+
+
+def test_an_ambiguous_county_named_with_two_rival_cities_stays_unresolved():
+    name, ps = sorted(AMBIGUOUS.items())[0]
+    text = f"{FILLER}赴{ps[0].chain[-2]}、{ps[1].chain[-2]}学习交流。"
+    assert resolve(f"{name}人民政府", text, 2022).name is None
+
+
+def test_names_shared_within_one_province_keep_what_is_certain():
+    by_province = [(n, ps) for n, ps in COUNTY_NAMES.items()
+                   if len(ps) > 1 and len({p.chain[0] for p in ps}) == 1 and all(p.code for p in ps)]
+    assert by_province
+    for name, ps in by_province[:10]:
+        r = resolve(f"{name}人民政府", FILLER, 2022)
+        assert r.name == ps[0].chain[0] and r.place.level == PROVINCE, (name, r)
+
+
+def test_national_bodies_have_no_region():
+    text = FILLER + "地址：北京市西城区某某街1号\n北京市西城区\n"
+    for agency in ("国务院办公厅", "国家税务总局", "中华人民共和国海关总署", "国家市场监督管理总局"):
+        r = resolve(agency, text, 2022)
+        assert r.name is None and r.via == "national", agency
+    # a local office of a national body is in its place
+    p = CITIES[5]
+    assert region_of(f"国家税务总局{p.name}税务局") == p.full
+
+
+def test_earlier_names_hold_for_their_years_only():
+    earlier = [p for p in gazetteer.places() if p.code is None and p.level == COUNTY
+               and len(COUNTY_NAMES[p.name]) == 1]
+    assert earlier
+    for p in earlier:
+        city = p.chain[-2]
+        r = resolve(f"{city}{p.name}人民政府", FILLER, p.until - 2)
+        assert r.name == p.full and r.place.now, p
+        later = resolve(f"{city}{p.name}人民政府", FILLER, p.until + 3)
+        assert later.name != p.full
+
+
+def test_autonomous_units_answer_to_their_usual_short_form():
+    for p in CITIES:
+        if p.name.endswith("自治州"):
+            alias = [n for n in (p.name,) if n]
+            short = [n for n in gazetteer._index().by_name if p in gazetteer.lookup(n) and n != p.name]
+            assert short, p
+            assert region_of(f"{short[0]}人民政府") == p.full
+            assert region_of(f"{alias[0]}人民政府") == p.full
+
+
+def test_without_an_agency_the_sign_off_decides():
+    p = UNIQUE_COUNTIES[17]
+    text = f"{FILLER}\n{p.chain[-2]}{p.name}教育局\n2023年1月20日\n"
+    r = resolve(None, text, 2022)
+    assert r.name == p.full and r.via == "head"
+    assert text[r.span[0]:r.span[1]] == p.chain[-2] + p.name
+
+
+def test_without_an_agency_a_dominant_body_name_decides_and_rivals_leave_it_open():
+    a, b = CITIES[10], CITIES[200]
+    head = "年度报告\n" + "本年度工作情况如下。" * 200
+    body = head + f"{a.name}推进政务公开。" * 3 + f"赴{b.name}学习一次。" + "落实要求。" * 200
+    assert resolve(None, body, 2022).name == a.full
+    even = head + f"{a.name}推进政务公开。" * 2 + f"{b.name}推进政务公开。" * 2 + "落实要求。" * 200
+    assert resolve(None, even, 2022).name is None
+
+
+def test_short_names_are_a_last_resort_and_never_cut_words():
+    p = next(q for q in UNIQUE_COUNTIES if gazetteer.find_short(f"“才聚{q.name[:-1]}”", [])
+             and len(q.name) == 3)
+    short = p.name[:-1]
+    text = FILLER + f"充分发挥“才聚{short}”“{short}微社保”公众号作用。" + FILLER
+    r = resolve(None, text, 2023)
+    assert r.name == p.full and r.via == "short"
+    once = FILLER + f"充分发挥“才聚{short}”公众号作用。" + FILLER
+    assert resolve(None, once, 2023).name is None
+    # 公开平台 holds 开平, 创新和政务 holds 新和 and 和政: none of them is read
+    noise = "依托政务公开平台，推进创新和政务新媒体建设。" * 4
+    assert gazetteer.find_short(noise, []) == []
+    assert resolve(None, noise, 2023).name is None
+
+
+def test_a_generic_district_word_needs_its_city():
+    assert [m.weak for m in gazetteer.find("推进城区、郊区和矿区改造")] == [True, True, True]
+    assert resolve(None, "推进城区改造。" * 5, 2022).name is None
+    cities = [p for p in COUNTY_NAMES["城区"] if p.code]
+    city = cities[0].chain[-2]
+    assert resolve(None, f"{city}城区人民政府\n" + FILLER, 2022).name == cities[0].full
+
+
+def test_region_of_keeps_its_old_contract():
+    assert region_of(None) is None and region_of("") is None
+    assert region_of("某某单位") is None
+
+
+def test_seed_regions_match_the_truth(shared):
+    from nianbao.extract import extract_path
+    for truth_file in sorted((shared / "seeds" / "truth").glob("*.json")):
+        truth = json.loads(truth_file.read_text(encoding="utf-8"))
+        rec = extract_path(shared / "seeds" / (truth_file.stem + ".txt"))
+        assert rec["meta"]["region"] == truth["meta"]["region"], truth_file.name
+        prov = rec["provenance"]["meta.region"]
+        assert prov["via"] and prov["code"]
+        # the span names the place
+        from nianbao.sources import read
+        text = read(shared / "seeds" / (truth_file.stem + ".txt")).text
+        s, e = prov["span"]
+        assert text[s:e] and text[s:e] in truth["meta"]["region"] or text[s:e][:2] in truth["meta"]["region"]
