@@ -136,11 +136,17 @@ def _index() -> _Index:
 
     extra = _extra()
     minorities = extra.get("minorities") or []
+    earlier: dict[tuple[str, ...], tuple[int, set[str]]] = {}
     for change in extra.get("history") or []:
-        old, new = tuple(change["old"]), "".join(change["new"])
-        if "".join(old) in by_full or len(old) < 2:
-            continue
-        p = Place(old, _level(old), None, int(change["date"][:4]), new)
+        old, new = tuple(change["old"]), tuple(change["new"])
+        # the old chain's own parents may be gone too (柳州地区 of 柳州地区金秀县)
+        for n in range(2, len(old) + 1):
+            if "".join(old[:n]) not in by_full:
+                until, now = earlier.setdefault(old[:n], (int(change["date"][:4]), set()))
+                now.add("".join(new[:n]))
+    for old, (until, now) in earlier.items():
+        # a prefecture split between two successors (柳州地区 → 柳州市, 来宾市) has no one current name
+        p = Place(old, _level(old), None, until, next(iter(now)) if len(now) == 1 else None)
         places.append(p)
         by_full[p.full] = p
 

@@ -39,7 +39,7 @@ def test_the_gazetteer_has_every_level_and_the_recent_changes():
     assert {p.chain[0] for p in COUNTIES if p.chain[0] in MUNICIPALITIES} == set(MUNICIPALITIES)
     assert all(p.chain[0] in MUNICIPALITIES or p.code[2:4] == "90" for p in COUNTIES if len(p.chain) == 2)
     earlier = [p for p in gazetteer.places() if p.code is None]
-    assert len(earlier) > 50 and all(p.until and p.now for p in earlier)
+    assert len(earlier) > 50 and all(p.until for p in earlier) and all(p.now for p in earlier if p.level == COUNTY)
     assert sum(gazetteer.by_full(p.now) is not None for p in earlier) > len(earlier) * 0.8
     assert len(AMBIGUOUS) > 20
     assert gazetteer.metadata()["divisions"] >= "2025"
@@ -125,7 +125,7 @@ def test_earlier_names_hold_for_their_years_only():
     for p in earlier:
         city = p.chain[-2]
         r = resolve(f"{city}{p.name}人民政府", FILLER, p.until - 2)
-        assert r.name == p.full and r.place.now, p
+        assert r.name == p.full and r.place.now and r.place.code is None, p
         later = resolve(f"{city}{p.name}人民政府", FILLER, p.until + 3)
         assert later.name != p.full
 
@@ -198,3 +198,19 @@ def test_seed_regions_match_the_truth(shared):
         text = read(shared / "seeds" / (truth_file.stem + ".txt")).text
         s, e = prov["span"]
         assert text[s:e] and text[s:e] in truth["meta"]["region"] or text[s:e][:2] in truth["meta"]["region"]
+
+
+def test_a_place_the_gazetteer_does_not_know_is_not_replaced_by_one_it_does():
+    p = UNIQUE_COUNTIES[3]
+    # a city that does not exist before a real county: the agency contradicts the gazetteer
+    text = f"江州市{p.name}人民政府\n{FILLER}江州市{p.name}人民政府\n"
+    r = resolve(f"江州市{p.name}人民政府", text, 2022)
+    assert r.name is None and r.via == "unknown"
+    # an unknown place leading the name: the text does not stand in for it
+    r = resolve("江州市教育局", f"{FILLER}{p.chain[-2]}{p.name}教育局\n", 2022)
+    assert r.name is None and r.via == "unknown"
+    # words before a known place that are not a place do not count against it
+    for prefix in ("中共", "国家税务总局", "中国人民银行"):
+        assert region_of(f"{prefix}{p.chain[-2]}{p.name}委员会") == p.full, prefix
+    # no place in the agency's name at all: the text decides
+    assert resolve("市场监督管理局", f"{p.chain[-2]}{p.name}市场监督管理局\n{FILLER}", 2022).name == p.full

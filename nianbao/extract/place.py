@@ -6,7 +6,8 @@ Without a place in the agency's name, the text decides: first the title and
 sign-off (the head and tail of the text), then the body, then short names
 (渝中 for 渝中区). A name that stays ambiguous yields only the part all its
 readings share, often nothing: the resolver never guesses. National bodies
-(国务院办公厅, 国家税务总局) have no region.
+(国务院办公厅, 国家税务总局) have no region, and neither has an agency whose
+place the gazetteer does not know (江州市教育局, 江州市临川区人民政府).
 """
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ from ..gazetteer import LEVEL_NAMES, Mention, Place
 HEAD = 1500      # characters of title, 索引号/发布机构 lines and the opening paragraph
 TAIL = 1500      # characters of sign-off, contact lines and page footer
 _NATIONAL = re.compile(r"^(国务院|国家|中华人民共和国|中国|中央|中共中央|全国|最高人民)")
+# a place name the gazetteer does not know (江州市, a misprint, a division newer than the data):
+# right before a known name it contradicts it (江州市临川区 is not 抚州市临川区); leading the
+# agency's name it is still the agency's place, and the text cannot stand in for it
+_UNKNOWN_BEFORE = re.compile(r"[\u4e00-\u9fff]{2}(?:省|市|自治区|自治州|地区|盟|县|旗)$")
+_UNKNOWN_LEAD = re.compile(r"(?:中共)?[\u4e00-\u9fff]{2,6}?(?:省|市|自治区|自治州|地区|盟|县|旗)")
 
 
 @dataclass
@@ -26,7 +32,7 @@ class Region:
     """The resolved region and where it came from."""
     chain: tuple[str, ...] = ()
     place: Place | None = None          # None when only a shared part (or nothing) is certain
-    via: str | None = None              # agency | agency+text | head | body | short | national | ambiguous
+    via: str | None = None              # agency | agency+text | head | body | short | national | ambiguous | unknown
     span: tuple[int, int] | None = None           # the name in the text that decided
     context: tuple[int, int] | None = None        # the name in the text that disambiguated the agency
     candidates: list[str] = field(default_factory=list)  # the readings left when ambiguous
@@ -73,10 +79,11 @@ def _chain_candidates(group: list[Mention], year: int | None) -> list[Place]:
     """The places the run can name: each name must lie within the one before it."""
     cands = _places(group[0], year)
     for m in group[1:]:
-        below = [q for q in _places(m, year) if any(q.within(p) and q != p for p in cands)]
-        if not below:
+        own = _places(m, year)
+        below = [q for q in own if any(q.within(p) and q != p for p in cands)]
+        if not below and cands:
             break
-        cands = below
+        cands = below or own
     return cands
 
 
@@ -175,6 +182,8 @@ def resolve(agency: str | None, text: str = "", year: int | None = None,
     if agency:
         found = gazetteer.find(agency)
         groups = _groups(found)
+        if groups and _UNKNOWN_BEFORE.search(agency[:groups[0][0].start]):
+            return Region(via="unknown")
         if groups:
             group = groups[0]
             cands = _chain_candidates(group, year)
@@ -198,6 +207,8 @@ def resolve(agency: str | None, text: str = "", year: int | None = None,
                               candidates=sorted(c.full for c in cands))
         if _NATIONAL.match(agency):
             return Region(via="national")
+        if not groups and _UNKNOWN_LEAD.match(agency):
+            return Region(via="unknown")
 
     near = [m for m in mentions() if m.end <= HEAD or m.start >= tail_start]
     for via, pool, min_count in (("head", near, 1), ("body", mentions(), 2)):
