@@ -170,7 +170,7 @@ def resolve(agency: str | None, text: str = "", year: int | None = None,
             agency_span: tuple[int, int] | None = None) -> Region:
     """The region of a report of ``agency`` (as extracted) whose text is ``text``."""
     text = text or ""
-    head, tail_start = text[:HEAD], max(HEAD, len(text) - TAIL)
+    tail_start = max(HEAD, len(text) - TAIL)
     text_mentions: list[Mention] | None = None
 
     def mentions() -> list[Mention]:
