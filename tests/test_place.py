@@ -214,3 +214,15 @@ def test_a_place_the_gazetteer_does_not_know_is_not_replaced_by_one_it_does():
         assert region_of(f"{prefix}{p.chain[-2]}{p.name}委员会") == p.full, prefix
     # no place in the agency's name at all: the text decides
     assert resolve("市场监督管理局", f"{p.chain[-2]}{p.name}市场监督管理局\n{FILLER}", 2022).name == p.full
+
+
+def test_a_run_of_names_that_contradicts_the_gazetteer_keeps_only_what_both_readings_share():
+    a, b = CITIES[40], next(p for p in COUNTIES if p.chain[0] != CITIES[40].chain[0] and p.code and
+                            len(COUNTY_NAMES[p.name]) == 1 and not p.name.endswith("区"))
+    r = resolve(f"{a.name}{b.name}人民政府", FILLER, 2022)
+    assert r.name is None and r.via == "ambiguous" and set(r.candidates) == {a.full, b.full}
+    same_province = next(p for p in COUNTIES if p.chain[0] == a.chain[0] and a.name not in p.chain
+                         and len(COUNTY_NAMES[p.name]) == 1 and not p.name.endswith("区"))
+    assert region_of(f"{a.name}{same_province.name}人民政府") == a.chain[0]
+    # a generic district word after a city is the city's own urban area
+    assert region_of(f"{a.name}城区管理局") == a.full

@@ -75,16 +75,20 @@ def _groups(mentions: list[Mention]) -> list[list[Mention]]:
     return out
 
 
-def _chain_candidates(group: list[Mention], year: int | None) -> list[Place]:
-    """The places the run can name: each name must lie within the one before it."""
+def _chain_candidates(group: list[Mention], year: int | None) -> tuple[list[Place], bool]:
+    """The places the run can name (each name must lie within the one before it), and whether
+    the run agrees with the gazetteer: 巢湖市庐江县 (a prefecture of before 2011) does not, and
+    leaves both readings."""
     cands = _places(group[0], year)
     for m in group[1:]:
         own = _places(m, year)
         below = [q for q in own if any(q.within(p) and q != p for p in cands)]
-        if not below and cands:
-            break
-        cands = below or own
-    return cands
+        if not below and cands and own:
+            if m.weak:      # 济宁市城区: the city's urban area, not some other city's 城区
+                break
+            return cands + own, False
+        cands = below or own or cands
+    return cands, True
 
 
 def _shared(places: list[Place]) -> tuple[str, ...]:
@@ -186,8 +190,12 @@ def resolve(agency: str | None, text: str = "", year: int | None = None,
             return Region(via="unknown")
         if groups:
             group = groups[0]
-            cands = _chain_candidates(group, year)
+            cands, agrees = _chain_candidates(group, year)
             span = _agency_span(agency, text, agency_span, group[0], group[-1].end)
+            if not agrees:
+                shared = _shared(cands)
+                return Region(shared, gazetteer.by_full("".join(shared)) if shared else None, "ambiguous",
+                              span, candidates=sorted(c.full for c in cands))
             if len(cands) == 1:
                 return Region(cands[0].chain, cands[0], "agency", span)
             if cands:
