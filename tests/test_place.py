@@ -226,3 +226,18 @@ def test_a_run_of_names_that_contradicts_the_gazetteer_keeps_only_what_both_read
     assert region_of(f"{a.name}{same_province.name}人民政府") == a.chain[0]
     # a generic district word after a city is the city's own urban area
     assert region_of(f"{a.name}城区管理局") == a.full
+
+
+def test_the_store_splits_a_resolved_chain_by_the_gazetteer():
+    from nianbao.store.regions import split_region
+    levels = {PROVINCE: "province", CITY: "city", COUNTY: "county"}
+    for p in COUNTIES[::150] + CITIES[::40]:
+        parts = split_region(p.full)
+        assert "".join(x for _, x in parts) == p.full and parts[-1] == (levels[p.level], p.name), p
+    # names whose suffix parse went wrong: 沙市区 holds 市; 济源市 is county level under its province
+    odd = [p for p in COUNTIES if "市" in p.name[:-1] and p.name.endswith("区")]
+    assert odd and all(split_region(p.full)[-1] == ("county", p.name) for p in odd)
+    direct = [p for p in COUNTIES if len(p.chain) == 2 and p.chain[0] not in MUNICIPALITIES]
+    assert direct and all(split_region(p.full) == [("province", p.chain[0]), ("county", p.name)] for p in direct)
+    # names the gazetteer does not know are still split by their suffixes
+    assert split_region("江州省江州市临川区") == [("province", "江州省"), ("city", "江州市"), ("county", "临川区")]
