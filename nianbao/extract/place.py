@@ -61,7 +61,9 @@ class Region:
 
 
 def _places(m: Mention, year: int | None) -> list[Place]:
-    return [p for p in m.places if p.current_in(year)]
+    """The readings of a name in the report's year; an earlier name used after its change
+    (宁乡县 in a 2023 report) still names the place when nothing current bears it."""
+    return [p for p in m.places if p.current_in(year)] or list(m.places)
 
 
 def _groups(mentions: list[Mention]) -> list[list[Mention]]:
