@@ -253,3 +253,13 @@ def test_the_store_splits_a_resolved_chain_by_the_gazetteer():
     assert direct and all(split_region(p.full) == [("province", p.chain[0]), ("county", p.name)] for p in direct)
     # names the gazetteer does not know are still split by their suffixes
     assert split_region("江州省江州市临川区") == [("province", "江州省"), ("city", "江州市"), ("county", "临川区")]
+
+
+def test_provenance_says_where_the_region_came_from():
+    p = UNIQUE_COUNTIES[30]
+    text = f"{p.chain[-2]}{p.name}人民政府2022年政府信息公开工作年度报告\n{FILLER}"
+    prov = resolve(f"{p.chain[-2]}{p.name}人民政府", text, 2022, (0, len(p.chain[-2] + p.name) + 4)).provenance()
+    assert prov["via"] == "agency" and prov["code"] == p.code and prov["level"] == "county"
+    assert text[prov["span"][0]:prov["span"][1]] == p.chain[-2] + p.name
+    assert resolve("江州市教育局", "", 2022).provenance() == {"via": "unknown", "named": "江州市"}
+    assert resolve("国务院办公厅", "", 2022).provenance() == {"via": "national"}

@@ -36,6 +36,7 @@ class Region:
     span: tuple[int, int] | None = None           # the name in the text that decided
     context: tuple[int, int] | None = None        # the name in the text that disambiguated the agency
     candidates: list[str] = field(default_factory=list)  # the readings left when ambiguous
+    named: str | None = None            # the place name the gazetteer does not know (江州市), as written
 
     @property
     def name(self) -> str | None:
@@ -57,6 +58,8 @@ class Region:
                 out["now"] = self.place.now
         if self.candidates:
             out["candidates"] = self.candidates
+        if self.named:
+            out["named"] = self.named
         return out
 
 
@@ -188,8 +191,9 @@ def resolve(agency: str | None, text: str = "", year: int | None = None,
     if agency:
         found = gazetteer.find(agency)
         groups = _groups(found)
-        if groups and _UNKNOWN_BEFORE.search(agency[:groups[0][0].start]):
-            return Region(via="unknown")
+        unknown = groups and _UNKNOWN_BEFORE.search(agency[:groups[0][0].start])
+        if unknown:
+            return Region(via="unknown", named=agency[:groups[0][-1].end][unknown.start():])
         if groups:
             group = groups[0]
             cands, agrees = _chain_candidates(group, year)
@@ -217,8 +221,9 @@ def resolve(agency: str | None, text: str = "", year: int | None = None,
                               candidates=sorted(c.full for c in cands))
         if _NATIONAL.match(agency):
             return Region(via="national")
-        if not groups and _UNKNOWN_LEAD.match(agency):
-            return Region(via="unknown")
+        unknown = None if groups else _UNKNOWN_LEAD.match(agency)
+        if unknown:
+            return Region(via="unknown", named=unknown.group())
 
     near = [m for m in mentions() if m.end <= HEAD or m.start >= tail_start]
     for via, pool, min_count in (("head", near, 1), ("body", mentions(), 2)):
