@@ -103,7 +103,8 @@ def main() -> None:
 
     block = re.search(r"MINORITIES_IN_CHINA_PATTERN_1 = \\\s*((?:r'[^']*'\s*\\?\s*)+)", pattern).group(1)
     alternation = "".join(re.findall(r"r'([^']*)'", block))
-    minorities = sorted(set(re.search(r"\(([^)]*)\)", alternation).group(1).split("|")), key=len, reverse=True)
+    minorities = sorted(set(re.search(r"\(([^)]*)\)", alternation).group(1).split("|")),
+                        key=lambda m: (-len(m), m))
 
     history = _history(change)
     extra = {"source": f"jionlp {version} (Apache-2.0): dictionary/china_location_change.txt, "
