@@ -51,16 +51,41 @@ class Solution:
     satisfied: bool                    # some reading satisfies every equation
 
 
-def _contribution(cand: Candidate, eqs: Sequence[Equation]) -> tuple:
+def _eqs_of_cells(eqs: Sequence[Equation]) -> dict:
+    """cell → indices of the equations it appears in."""
+    index: dict = {}
+    for k, eq in enumerate(eqs):
+        for cell, _ in eq.terms:
+            ks = index.setdefault(cell, [])
+            if not ks or ks[-1] != k:
+                ks.append(k)
+    return index
+
+
+def _contribution(cand: Candidate, eqs: Sequence[Equation], index: dict) -> tuple:
+    """What a candidate adds to each equation it touches: ((equation index, amount), …).
+    Untouched equations get nothing: adding 0 would change no sum."""
+    touched = sorted({k for cell in cand.values for k in index.get(cell, ())})
     out = []
-    for eq in eqs:
+    for k in touched:
         s = 0
-        for cell, coef in eq.terms:
+        for cell, coef in eqs[k].terms:
             v = cand.values.get(cell)
             if v is not None:
                 s += coef * v
-        out.append(_exact(s))
+        s = _exact(s)
+        if s != 0:
+            out.append((k, s))
     return tuple(out)
+
+
+def _advance(state: tuple, add: tuple) -> tuple:
+    if not add:
+        return state
+    new = list(state)
+    for k, b in add:
+        new[k] = _exact(new[k] + b) if isinstance(b, float) else new[k] + b
+    return tuple(new)
 
 
 def _exact(x):
@@ -83,10 +108,11 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
     if not eqs or all(len(v.candidates) <= 1 for v in variables):
         if not eqs:
             return Solution(default, None if any(len(v.candidates) > 1 for v in variables) else [[0]] * n, True)
+        index = _eqs_of_cells(eqs)
         total = [0.0] * len(eqs)
         for var in variables:
             if var.candidates:
-                for i, x in enumerate(_contribution(var.candidates[0], eqs)):
+                for i, x in _contribution(var.candidates[0], eqs, index):
                     total[i] += x
         ok = all(abs(t - eq.constant) < 1e-6 for t, eq in zip(total, eqs))
         return Solution(default, [[0] if v.candidates else [] for v in variables], ok)
@@ -98,7 +124,8 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
             for c in cand.values:
                 cell_var.setdefault(c, vi)
     last_var = [max(cell_var[cell] for cell, _ in eq.terms) for eq in eqs]
-    contrib = [[_contribution(c, eqs) for c in var.candidates] for var in variables]
+    index = _eqs_of_cells(eqs)
+    contrib = [[_contribution(c, eqs, index) for c in var.candidates] for var in variables]
     target = tuple(_exact(eq.constant) for eq in eqs)
     zero = tuple(0 for _ in eqs)
 
@@ -114,10 +141,9 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
                 if ci is None:
                     new, c2 = state, cost
                 else:
-                    add = contrib[vi][ci]
-                    new = tuple(_exact(a + b) if isinstance(b, float) else a + b for a, b in zip(state, add))
+                    new = _advance(state, contrib[vi][ci])
                     c2 = cost + var.candidates[ci].rank
-                if any(abs(new[k] - target[k]) > 1e-6 for k in closing):
+                if closing and any(abs(new[k] - target[k]) > 1e-6 for k in closing):
                     continue
                 old = nxt.get(new)
                 if old is None or c2 < old[0]:
@@ -144,8 +170,7 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
         ok_cands = set()
         for state in forward[vi]:
             for ci in (range(len(var.candidates)) if var.candidates else [None]):
-                new = state if ci is None else tuple(_exact(a + b) if isinstance(b, float) else a + b
-                                                     for a, b in zip(state, contrib[vi][ci]))
+                new = state if ci is None else _advance(state, contrib[vi][ci])
                 if new in need:
                     reach_before.add(state)
                     if ci is not None:

@@ -31,20 +31,22 @@ def split_with_total(digits: str, n_parts: int) -> list[list[int]]:
     """Readings of ``digits`` as ``n_parts`` numbers followed by their sum."""
     out: list[list[int]] = []
     L = len(digits)
+    ranges: dict = {}
     for tlen in range(1, L - n_parts + 1):
         tail = digits[L - tlen:]
         if tail[0] == "0" and tlen > 1:
             continue
         total = int(tail)
         head = digits[:L - tlen]
-        for parts in _bounded_parts(head, n_parts, total):
-            out.append(parts + [total])
-            if len(out) >= MAX_READINGS:
-                return out
+        if _in_range(head, n_parts, total, ranges):
+            for parts in _bounded_parts(head, n_parts, total, ranges):
+                out.append(parts + [total])
+                if len(out) >= MAX_READINGS:
+                    return out
     return out
 
 
-def _bounded_parts(digits: str, n: int, target: int) -> Iterator[list[int]]:
+def _bounded_parts(digits: str, n: int, target: int, ranges: dict) -> Iterator[list[int]]:
     """Cut ``digits`` into ``n`` numbers adding up to ``target``."""
     if n == 1:
         if digits and (digits == "0" or digits[0] != "0") and int(digits) == target:
@@ -57,8 +59,39 @@ def _bounded_parts(digits: str, n: int, target: int) -> Iterator[list[int]]:
         v = int(digits[:i])
         if v > target:
             break
-        for rest in _bounded_parts(digits[i:], n - 1, target - v):
-            yield [v] + rest
+        if _in_range(digits[i:], n - 1, target - v, ranges):
+            for rest in _bounded_parts(digits[i:], n - 1, target - v, ranges):
+                yield [v] + rest
+
+
+def _in_range(digits: str, n: int, target: int, ranges: dict) -> bool:
+    """Whether ``target`` lies between the least and the greatest sum of the
+    cuts of ``digits`` into ``n`` numbers no longer than ``target``: outside,
+    no cut adds up and the branch need not be explored."""
+    got = _sum_range(digits, n, len(str(target)), ranges)
+    return got is not None and got[0] <= target <= got[1]
+
+
+def _sum_range(digits: str, n: int, width: int, ranges: dict) -> tuple[int, int] | None:
+    """(least, greatest) sum of ``digits`` cut into ``n`` numbers of at most
+    ``width`` digits (no leading zeros); None when no such cut exists."""
+    key = (digits, n, width)
+    if key in ranges:
+        return ranges[key]
+    got = None
+    if n == 1:
+        if digits and len(digits) <= width and (digits == "0" or digits[0] != "0"):
+            got = (int(digits), int(digits))
+    elif len(digits) >= n:
+        max_len = 1 if digits[0] == "0" else min(len(digits) - n + 1, width)
+        for i in range(1, max_len + 1):
+            rest = _sum_range(digits[i:], n - 1, width, ranges)
+            if rest is not None:
+                v = int(digits[:i])
+                got = (v + rest[0], v + rest[1]) if got is None else (min(got[0], v + rest[0]),
+                                                                       max(got[1], v + rest[1]))
+    ranges[key] = got
+    return got
 
 
 def split_plain(digits: str, n: int, accept: Callable[[list[int]], bool] | None = None) -> list[list[int]]:
@@ -83,6 +116,17 @@ def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
     lists of (value, index of the token it came from).
     """
     out: list[list[tuple[int, int]]] = []
+    pieces_of: dict[tuple[int, int], list[list[tuple[int | float, int]]]] = {}
+
+    def cuts(ti: int, pieces: int) -> list[list[tuple[int | float, int]]]:
+        """The readings of token ``ti`` as ``pieces`` numbers (computed once)."""
+        got = pieces_of.get((ti, pieces))
+        if got is None:
+            tok = tokens[ti]
+            got = [[(int(p) if p.lstrip("-").isdigit() else float(p), ti) for p in parts]
+                   for parts in (_parts(tok, pieces) if pieces > 1 else [[tok]])]
+            pieces_of[(ti, pieces)] = got
+        return got
 
     def rec(ti: int, acc: list[tuple[int, int]]):
         if len(out) >= MAX_READINGS:
@@ -98,8 +142,7 @@ def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
         tok = tokens[ti]
         max_pieces = min(len(tok), remaining - (remaining_tokens - 1)) if splittable[ti] else 1
         for pieces in range(1, max_pieces + 1):
-            for parts in (_parts(tok, pieces) if pieces > 1 else [[tok]]):
-                vals = [(int(p) if p.lstrip("-").isdigit() else float(p), ti) for p in parts]
+            for vals in cuts(ti, pieces):
                 new = acc + vals
                 if group and group_ok:
                     ok = True
