@@ -116,6 +116,11 @@ def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
     lists of (value, index of the token it came from).
     """
     out: list[list[tuple[int, int]]] = []
+    # most numbers the tokens from i on can yield: fewer pieces of a token than
+    # the rest cannot make up never reach ``n``
+    room = [0] * (len(tokens) + 1)
+    for i in range(len(tokens) - 1, -1, -1):
+        room[i] = room[i + 1] + (len(tokens[i]) if splittable[i] else 1)
     pieces_of: dict[tuple[int, int], list[list[tuple[int | float, int]]]] = {}
 
     def cuts(ti: int, pieces: int) -> list[list[tuple[int | float, int]]]:
@@ -141,7 +146,7 @@ def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
             return
         tok = tokens[ti]
         max_pieces = min(len(tok), remaining - (remaining_tokens - 1)) if splittable[ti] else 1
-        for pieces in range(1, max_pieces + 1):
+        for pieces in range(max(1, remaining - room[ti + 1]), max_pieces + 1):
             for vals in cuts(ti, pieces):
                 new = acc + vals
                 if group and group_ok:
