@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..sources.base import Document, Origin, TableBlock, TextBlock
 
@@ -55,10 +56,14 @@ class Item:
         return d
 
 
+# Cell texts repeat within and across reports ("0", "/", labels): the pure
+# functions of one text are cached, with a bound.
+@lru_cache(maxsize=16384)
 def clean_cell(text: str) -> str:
     return text.translate(_FULLWIDTH_DIGITS).strip(_DEBRIS_CHARS + " \t")
 
 
+@lru_cache(maxsize=16384)
 def parse_number(text: str):
     """The number a cell holds, or None. ``1,234`` → 1234, ``151.598`` → 151.598."""
     t = clean_cell(text).replace(",", "").replace("，", "").replace(" ", "")
@@ -91,12 +96,18 @@ def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     return False
 
 
+_WORD = re.compile(r"\S+")
+_DIGITS = re.compile(r"[-−－]?\d+(?:[.,]\d+)*")
+_ANY_DIGIT = re.compile(r"\d")
+_SPACED_DIGIT = re.compile(r"\s\d")
+
+
 def _split_free_text(text: str, base: int, out: list[Item]) -> None:
     """Cut a line of running text into text and number items."""
-    for piece in re.finditer(r"\S+", text):
+    for piece in _WORD.finditer(text):
         word, wstart = piece.group(), base + piece.start()
         pos = 0
-        for m in re.finditer(r"[-−－]?\d+(?:[.,]\d+)*", word):
+        for m in _DIGITS.finditer(word):
             if _is_enumeration(word, m, text[piece.end():piece.end() + 6]):
                 continue
             raw = m.group()
@@ -147,7 +158,7 @@ def _cell_item(text: str, start: int, end: int, origin: Origin | None, keep_blan
     if is_blank_mark(t):
         return [Item(BLANK, t, start, end, 0, cell=True, origin=origin)] if keep_blank else []
     # A cell holding a label and a number ("行政许可 405"): treat as free text.
-    if re.search(r"\d", t) and re.search(r"\s\d", t):
+    if _ANY_DIGIT.search(t) and _SPACED_DIGIT.search(t):
         out: list[Item] = []
         _split_free_text(t, start, out)
         return out
@@ -192,10 +203,9 @@ def _pipe_line(block: TextBlock, out: list[Item]) -> None:
     base = block.origin.start
     cells = []
     pos = 0
-    for m in re.finditer(r"\|", text):
-        cells.append((pos, m.start()))
-        pos = m.end()
-    cells.append((pos, len(text)))
+    for part in text.split("|"):
+        cells.append((pos, pos + len(part)))
+        pos += len(part) + 1
     # Trailing runs of "|" mark merged cells ("5 | ||"), not blanks; a blank
     # cell holds at least a space. The decoder trims a blank too many.
     while cells and cells[-1][0] == cells[-1][1]:
