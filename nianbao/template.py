@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 # --------------------------------------------------------------------------
@@ -127,15 +128,20 @@ T3_ROWS: tuple[Row, ...] = (
 T3_ROW_BY_KEY: Mapping[str, Row] = {r.key: r for r in T3_ROWS}
 
 
+# The form's rows and identities are asked for by every extraction and every
+# check: built once per form (a handful exist).
+@lru_cache(maxsize=32)
 def t3_rows(form: str) -> tuple[Row, ...]:
     """The rows of table 三 in printed order for a form ("2021" or "2019")."""
     return tuple(r for r in T3_ROWS if form in r.forms)
 
 
+@lru_cache(maxsize=32)
 def t3_row_keys(form: str) -> tuple[str, ...]:
     return tuple(r.key for r in t3_rows(form))
 
 
+@lru_cache(maxsize=32)
 def t3_leaf_keys(form: str) -> tuple[str, ...]:
     """The result rows that (七)总计 adds up."""
     return tuple(r.key for r in t3_rows(form) if r.leaf_result)
@@ -348,7 +354,12 @@ def identities(form: str) -> list[Identity]:
     """Every identity that holds within one report of the given table-三 form."""
     if form not in ("2021", "2019"):
         return []
-    return _t3_identities(form) + _t4_identities()
+    return list(_identities(form))
+
+
+@lru_cache(maxsize=None)
+def _identities(form: str) -> tuple[Identity, ...]:
+    return tuple(_t3_identities(form) + _t4_identities())
 
 
 def cell_value(record: Mapping, ref: CellRef):

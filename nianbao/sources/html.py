@@ -33,6 +33,8 @@ def _is_debris(el) -> bool:
 
 
 def _cell_text(el) -> str:
+    if not len(el):  # most cells: text and nothing else
+        return " ".join(el.text.split()) if el.text else ""
     parts: list[str] = []
 
     def walk(node):
@@ -65,8 +67,11 @@ def _rows_of(table) -> list:
 
 
 def _span(value, limit: int) -> int:
+    if value == 1:  # the attribute is absent
+        return 1
     try:
-        n = int(re.sub(r"[^\d]", "", str(value)) or 1)
+        digits = value if isinstance(value, str) and value.isdecimal() else re.sub(r"[^\d]", "", str(value))
+        n = int(digits or 1)
     except ValueError:
         n = 1
     return max(1, min(n, limit))
