@@ -63,6 +63,8 @@ rule("arith.legacy_cumulative", "warning", "arithmetic", "历年累计小于本�
 
 def _num(v):
     """A number, or None for blank/unreadable (and for anything that is not a number)."""
+    if type(v) is int or type(v) is float:  # nearly always; the abstract check below is slow
+        return v
     if isinstance(v, bool) or not isinstance(v, numbers.Number):
         return None
     return v
@@ -152,8 +154,12 @@ def check(record: dict) -> list[dict]:
     idents = applicable_identities(record)
     totals = {ident.lhs[0] for ident in idents if len(ident.lhs) == 1}
 
+    known: dict = {}  # a cell takes part in up to three identities
+
     def value(ref: CellRef):
-        return _num(cell_value(record, ref))
+        if ref not in known:
+            known[ref] = _num(cell_value(record, ref))
+        return known[ref]
 
     # Cells the extractor could not read are reported by it (extract.unreadable); they are not "blank".
     unreadable = {c for f in record.get("findings") or [] if isinstance(f, dict)
