@@ -135,7 +135,8 @@ class DocumentBuilder:
             return
         t = self._tables
         self._tables += 1
-        table_start = self._pos
+        table_start = pos = self._pos
+        parts = self._parts  # _emit inlined: a table has hundreds of cells
         rows: list[list[Cell]] = []
         for r, raw_row in enumerate(grid):
             row: list[Cell] = []
@@ -144,13 +145,18 @@ class DocumentBuilder:
                 text = " ".join(str(info.get("text") or "").split())
                 primary = info.get("primary", True)
                 if c:
-                    self._emit(" | ")
-                start, end = self._emit(text if primary else "")
-                row.append(Cell(text, Origin(start, end, page=info.get("page", page), bbox=info.get("bbox"),
+                    parts.append(" | ")
+                    pos += 3
+                shown = text if primary else ""
+                parts.append(shown)
+                start, pos = pos, pos + len(shown)
+                row.append(Cell(text, Origin(start, pos, page=info.get("page", page), bbox=info.get("bbox"),
                                              table=t, row=r, col=c, confidence=info.get("confidence")),
                                 primary=primary))
-            self._emit("\n")
+            parts.append("\n")
+            pos += 1
             rows.append(row)
+        self._pos = pos
         self.blocks.append(TableBlock(rows, Origin(table_start, self._pos, page=page, table=t)))
 
     def build(self, path: str, sha256: str, fmt: str, **kw) -> Document:
