@@ -88,6 +88,28 @@ def _advance(state: tuple, add: tuple) -> tuple:
     return tuple(new)
 
 
+# Bounds on what is still to come are compared with this margin, far above the
+# rounding of decimal sums and far below any difference between readings.
+_SLACK = 1e-3
+
+
+def _reach(contrib: list[list[tuple]], m: int) -> list[tuple[list, list]]:
+    """Per variable index i: the least and the greatest amount the variables
+    from i on can still add to each equation."""
+    lo, hi = [0] * m, [0] * m
+    out = [(list(lo), list(hi))]
+    for adds in reversed(contrib):
+        least, most = [0] * m, [0] * m
+        for k in {k for add in adds for k, _ in add}:
+            amounts = [dict(add).get(k, 0) for add in adds]
+            least[k], most[k] = min(amounts), max(amounts)
+        lo = [a + b for a, b in zip(lo, least)]
+        hi = [a + b for a, b in zip(hi, most)]
+        out.append((lo, hi))
+    out.reverse()
+    return out
+
+
 def _exact(x):
     """Integers stay integers (exact and fast); decimals are rounded once."""
     if isinstance(x, float):
@@ -128,6 +150,7 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
     contrib = [[_contribution(c, eqs, index) for c in var.candidates] for var in variables]
     target = tuple(_exact(eq.constant) for eq in eqs)
     zero = tuple(0 for _ in eqs)
+    reach = _reach(contrib, len(eqs))
 
     # forward: state (partial sums) → (cost, previous state, candidate index)
     forward: list[dict] = [{zero: (0.0, None, None)}]
@@ -135,18 +158,28 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
         cur = forward[-1]
         nxt: dict = {}
         closing = [k for k, lv in enumerate(last_var) if lv == vi]
-        cands = range(len(var.candidates)) if var.candidates else [None]
+        # A state whose sums the remaining variables cannot bring to the
+        # targets leads nowhere: dropped at once. (The states that lead to a
+        # reading, their order and their costs are the same without them.)
+        touched = sorted({k for add in contrib[vi] for k, _ in add})
+        lo, hi = reach[vi + 1]
+        bounds = [(k, target[k] - lo[k] + _SLACK, target[k] - hi[k] - _SLACK) for k in touched if k not in closing]
+        moves = [(ci, contrib[vi][ci], cand.rank) for ci, cand in enumerate(var.candidates)] or [(None, (), 0.0)]
         for state, (cost, _, _) in cur.items():
-            for ci in cands:
+            for ci, add, rank in moves:
                 if ci is None:
                     new, c2 = state, cost
                 else:
-                    new = _advance(state, contrib[vi][ci])
-                    c2 = cost + var.candidates[ci].rank
-                if closing and any(abs(new[k] - target[k]) > 1e-6 for k in closing):
-                    continue
+                    new = _advance(state, add)
+                    c2 = cost + rank
                 old = nxt.get(new)
-                if old is None or c2 < old[0]:
+                if old is None:
+                    if closing and any(abs(new[k] - target[k]) > 1e-6 for k in closing):
+                        continue
+                    if any(new[k] > most or new[k] < least for k, most, least in bounds):
+                        continue
+                    nxt[new] = (c2, state, ci)
+                elif c2 < old[0]:
                     nxt[new] = (c2, state, ci)
         if len(nxt) > MAX_STATES:
             return Solution(default, None, False)
