@@ -31,67 +31,75 @@ def split_with_total(digits: str, n_parts: int) -> list[list[int]]:
     """Readings of ``digits`` as ``n_parts`` numbers followed by their sum."""
     out: list[list[int]] = []
     L = len(digits)
-    ranges: dict = {}
+    cuts = _Cuts(digits)
     for tlen in range(1, L - n_parts + 1):
         tail = digits[L - tlen:]
         if tail[0] == "0" and tlen > 1:
             continue
         total = int(tail)
-        head = digits[:L - tlen]
-        if _in_range(head, n_parts, total, ranges):
-            for parts in _bounded_parts(head, n_parts, total, ranges):
+        if cuts.in_range(0, L - tlen, n_parts, total):
+            for parts in cuts.bounded(0, L - tlen, n_parts, total):
                 out.append(parts + [total])
                 if len(out) >= MAX_READINGS:
                     return out
     return out
 
 
-def _bounded_parts(digits: str, n: int, target: int, ranges: dict) -> Iterator[list[int]]:
-    """Cut ``digits`` into ``n`` numbers adding up to ``target``."""
-    if n == 1:
-        if digits and (digits == "0" or digits[0] != "0") and int(digits) == target:
-            yield [target]
-        return
-    if len(digits) < n:
-        return
-    max_len = 1 if digits[0] == "0" else min(len(digits) - n + 1, len(str(target)))
-    for i in range(1, max_len + 1):
-        v = int(digits[:i])
-        if v > target:
-            break
-        if _in_range(digits[i:], n - 1, target - v, ranges):
-            for rest in _bounded_parts(digits[i:], n - 1, target - v, ranges):
-                yield [v] + rest
+class _Cuts:
+    """Cuts of ``digits[start:end]`` into numbers (no leading zeros) that add
+    up to a target. Branches whose digits cannot add up to what is left are
+    skipped unexplored: the least and greatest sums of a stretch of digits
+    are computed once and kept."""
 
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+        self.ranges: dict[tuple[int, int, int, int], tuple[int, int] | None] = {}
 
-def _in_range(digits: str, n: int, target: int, ranges: dict) -> bool:
-    """Whether ``target`` lies between the least and the greatest sum of the
-    cuts of ``digits`` into ``n`` numbers no longer than ``target``: outside,
-    no cut adds up and the branch need not be explored."""
-    got = _sum_range(digits, n, len(str(target)), ranges)
-    return got is not None and got[0] <= target <= got[1]
+    def bounded(self, start: int, end: int, n: int, target: int) -> Iterator[list[int]]:
+        """Every cut into ``n`` numbers adding up to ``target``, in order."""
+        d = self.digits
+        if n == 1:
+            if start < end and (end - start == 1 or d[start] != "0") and int(d[start:end]) == target:
+                yield [target]
+            return
+        if end - start < n:
+            return
+        max_len = 1 if d[start] == "0" else min(end - start - n + 1, len(str(target)))
+        for i in range(start + 1, start + max_len + 1):
+            v = int(d[start:i])
+            if v > target:
+                break
+            if self.in_range(i, end, n - 1, target - v):
+                for rest in self.bounded(i, end, n - 1, target - v):
+                    yield [v] + rest
 
+    def in_range(self, start: int, end: int, n: int, target: int) -> bool:
+        """Whether ``target`` lies between the least and the greatest sum of
+        the cuts into ``n`` numbers no longer than ``target``."""
+        got = self._sum_range(start, end, n, len(str(target)))
+        return got is not None and got[0] <= target <= got[1]
 
-def _sum_range(digits: str, n: int, width: int, ranges: dict) -> tuple[int, int] | None:
-    """(least, greatest) sum of ``digits`` cut into ``n`` numbers of at most
-    ``width`` digits (no leading zeros); None when no such cut exists."""
-    key = (digits, n, width)
-    if key in ranges:
-        return ranges[key]
-    got = None
-    if n == 1:
-        if digits and len(digits) <= width and (digits == "0" or digits[0] != "0"):
-            got = (int(digits), int(digits))
-    elif len(digits) >= n:
-        max_len = 1 if digits[0] == "0" else min(len(digits) - n + 1, width)
-        for i in range(1, max_len + 1):
-            rest = _sum_range(digits[i:], n - 1, width, ranges)
-            if rest is not None:
-                v = int(digits[:i])
-                got = (v + rest[0], v + rest[1]) if got is None else (min(got[0], v + rest[0]),
-                                                                       max(got[1], v + rest[1]))
-    ranges[key] = got
-    return got
+    def _sum_range(self, start: int, end: int, n: int, width: int) -> tuple[int, int] | None:
+        """(least, greatest) sum of the cuts into ``n`` numbers of at most
+        ``width`` digits; None when there is no such cut."""
+        key = (start, end, n, width)
+        if key in self.ranges:
+            return self.ranges[key]
+        d = self.digits
+        got = None
+        if n == 1:
+            if start < end and end - start <= width and (end - start == 1 or d[start] != "0"):
+                got = (int(d[start:end]), int(d[start:end]))
+        elif end - start >= n:
+            max_len = 1 if d[start] == "0" else min(end - start - n + 1, width)
+            for i in range(start + 1, start + max_len + 1):
+                rest = self._sum_range(i, end, n - 1, width)
+                if rest is not None:
+                    v = int(d[start:i])
+                    got = (v + rest[0], v + rest[1]) if got is None else (min(got[0], v + rest[0]),
+                                                                           max(got[1], v + rest[1]))
+        self.ranges[key] = got
+        return got
 
 
 def split_plain(digits: str, n: int, accept: Callable[[list[int]], bool] | None = None) -> list[list[int]]:
