@@ -52,25 +52,32 @@ class Solution:
 
 
 def _eqs_of_cells(eqs: Sequence[Equation]) -> dict:
-    """cell → indices of the equations it appears in."""
+    """cell → (equation index, coefficient) for each term it is in."""
     index: dict = {}
     for k, eq in enumerate(eqs):
-        for cell, _ in eq.terms:
-            ks = index.setdefault(cell, [])
-            if not ks or ks[-1] != k:
-                ks.append(k)
+        for cell, coef in eq.terms:
+            index.setdefault(cell, []).append((k, coef))
     return index
 
 
 def _contribution(cand: Candidate, eqs: Sequence[Equation], index: dict) -> tuple:
     """What a candidate adds to each equation it touches: ((equation index, amount), …).
     Untouched equations get nothing: adding 0 would change no sum."""
-    touched = sorted({k for cell in cand.values for k in index.get(cell, ())})
+    values = cand.values
+    if all(type(v) is int or v is None for v in values.values()):
+        # Whole numbers add up the same in any order: go by the candidate's cells.
+        sums: dict = {}
+        for cell, v in values.items():
+            if v is not None:
+                for k, coef in index.get(cell, ()):
+                    sums[k] = sums.get(k, 0) + coef * v
+        return tuple((k, s) for k, s in sorted(sums.items()) if s != 0)
+    touched = sorted({k for cell in values for k, _ in index.get(cell, ())})
     out = []
     for k in touched:
         s = 0
         for cell, coef in eqs[k].terms:
-            v = cand.values.get(cell)
+            v = values.get(cell)
             if v is not None:
                 s += coef * v
         s = _exact(s)

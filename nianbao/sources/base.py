@@ -38,10 +38,16 @@ class Origin:
 
     def as_dict(self) -> dict:
         d = {"span": [self.start, self.end]}
-        for k in ("page", "table", "row", "col", "confidence"):
-            v = getattr(self, k)
-            if v is not None:
-                d[k] = v
+        if self.page is not None:
+            d["page"] = self.page
+        if self.table is not None:
+            d["table"] = self.table
+        if self.row is not None:
+            d["row"] = self.row
+        if self.col is not None:
+            d["col"] = self.col
+        if self.confidence is not None:
+            d["confidence"] = self.confidence
         if self.bbox is not None:
             d["bbox"] = [round(x, 1) for x in self.bbox]
         return d
