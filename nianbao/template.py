@@ -391,10 +391,13 @@ class IdentityCheck:
         return abs(self.lhs - self.rhs) < 1e-6
 
 
-def check_identity(identity: Identity, record: Mapping) -> IdentityCheck:
+def check_identity(identity: Identity, record: Mapping, read=None) -> IdentityCheck:
+    """``read``: ref → value, when the caller has the record's values at hand
+    (the default reads them with :func:`cell_value`)."""
     def side(refs: Sequence[CellRef]):
-        vals = [cell_value(record, r) for r in refs]
-        return vals
+        if read is not None:
+            return [read(r) for r in refs]
+        return [cell_value(record, r) for r in refs]
 
     lv, rv = side(identity.lhs), side(identity.rhs)
     missing = tuple(r for r, v in zip(identity.cells, lv + rv) if v is None)

@@ -157,9 +157,11 @@ def check(record: dict) -> list[dict]:
     known: dict = {}  # a cell takes part in up to three identities
 
     def value(ref: CellRef):
-        if ref not in known:
-            known[ref] = _num(cell_value(record, ref))
-        return known[ref]
+        try:
+            return known[ref]
+        except KeyError:
+            v = known[ref] = _num(cell_value(record, ref))
+            return v
 
     # Cells the extractor could not read are reported by it (extract.unreadable); they are not "blank".
     unreadable = {c for f in record.get("findings") or [] if isinstance(f, dict)
@@ -179,7 +181,7 @@ def check(record: dict) -> list[dict]:
         # A blank total elsewhere in the equation is reported as blank_total, not as a wrong sum.
         if any(ref in totals or ref in ident.lhs for ref in missing):
             continue
-        res = check_identity(ident, record)
+        res = check_identity(ident, record, read=vals.__getitem__)
         if res.holds is False:
             failing.append((ident, res.lhs, res.rhs))
         elif res.holds:
@@ -248,15 +250,17 @@ def check(record: dict) -> list[dict]:
     return out
 
 
+def _is_bad(v, allow_negative: bool, allow_decimals: bool) -> bool:
+    if v is None or not isinstance(v, numbers.Number) or isinstance(v, bool):
+        return False
+    return (v < 0 and not allow_negative) or (not allow_decimals and isinstance(v, float) and not v.is_integer())
+
+
 def _bad_value(ref: str, v, allow_negative: bool, allow_decimals: bool, t2_layout=None):
-    if v is None:
-        return None
-    if not isinstance(v, numbers.Number) or isinstance(v, bool):
+    if not _is_bad(v, allow_negative, allow_decimals):
         return None
     negative = v < 0 and not allow_negative
     fraction = not allow_decimals and isinstance(v, float) and not v.is_integer()
-    if not (negative or fraction):
-        return None
     name, name_en = describe_cell(ref, "zh", t2_layout), describe_cell(ref, "en", t2_layout)
     if negative:
         return emit("arith.negative", f"{name} 为负数 {_fmt(v)}，件数不能为负。",
@@ -271,13 +275,16 @@ def _bad_value(ref: str, v, allow_negative: bool, allow_decimals: bool, t2_layou
 
 def _values(record: dict) -> list[dict]:
     out = []
+    # (a cell's name is spelled out only for the rare bad value)
     for key, vals in ((record.get("t3") or {}).get("rows") or {}).items():
         for i, v in enumerate(vals or []):
-            out.append(_bad_value(f"t3.{key}[{i}]", v, False, False))
+            if _is_bad(v, False, False):
+                out.append(_bad_value(f"t3.{key}[{i}]", v, False, False))
     for key, vals in (record.get("t4") or {}).items():
         if isinstance(vals, list):
             for i, v in enumerate(vals):
-                out.append(_bad_value(f"t4.{key}[{i}]", v, False, False))
+                if _is_bad(v, False, False):
+                    out.append(_bad_value(f"t4.{key}[{i}]", v, False, False))
     t2 = record.get("t2") or {}
     layout = t2.get("layout") if isinstance(t2.get("layout"), str) else None
     for f in T2_LAYOUTS.get(layout, ()):
