@@ -100,29 +100,25 @@ _WORD = re.compile(r"\S+")
 _DIGITS = re.compile(r"[-−－]?\d+(?:[.,]\d+)*")
 _ANY_DIGIT = re.compile(r"\d")
 _SPACED_DIGIT = re.compile(r"\s\d")
+_NEXT_CHAR = re.compile(r"\s*(\S?)")  # text[i:].lstrip()[:1] without copying the rest of a long line
 
 
 def _split_free_text(text: str, base: int, out: list[Item]) -> None:
     """Cut a line of running text into text and number items."""
     for piece in _WORD.finditer(text):
-        word, wstart = piece.group(), base + piece.start()
+        word, wstart, wend = piece.group(), base + piece.start(), piece.end()
         pos = 0
         for m in _DIGITS.finditer(word):
-            if _is_enumeration(word, m, text[piece.end():piece.end() + 6]):
+            if _is_enumeration(word, m, text[wend:wend + 6]):
                 continue
             raw = m.group()
+            mstart, mend = m.span()
             # A leading minus belongs to the number only at the start of a piece
             # (a negative 本年增/减); elsewhere it is a dash.
-            glued_minus = raw[0] in "-−－" and m.start() > 0 and word[m.start() - 1].isdigit()
-            if raw[0] in "-−－" and m.start() > 0 and not glued_minus:
+            if raw[0] in "-−－" and mstart > 0 and not word[mstart - 1].isdigit():
                 raw = raw[1:]
-                mstart = m.start() + 1
-            else:
-                mstart = m.start()
-            if "," in raw:
-                raw_digits = raw.replace(",", "")
-            else:
-                raw_digits = raw
+                mstart += 1
+            raw_digits = raw.replace(",", "") if "," in raw else raw
             if mstart > pos:
                 seg = word[pos:mstart]
                 if seg.strip(_DEBRIS_CHARS):
@@ -130,15 +126,14 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
             value = parse_number(raw_digits)
             if value is None and raw_digits.count(".") > 1:
                 # decimals run together ("5.0142.3"): a number the decoder may split
-                out.append(Item(NUM, raw_digits, wstart + mstart, wstart + m.end(), None))
+                out.append(Item(NUM, raw_digits, wstart + mstart, wstart + mend, None))
             elif value is None:
-                seg = word[mstart:m.end()]
-                out.append(Item(TEXT, seg, wstart + mstart, wstart + m.end()))
+                out.append(Item(TEXT, word[mstart:mend], wstart + mstart, wstart + mend))
             else:
-                follows = word[m.end():m.end() + 1] or (text[piece.end():].lstrip()[:1] if m.end() == len(word) else "")
+                follows = word[mend:mend + 1] or (_NEXT_CHAR.match(text, wend).group(1) if mend == len(word) else "")
                 kind = QTY if follows and follows in _UNIT_AFTER else NUM
-                out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + m.end(), value))
-            pos = m.end()
+                out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + mend, value))
+            pos = mend
         if pos == 0 and word in _BLANK_MARKS:
             # "/" or "—" standing alone between numbers: an empty cell
             out.append(Item(BLANK, word, wstart, wstart + len(word), 0))
