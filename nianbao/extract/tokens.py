@@ -81,12 +81,11 @@ def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     """``1.属于`` / ``2、重复`` / ``(3)`` are label prefixes, not numbers."""
     # "3 . 其他": an enumeration spaced out from its mark (single digits only:
     # sub-rows are numbered 1-8, and "24 、…" is a count before a comma).
-    after = text[m.end():m.end() + 2] or (tail.lstrip()[:2] if len(m.group()) == 1 else "")
+    g = m.group()
+    if len(g) > 2 or "." in g or g.startswith(("-", "−", "－")):
+        return False
+    after = text[m.end():m.end() + 2] or (tail.lstrip()[:2] if len(g) == 1 else "")
     before = text[m.start() - 1] if m.start() else ""
-    if "." in m.group() or m.group().startswith(("-", "−", "－")):
-        return False
-    if len(m.group()) > 2:
-        return False
     if after[:1] in (".", "、", "．"):
         rest = (text[m.end() + 1:] + tail).lstrip() if text[m.end():] else tail.lstrip()[1:].lstrip()
         if rest and not rest[0].isdigit() and rest[0] not in "-—/|":
