@@ -145,18 +145,31 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
 
 def _cell_item(text: str, start: int, end: int, origin: Origin | None, keep_blank: bool) -> list[Item]:
     t = text.strip()
-    value = parse_number(t)
-    if value is not None:
-        raw = clean_cell(t).replace(",", "").replace("，", "")
+    kind, raw, value = _cell_kind(t)
+    if kind == NUM:
         return [Item(NUM, raw, start, end, value, cell=True, origin=origin)]
-    if is_blank_mark(t):
+    if kind == BLANK:
         return [Item(BLANK, t, start, end, 0, cell=True, origin=origin)] if keep_blank else []
-    # A cell holding a label and a number ("行政许可 405"): treat as free text.
-    if _ANY_DIGIT.search(t) and _SPACED_DIGIT.search(t):
+    if kind is None:
+        # A cell holding a label and a number ("行政许可 405"): treat as free text.
         out: list[Item] = []
         _split_free_text(t, start, out)
         return out
     return [Item(TEXT, t, start, end, cell=True, origin=origin)]
+
+
+@lru_cache(maxsize=16384)
+def _cell_kind(t: str) -> tuple[str | None, str, float | int | None]:
+    """What a stripped cell text holds: (NUM, digits, value), (BLANK, …),
+    (TEXT, …), or (None, …) for a label with a number to split as free text."""
+    value = parse_number(t)
+    if value is not None:
+        return NUM, clean_cell(t).replace(",", "").replace("，", ""), value
+    if is_blank_mark(t):
+        return BLANK, t, 0
+    if _ANY_DIGIT.search(t) and _SPACED_DIGIT.search(t):
+        return None, t, None
+    return TEXT, t, None
 
 
 _UNITS = {"条", "件", "个", "次", "人", "万元", "元", "项", "份", "期", "场", "篇", "天"}
@@ -180,9 +193,10 @@ def _join_label_pieces(out: list[Item], start: int, text: str) -> None:
 def _drop_header_blanks(row: list[Item]) -> list[Item]:
     """A row of several headings, no number and a lone empty cell: that cell
     is layout (the space before a run of merge marks), not a blank value."""
+    if any(i.kind == NUM for i in row):
+        return row
     headings = sum(1 for i in row if i.kind == TEXT and clean_cell(i.text) not in _UNITS)
-    if (not any(i.kind == NUM for i in row) and headings >= 2
-            and sum(1 for i in row if i.kind == BLANK) <= 1):
+    if headings >= 2 and sum(1 for i in row if i.kind == BLANK) <= 1:
         return [i for i in row if i.kind != BLANK]
     return row
 
