@@ -79,6 +79,11 @@ def find_agency(text: str, titles: list[re.Match], lines: list[str]) -> tuple[st
         for group in ("pre", "mid"):
             raw = m.group(group)
             agency = _clean_agency(raw) if raw else None
+            if not agency and group == "mid" and raw and text.startswith("政府", m.end(group)):
+                # "2021年度长沙县人民政府信息公开工作年度报告": the agency's 政府 doubles as the title's
+                agency = _clean_agency(raw + "政府")
+                if agency:
+                    return agency, (m.start(group), m.end(group) + 2)
             if agency:
                 return agency, m.span(group)
         # The agency on the line above a title line that starts with the year.
