@@ -94,7 +94,13 @@ def expand_table(rows: list[list[tuple]]) -> list[list[dict]]:
         for td, text in cells:
             while (r, c) in grid:
                 c += 1
-            rs, cs = _span(td.get("rowspan", 1), 200), _span(td.get("colspan", 1), 60)
+            rs, cs = td.get("rowspan"), td.get("colspan")
+            if rs is None and cs is None:  # most cells
+                grid[(r, c)] = {"text": text, "primary": True}
+                c += 1
+                width = max(width, c)
+                continue
+            rs, cs = _span(rs or 1, 200), _span(cs or 1, 60)
             for dr in range(rs):
                 for dc in range(cs):
                     grid[(r + dr, c + dc)] = {"text": text, "primary": dr == 0 and dc == 0}
