@@ -95,6 +95,8 @@ def _advance(state: tuple, add: tuple) -> tuple:
     return tuple(new)
 
 
+_SMALL = 2 ** 40
+
 # Bounds on what is still to come are compared with this margin, far above the
 # rounding of decimal sums and far below any difference between readings.
 _SLACK = 1e-3
@@ -137,10 +139,19 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
     if not eqs or all(len(v.candidates) <= 1 for v in variables):
         if not eqs:
             return Solution(default, None if any(len(v.candidates) > 1 for v in variables) else [[0]] * n, True)
+        # Every cell read one way: add the readings up and check.
         index = _eqs_of_cells(eqs)
         total = [0.0] * len(eqs)
         for var in variables:
-            if var.candidates:
+            if not var.candidates:
+                continue
+            values = var.candidates[0].values
+            if all(v is None or type(v) is int and -_SMALL < v < _SMALL for v in values.values()):
+                for cell, v in values.items():
+                    if v:  # whole numbers well inside a float's exact range: any order gives the same sum
+                        for k, coef in index.get(cell, ()):
+                            total[k] += coef * v
+            else:
                 for i, x in _contribution(var.candidates[0], eqs, index):
                     total[i] += x
         ok = all(abs(t - eq.constant) < 1e-6 for t, eq in zip(total, eqs))
