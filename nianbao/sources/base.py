@@ -18,7 +18,7 @@ class SourceError(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Origin:
     """Where a piece of text sits in the source.
 
@@ -35,6 +35,15 @@ class Origin:
     row: int | None = None
     col: int | None = None
     confidence: float | None = None  # OCR score, when the text was recognised
+
+    def __init__(self, start: int, end: int, page: int | None = None,
+                 bbox: tuple[float, float, float, float] | None = None, table: int | None = None,
+                 row: int | None = None, col: int | None = None, confidence: float | None = None) -> None:
+        # One Origin per line and per table cell: the frozen dataclass's own
+        # __init__ (one object.__setattr__ per field) costs 2.5x this.
+        d = self.__dict__
+        d["start"], d["end"], d["page"], d["bbox"] = start, end, page, bbox
+        d["table"], d["row"], d["col"], d["confidence"] = table, row, col, confidence
 
     def as_dict(self) -> dict:
         d = {"span": [self.start, self.end]}
