@@ -54,6 +54,11 @@ class _Cuts:
     def __init__(self, digits: str) -> None:
         self.digits = digits
         self.ranges: dict[tuple[int, int, int, int], tuple[int, int] | None] = {}
+        # A number is its digit sum modulo 9, so however a stretch is cut, its
+        # numbers add up to the stretch's digit sum modulo 9.
+        self.digit_sums = [0]
+        for ch in digits:
+            self.digit_sums.append(self.digit_sums[-1] + int(ch))
 
     def bounded(self, start: int, end: int, n: int, target: int) -> Iterator[list[int]]:
         """Every cut into ``n`` numbers adding up to ``target``, in order."""
@@ -74,14 +79,19 @@ class _Cuts:
                     yield [v] + rest
 
     def in_range(self, start: int, end: int, n: int, target: int) -> bool:
-        """Whether ``target`` lies between the least and the greatest sum of
-        the cuts into ``n`` numbers no longer than ``target``."""
+        """Whether some cut into ``n`` numbers may add up to ``target``: the
+        digit sums agree modulo 9, and ``target`` lies between the least and
+        the greatest sum of the cuts into numbers no longer than it."""
+        if (target - self.digit_sums[end] + self.digit_sums[start]) % 9:
+            return False
         got = self._sum_range(start, end, n, len(str(target)))
         return got is not None and got[0] <= target <= got[1]
 
     def _sum_range(self, start: int, end: int, n: int, width: int) -> tuple[int, int] | None:
         """(least, greatest) sum of the cuts into ``n`` numbers of at most
         ``width`` digits; None when there is no such cut."""
+        if not n <= end - start <= n * width:
+            return None  # too few digits for n numbers, or too many for numbers this short
         key = (start, end, n, width)
         if key in self.ranges:
             return self.ranges[key]
