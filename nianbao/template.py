@@ -391,15 +391,12 @@ class IdentityCheck:
         return abs(self.lhs - self.rhs) < 1e-6
 
 
-def check_identity(identity: Identity, record: Mapping, read=None) -> IdentityCheck:
-    """``read``: ref → value, when the caller has the record's values at hand
-    (the default reads them with :func:`cell_value`)."""
-    def side(refs: Sequence[CellRef]):
-        if read is not None:
-            return [read(r) for r in refs]
-        return [cell_value(record, r) for r in refs]
-
-    lv, rv = side(identity.lhs), side(identity.rhs)
+def check_identity(identity: Identity, record: Mapping, values: Sequence | None = None) -> IdentityCheck:
+    """``values``: the values of ``identity.cells`` in order, when the caller
+    has read them already (by default they are read with :func:`cell_value`)."""
+    if values is None:
+        values = [cell_value(record, r) for r in identity.cells]
+    lv, rv = list(values[:len(identity.lhs)]), list(values[len(identity.lhs):])
     missing = tuple(r for r, v in zip(identity.cells, lv + rv) if v is None)
     if any(v is None for v in lv) or all(v is None for v in rv):
         return IdentityCheck(identity, None, None, missing)

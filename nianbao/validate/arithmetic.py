@@ -154,13 +154,16 @@ def check(record: dict) -> list[dict]:
     idents = applicable_identities(record)
     totals = {ident.lhs[0] for ident in idents if len(ident.lhs) == 1}
 
-    known: dict = {}  # a cell takes part in up to three identities
+    # A cell takes part in up to three identities: read once, kept under a
+    # plain tuple (hashing a CellRef runs Python code).
+    known: dict = {}
 
     def value(ref: CellRef):
+        key = (ref.table, ref.key, ref.index)
         try:
-            return known[ref]
+            return known[key]
         except KeyError:
-            v = known[ref] = _num(cell_value(record, ref))
+            v = known[key] = _num(cell_value(record, ref))
             return v
 
     # Cells the extractor could not read are reported by it (extract.unreadable); they are not "blank".
@@ -171,17 +174,17 @@ def check(record: dict) -> list[dict]:
     failing: list[tuple[Identity, float, float]] = []
     holding: list[Identity] = []
     for ident in idents:
-        vals = {ref: value(ref) for ref in ident.cells}
-        missing = [ref for ref, v in vals.items() if v is None]
-        if len(ident.lhs) == 1 and vals[ident.lhs[0]] is None:
-            parts = sum(v for r, v in vals.items() if r in ident.rhs and v is not None)
+        cells = ident.cells  # the template names each cell once per identity
+        vals = [value(ref) for ref in cells]
+        if len(ident.lhs) == 1 and vals[0] is None:
+            parts = sum(v for v in vals[1:] if v is not None)
             if parts and str(ident.lhs[0]) not in unreadable:
                 blank.setdefault(ident.lhs[0], []).append(ident)
             continue
         # A blank total elsewhere in the equation is reported as blank_total, not as a wrong sum.
-        if any(ref in totals or ref in ident.lhs for ref in missing):
+        if any(v is None and (ref in totals or ref in ident.lhs) for ref, v in zip(cells, vals)):
             continue
-        res = check_identity(ident, record, read=vals.__getitem__)
+        res = check_identity(ident, record, values=vals)
         if res.holds is False:
             failing.append((ident, res.lhs, res.rhs))
         elif res.holds:
