@@ -254,6 +254,8 @@ def check(record: dict) -> list[dict]:
 
 
 def _is_bad(v, allow_negative: bool, allow_decimals: bool) -> bool:
+    if type(v) is int:  # nearly always; the abstract check below is slow
+        return v < 0 and not allow_negative
     if v is None or not isinstance(v, numbers.Number) or isinstance(v, bool):
         return False
     return (v < 0 and not allow_negative) or (not allow_decimals and isinstance(v, float) and not v.is_integer())
