@@ -170,6 +170,8 @@ def claims(record: dict) -> list[Claim]:
                     if SUBSET_AFTER.search(flat[m.start():m.end()] + tail):
                         continue
                 out.append(Claim(kind, n, s, m.start(), m.end()))
+        if "未" not in flat and "没有" not in flat and "无" not in flat:
+            continue  # both patterns below start with one of these words
         for m in ZERO_RECEIVED.finditer(flat):
             out.append(Claim("received", 0, s, m.start(), m.end()))
         for m in ZERO_REVIEW.finditer(flat):
