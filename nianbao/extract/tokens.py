@@ -307,8 +307,8 @@ def tokenize(doc: Document) -> list[Item]:
             start = len(out)
             _split_free_text(text, block.origin.start, out)
             _join_label_pieces(out, start, doc.text)
-            for item in out[start:]:
-                if block.origin.page is not None or block.origin.bbox is not None:
+            if block.origin.page is not None or block.origin.bbox is not None:
+                for item in out[start:]:
                     item.origin = Origin(item.start, item.end, page=block.origin.page, bbox=block.origin.bbox,
                                          confidence=block.origin.confidence)
             # One cell per line (a lone number or label on its line) is a cell too.
