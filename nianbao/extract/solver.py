@@ -109,8 +109,9 @@ def _reach(contrib: list[list[tuple]], m: int) -> list[tuple[list, list]]:
     out = [(list(lo), list(hi))]
     for adds in reversed(contrib):
         least, most = [0] * m, [0] * m
+        by_eq = [dict(add) for add in adds]
         for k in {k for add in adds for k, _ in add}:
-            amounts = [dict(add).get(k, 0) for add in adds]
+            amounts = [d.get(k, 0) for d in by_eq]
             least[k], most[k] = min(amounts), max(amounts)
         lo = [a + b for a, b in zip(lo, least)]
         hi = [a + b for a, b in zip(hi, most)]
