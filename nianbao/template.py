@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 # --------------------------------------------------------------------------
@@ -139,15 +140,20 @@ T3_ROWS: tuple[Row, ...] = (
 T3_ROW_BY_KEY: Mapping[str, Row] = {r.key: r for r in T3_ROWS}
 
 
+# The form's rows and identities are asked for by every extraction and every
+# check: built once per form (a handful exist).
+@lru_cache(maxsize=32)
 def t3_rows(form: str) -> tuple[Row, ...]:
     """The rows of table 三 in printed order for a form ("2021" or "2019")."""
     return tuple(r for r in T3_ROWS if form in r.forms)
 
 
+@lru_cache(maxsize=32)
 def t3_row_keys(form: str) -> tuple[str, ...]:
     return tuple(r.key for r in t3_rows(form))
 
 
+@lru_cache(maxsize=32)
 def t3_leaf_keys(form: str) -> tuple[str, ...]:
     """The result rows that (七)总计 adds up."""
     return tuple(r.key for r in t3_rows(form) if r.leaf_result)
@@ -405,7 +411,12 @@ def identities(form: str) -> list[Identity]:
     """Every identity that holds within one report of the given table-三 form."""
     if form not in ("2021", "2019"):
         return []
-    return _t3_identities(form) + _t4_identities()
+    return list(_identities(form))
+
+
+@lru_cache(maxsize=None)
+def _identities(form: str) -> tuple[Identity, ...]:
+    return tuple(_t3_identities(form) + _t4_identities())
 
 
 def cell_value(record: Mapping, ref: CellRef):
@@ -437,12 +448,12 @@ class IdentityCheck:
         return abs(self.lhs - self.rhs) < 1e-6
 
 
-def check_identity(identity: Identity, record: Mapping) -> IdentityCheck:
-    def side(refs: Sequence[CellRef]):
-        vals = [cell_value(record, r) for r in refs]
-        return vals
-
-    lv, rv = side(identity.lhs), side(identity.rhs)
+def check_identity(identity: Identity, record: Mapping, values: Sequence | None = None) -> IdentityCheck:
+    """``values``: the values of ``identity.cells`` in order, when the caller
+    has read them already (by default they are read with :func:`cell_value`)."""
+    if values is None:
+        values = [cell_value(record, r) for r in identity.cells]
+    lv, rv = list(values[:len(identity.lhs)]), list(values[len(identity.lhs):])
     missing = tuple(r for r, v in zip(identity.cells, lv + rv) if v is None)
     if any(v is None for v in lv) or all(v is None for v in rv):
         return IdentityCheck(identity, None, None, missing)

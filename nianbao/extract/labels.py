@@ -15,6 +15,12 @@ _DEBRIS = re.compile(r"[\s?？�*＊\u200b\u200c\u200d\ufeff|]+")
 MAX_LABEL_CHARS = 90
 
 
+# Label texts repeat from report to report: the functions of text alone below
+# are cached, with bounds, so a batch does not grow them without end.
+_CACHE = 16384
+
+
+@lru_cache(maxsize=_CACHE)
 def normalize(text: str) -> str:
     """Whitespace and debris out, brackets and punctuation half-width."""
     return _DEBRIS.sub("", text.translate(_TRANS))
@@ -25,6 +31,20 @@ def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p) for p in patterns)
 
 
+class _Specs:
+    """The label patterns of one table: (key, compiled patterns by rank) per
+    row, and one alternation of them all, which rules out in a single search
+    the many texts that are no label of this table."""
+
+    def __init__(self, specs) -> None:
+        self.rows = tuple((key, _compiled(tuple(patterns))) for key, patterns in specs)
+        self.any = re.compile("|".join(f"(?:{p.pattern})" for _, pats in self.rows for p in pats))
+
+
+_T3_SPECS = _Specs((row.key, row.patterns) for row in T3_ROWS)
+_T2_SPECS = {layout: _Specs((f.key, f.patterns) for f in fields) for layout, fields in T2_LAYOUTS.items()}
+
+
 # Enumeration markers at which a run of label text may be cut into labels.
 _UNIT_SPLIT = re.compile(r"(?=(?:[一二三四五六七八九十]、|\([一二三四五六七八九十]\)|(?<!\d)\d{1,2}[.、](?!\d)))")
 
@@ -32,24 +52,38 @@ _UNIT_SPLIT = re.compile(r"(?=(?:[一二三四五六七八九十]、|\([一二�
 def label_units(text: str) -> list[tuple[str, int]]:
     """Cut a normalised text into label-sized units at enumeration markers.
     Returns (unit, offset in text)."""
+    return list(_label_units(text))
+
+
+@lru_cache(maxsize=_CACHE)
+def _label_units(text: str) -> tuple[tuple[str, int], ...]:
     out = []
     starts = sorted({0, *(m.start() for m in _UNIT_SPLIT.finditer(text))})
     for i, s in enumerate(starts):
         e = starts[i + 1] if i + 1 < len(starts) else len(text)
         if text[s:e]:
             out.append((text[s:e], s))
-    return out
+    return tuple(out)
 
 
-def _first_matches(unit: str, specs) -> list[tuple[str, int, int, int]]:
+def _first_matches(unit: str, specs: _Specs) -> list[tuple[str, int, int, int]]:
+    """Per row, the first of its patterns (by rank) found in ``unit``:
+    (key, start, end, rank)."""
+    return list(_first_matches_cached(unit, specs))
+
+
+@lru_cache(maxsize=_CACHE)
+def _first_matches_cached(unit: str, specs: _Specs) -> tuple[tuple[str, int, int, int], ...]:
+    if not specs.any.search(unit):
+        return ()
     found = []
-    for key, patterns in specs:
-        for rank, pat in enumerate(_compiled(patterns)):
+    for key, patterns in specs.rows:
+        for rank, pat in enumerate(patterns):
             m = pat.search(unit)
             if m:
                 found.append((key, m.start(), m.end(), rank))
                 break
-    return found
+    return tuple(found)
 
 
 def non_overlapping(found: list[tuple[str, int, int, int]]) -> list[tuple[str, int, int, int]]:
@@ -66,19 +100,18 @@ def non_overlapping(found: list[tuple[str, int, int, int]]) -> list[tuple[str, i
 def match_t3_rows(unit: str) -> list[tuple[str, int, int]]:
     """Rows of table 三 whose label this unit (normalised) matches:
     (row key, position of the match, rank of the pattern: 0 = core wording)."""
-    return [(k, s, r) for k, s, _, r in _first_matches(unit, ((row.key, row.patterns) for row in T3_ROWS))]
+    return [(k, s, r) for k, s, _, r in _first_matches(unit, _T3_SPECS)]
 
 
 def find_t3_rows(unit: str) -> list[tuple[str, int, int, int]]:
     """Every row label in a unit of text, in reading order: (key, start, end, rank)."""
-    return non_overlapping(_first_matches(unit, ((row.key, row.patterns) for row in T3_ROWS)))
+    return non_overlapping(_first_matches(unit, _T3_SPECS))
 
 
 def find_t2_fields(unit: str, layout: str) -> list[str]:
     """Every table-二 field label in a unit of text, in reading order."""
-    specs = ((f.key, f.patterns) for f in T2_LAYOUTS[layout])
     # "规章" is anchored to a whole unit; inside a run of labels look for it plainly.
-    found = _first_matches(unit, specs)
+    found = _first_matches(unit, _T2_SPECS[layout])
     if not any(k == "regulations" for k, *_ in found):
         i = unit.find("规章")
         if i >= 0:
@@ -91,5 +124,8 @@ def match_t2_field(unit: str, layout: str) -> str | None:
     return fields[0] if fields else None
 
 
+_LEGACY_INDICATOR = re.compile("|".join(f"(?:{p})" for p in LEGACY_INDICATOR_PATTERNS))
+
+
 def is_legacy_indicator(unit: str) -> bool:
-    return any(p.search(unit) for p in _compiled(LEGACY_INDICATOR_PATTERNS))
+    return _LEGACY_INDICATOR.search(unit) is not None

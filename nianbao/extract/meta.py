@@ -29,9 +29,24 @@ def _clean_agency(raw: str) -> str | None:
     return s
 
 
+# The marks _TITLE's words exclude: a title never spans one.
+_TITLE_BREAK = re.compile(r"[，。,;；:：“”《》()（）]")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
 def find_titles(text: str, limit: int = 6000) -> list[re.Match]:
     head = text[:limit]
-    return list(_TITLE.finditer(head))
+    # A title is words and spaces only, so it lies between two of these marks.
+    # Searching only the stretches that hold a year, 信息公开 and 告 finds the
+    # same matches without trying _TITLE at every character of the page.
+    out: list[re.Match] = []
+    start = 0
+    for brk in [m.start() for m in _TITLE_BREAK.finditer(head)] + [len(head)]:
+        if (head.find("信息公开", start, brk) >= 0 and head.find("告", start, brk) >= 0
+                and _YEAR.search(head, start, brk)):
+            out.extend(_TITLE.finditer(head, start, brk))
+        start = brk + 1
+    return out
 
 
 def find_year(text: str, titles: list[re.Match]) -> tuple[int | None, tuple[int, int] | None]:

@@ -185,10 +185,12 @@ def _any_row_order(items, keys, width, row_total: bool) -> list[Candidate]:
     from itertools import permutations
     out: list[Candidate] = []
     seen = set()
+    # Whether the rows add up does not depend on which row gets which group:
+    # asked once per print order, not once per permutation.
+    orders = [make for make in (row_major, column_major)
+              if not row_total or rows_consistent(make(items, keys, width), keys, width)]
     for rank, perm in enumerate(permutations(keys)):
-        for reading in (row_major(items, list(perm), width), column_major(items, list(perm), width)):
-            if row_total and not rows_consistent(reading, keys, width):
-                continue
+        for reading in (make(items, list(perm), width) for make in orders):
             sig = tuple(sorted(reading.values.items()))
             if sig in seen:
                 continue

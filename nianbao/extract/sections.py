@@ -5,7 +5,10 @@ import re
 
 from ..template import SECTIONS
 
-_MARK = re.compile(r"(?:^|(?<=[\s。；;：:|]))([一二三四五六])\s*[、.．]\s*")
+# A numeral at the start or after a space or stop. The numeral comes first in
+# the pattern (the check on the character before it follows), so the regex
+# engine jumps from numeral to numeral instead of trying every position.
+_MARK = re.compile(r"([一二三四五六])(?<![^\s。；;：:|][一二三四五六])\s*[、.．]\s*")
 _BARE_TITLE = re.compile(r"(?:^|\n)[ \t]*([^\n]{4,30})[ \t]*(?=\n)")
 _NOT_TITLE = re.compile(r"数量|结果|办理$|继续|^[(（]")
 

@@ -51,16 +51,73 @@ class Solution:
     satisfied: bool                    # some reading satisfies every equation
 
 
-def _contribution(cand: Candidate, eqs: Sequence[Equation]) -> tuple:
-    out = []
-    for eq in eqs:
-        s = 0
+def _eqs_of_cells(eqs: Sequence[Equation]) -> dict:
+    """cell → (equation index, coefficient) for each term it is in."""
+    index: dict = {}
+    for k, eq in enumerate(eqs):
         for cell, coef in eq.terms:
-            v = cand.values.get(cell)
+            index.setdefault(cell, []).append((k, coef))
+    return index
+
+
+def _contribution(cand: Candidate, eqs: Sequence[Equation], index: dict) -> tuple:
+    """What a candidate adds to each equation it touches: ((equation index, amount), …).
+    Untouched equations get nothing: adding 0 would change no sum."""
+    values = cand.values
+    if all(type(v) is int or v is None for v in values.values()):
+        # Whole numbers add up the same in any order: go by the candidate's cells.
+        sums: dict = {}
+        for cell, v in values.items():
+            if v is not None:
+                for k, coef in index.get(cell, ()):
+                    sums[k] = sums.get(k, 0) + coef * v
+        return tuple((k, s) for k, s in sorted(sums.items()) if s != 0)
+    touched = sorted({k for cell in values for k, _ in index.get(cell, ())})
+    out = []
+    for k in touched:
+        s = 0
+        for cell, coef in eqs[k].terms:
+            v = values.get(cell)
             if v is not None:
                 s += coef * v
-        out.append(_exact(s))
+        s = _exact(s)
+        if s != 0:
+            out.append((k, s))
     return tuple(out)
+
+
+def _advance(state: tuple, add: tuple) -> tuple:
+    if not add:
+        return state
+    new = list(state)
+    for k, b in add:
+        new[k] = _exact(new[k] + b) if isinstance(b, float) else new[k] + b
+    return tuple(new)
+
+
+_SMALL = 2 ** 40
+
+# Bounds on what is still to come are compared with this margin, far above the
+# rounding of decimal sums and far below any difference between readings.
+_SLACK = 1e-3
+
+
+def _reach(contrib: list[list[tuple]], m: int) -> list[tuple[list, list]]:
+    """Per variable index i: the least and the greatest amount the variables
+    from i on can still add to each equation."""
+    lo, hi = [0] * m, [0] * m
+    out = [(list(lo), list(hi))]
+    for adds in reversed(contrib):
+        least, most = [0] * m, [0] * m
+        by_eq = [dict(add) for add in adds]
+        for k in {k for add in adds for k, _ in add}:
+            amounts = [d.get(k, 0) for d in by_eq]
+            least[k], most[k] = min(amounts), max(amounts)
+        lo = [a + b for a, b in zip(lo, least)]
+        hi = [a + b for a, b in zip(hi, most)]
+        out.append((lo, hi))
+    out.reverse()
+    return out
 
 
 def _exact(x):
@@ -83,10 +140,20 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
     if not eqs or all(len(v.candidates) <= 1 for v in variables):
         if not eqs:
             return Solution(default, None if any(len(v.candidates) > 1 for v in variables) else [[0]] * n, True)
+        # Every cell read one way: add the readings up and check.
+        index = _eqs_of_cells(eqs)
         total = [0.0] * len(eqs)
         for var in variables:
-            if var.candidates:
-                for i, x in enumerate(_contribution(var.candidates[0], eqs)):
+            if not var.candidates:
+                continue
+            values = var.candidates[0].values
+            if all(v is None or type(v) is int and -_SMALL < v < _SMALL for v in values.values()):
+                for cell, v in values.items():
+                    if v:  # whole numbers well inside a float's exact range: any order gives the same sum
+                        for k, coef in index.get(cell, ()):
+                            total[k] += coef * v
+            else:
+                for i, x in _contribution(var.candidates[0], eqs, index):
                     total[i] += x
         ok = all(abs(t - eq.constant) < 1e-6 for t, eq in zip(total, eqs))
         return Solution(default, [[0] if v.candidates else [] for v in variables], ok)
@@ -98,9 +165,11 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
             for c in cand.values:
                 cell_var.setdefault(c, vi)
     last_var = [max(cell_var[cell] for cell, _ in eq.terms) for eq in eqs]
-    contrib = [[_contribution(c, eqs) for c in var.candidates] for var in variables]
+    index = _eqs_of_cells(eqs)
+    contrib = [[_contribution(c, eqs, index) for c in var.candidates] for var in variables]
     target = tuple(_exact(eq.constant) for eq in eqs)
     zero = tuple(0 for _ in eqs)
+    reach = _reach(contrib, len(eqs))
 
     # forward: state (partial sums) → (cost, previous state, candidate index)
     forward: list[dict] = [{zero: (0.0, None, None)}]
@@ -108,19 +177,28 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
         cur = forward[-1]
         nxt: dict = {}
         closing = [k for k, lv in enumerate(last_var) if lv == vi]
-        cands = range(len(var.candidates)) if var.candidates else [None]
+        # A state whose sums the remaining variables cannot bring to the
+        # targets leads nowhere: dropped at once. (The states that lead to a
+        # reading, their order and their costs are the same without them.)
+        touched = sorted({k for add in contrib[vi] for k, _ in add})
+        lo, hi = reach[vi + 1]
+        bounds = [(k, target[k] - lo[k] + _SLACK, target[k] - hi[k] - _SLACK) for k in touched if k not in closing]
+        moves = [(ci, contrib[vi][ci], cand.rank) for ci, cand in enumerate(var.candidates)] or [(None, (), 0.0)]
         for state, (cost, _, _) in cur.items():
-            for ci in cands:
+            for ci, add, rank in moves:
                 if ci is None:
                     new, c2 = state, cost
                 else:
-                    add = contrib[vi][ci]
-                    new = tuple(_exact(a + b) if isinstance(b, float) else a + b for a, b in zip(state, add))
-                    c2 = cost + var.candidates[ci].rank
-                if any(abs(new[k] - target[k]) > 1e-6 for k in closing):
-                    continue
+                    new = _advance(state, add)
+                    c2 = cost + rank
                 old = nxt.get(new)
-                if old is None or c2 < old[0]:
+                if old is None:
+                    if closing and any(abs(new[k] - target[k]) > 1e-6 for k in closing):
+                        continue
+                    if any(new[k] > most or new[k] < least for k, most, least in bounds):
+                        continue
+                    nxt[new] = (c2, state, ci)
+                elif c2 < old[0]:
                     nxt[new] = (c2, state, ci)
         if len(nxt) > MAX_STATES:
             return Solution(default, None, False)
@@ -144,8 +222,7 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
         ok_cands = set()
         for state in forward[vi]:
             for ci in (range(len(var.candidates)) if var.candidates else [None]):
-                new = state if ci is None else tuple(_exact(a + b) if isinstance(b, float) else a + b
-                                                     for a, b in zip(state, contrib[vi][ci]))
+                new = state if ci is None else _advance(state, contrib[vi][ci])
                 if new in need:
                     reach_before.add(state)
                     if ci is not None:

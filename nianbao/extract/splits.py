@@ -31,34 +31,85 @@ def split_with_total(digits: str, n_parts: int) -> list[list[int]]:
     """Readings of ``digits`` as ``n_parts`` numbers followed by their sum."""
     out: list[list[int]] = []
     L = len(digits)
+    cuts = _Cuts(digits)
     for tlen in range(1, L - n_parts + 1):
         tail = digits[L - tlen:]
         if tail[0] == "0" and tlen > 1:
             continue
         total = int(tail)
-        head = digits[:L - tlen]
-        for parts in _bounded_parts(head, n_parts, total):
-            out.append(parts + [total])
-            if len(out) >= MAX_READINGS:
-                return out
+        if cuts.in_range(0, L - tlen, n_parts, total):
+            for parts in cuts.bounded(0, L - tlen, n_parts, total):
+                out.append(parts + [total])
+                if len(out) >= MAX_READINGS:
+                    return out
     return out
 
 
-def _bounded_parts(digits: str, n: int, target: int) -> Iterator[list[int]]:
-    """Cut ``digits`` into ``n`` numbers adding up to ``target``."""
-    if n == 1:
-        if digits and (digits == "0" or digits[0] != "0") and int(digits) == target:
-            yield [target]
-        return
-    if len(digits) < n:
-        return
-    max_len = 1 if digits[0] == "0" else min(len(digits) - n + 1, len(str(target)))
-    for i in range(1, max_len + 1):
-        v = int(digits[:i])
-        if v > target:
-            break
-        for rest in _bounded_parts(digits[i:], n - 1, target - v):
-            yield [v] + rest
+class _Cuts:
+    """Cuts of ``digits[start:end]`` into numbers (no leading zeros) that add
+    up to a target. Branches whose digits cannot add up to what is left are
+    skipped unexplored: the least and greatest sums of a stretch of digits
+    are computed once and kept."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+        self.ranges: dict[tuple[int, int, int, int], tuple[int, int] | None] = {}
+        # A number is its digit sum modulo 9, so however a stretch is cut, its
+        # numbers add up to the stretch's digit sum modulo 9.
+        self.digit_sums = [0]
+        for ch in digits:
+            self.digit_sums.append(self.digit_sums[-1] + int(ch))
+
+    def bounded(self, start: int, end: int, n: int, target: int) -> Iterator[list[int]]:
+        """Every cut into ``n`` numbers adding up to ``target``, in order."""
+        d = self.digits
+        if n == 1:
+            if start < end and (end - start == 1 or d[start] != "0") and int(d[start:end]) == target:
+                yield [target]
+            return
+        if end - start < n:
+            return
+        max_len = 1 if d[start] == "0" else min(end - start - n + 1, len(str(target)))
+        for i in range(start + 1, start + max_len + 1):
+            v = int(d[start:i])
+            if v > target:
+                break
+            if self.in_range(i, end, n - 1, target - v):
+                for rest in self.bounded(i, end, n - 1, target - v):
+                    yield [v] + rest
+
+    def in_range(self, start: int, end: int, n: int, target: int) -> bool:
+        """Whether some cut into ``n`` numbers may add up to ``target``: the
+        digit sums agree modulo 9, and ``target`` lies between the least and
+        the greatest sum of the cuts into numbers no longer than it."""
+        if (target - self.digit_sums[end] + self.digit_sums[start]) % 9:
+            return False
+        got = self._sum_range(start, end, n, len(str(target)))
+        return got is not None and got[0] <= target <= got[1]
+
+    def _sum_range(self, start: int, end: int, n: int, width: int) -> tuple[int, int] | None:
+        """(least, greatest) sum of the cuts into ``n`` numbers of at most
+        ``width`` digits; None when there is no such cut."""
+        if not n <= end - start <= n * width:
+            return None  # too few digits for n numbers, or too many for numbers this short
+        key = (start, end, n, width)
+        if key in self.ranges:
+            return self.ranges[key]
+        d = self.digits
+        got = None
+        if n == 1:
+            if start < end and end - start <= width and (end - start == 1 or d[start] != "0"):
+                got = (int(d[start:end]), int(d[start:end]))
+        elif end - start >= n:
+            max_len = 1 if d[start] == "0" else min(end - start - n + 1, width)
+            for i in range(start + 1, start + max_len + 1):
+                rest = self._sum_range(i, end, n - 1, width)
+                if rest is not None:
+                    v = int(d[start:i])
+                    got = (v + rest[0], v + rest[1]) if got is None else (min(got[0], v + rest[0]),
+                                                                           max(got[1], v + rest[1]))
+        self.ranges[key] = got
+        return got
 
 
 def split_plain(digits: str, n: int, accept: Callable[[list[int]], bool] | None = None) -> list[list[int]]:
@@ -83,6 +134,22 @@ def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
     lists of (value, index of the token it came from).
     """
     out: list[list[tuple[int, int]]] = []
+    # most numbers the tokens from i on can yield: fewer pieces of a token than
+    # the rest cannot make up never reach ``n``
+    room = [0] * (len(tokens) + 1)
+    for i in range(len(tokens) - 1, -1, -1):
+        room[i] = room[i + 1] + (len(tokens[i]) if splittable[i] else 1)
+    pieces_of: dict[tuple[int, int], list[list[tuple[int | float, int]]]] = {}
+
+    def cuts(ti: int, pieces: int) -> list[list[tuple[int | float, int]]]:
+        """The readings of token ``ti`` as ``pieces`` numbers (computed once)."""
+        got = pieces_of.get((ti, pieces))
+        if got is None:
+            tok = tokens[ti]
+            got = [[(int(p) if p.lstrip("-").isdigit() else float(p), ti) for p in parts]
+                   for parts in (_parts(tok, pieces) if pieces > 1 else [[tok]])]
+            pieces_of[(ti, pieces)] = got
+        return got
 
     def rec(ti: int, acc: list[tuple[int, int]]):
         if len(out) >= MAX_READINGS:
@@ -97,9 +164,8 @@ def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
             return
         tok = tokens[ti]
         max_pieces = min(len(tok), remaining - (remaining_tokens - 1)) if splittable[ti] else 1
-        for pieces in range(1, max_pieces + 1):
-            for parts in (_parts(tok, pieces) if pieces > 1 else [[tok]]):
-                vals = [(int(p) if p.lstrip("-").isdigit() else float(p), ti) for p in parts]
+        for pieces in range(max(1, remaining - room[ti + 1]), max_pieces + 1):
+            for vals in cuts(ti, pieces):
                 new = acc + vals
                 if group and group_ok:
                     ok = True

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..template import T3_TOTAL_COL, T3_WIDTH, identities, t3_leaf_keys, t3_row_keys
 from .labels import MAX_LABEL_CHARS, find_t3_rows, label_units, normalize
@@ -67,13 +68,18 @@ def label_events(items: list[Item], form: str) -> list[tuple]:
 
 
 def equations(form: str, extra: list[Equation] = ()) -> list[Equation]:
+    return list(_identity_equations(form)) + list(extra)
+
+
+@lru_cache(maxsize=None)
+def _identity_equations(form: str) -> tuple[Equation, ...]:
     out = []
     for ident in identities(form):
         if ident.lhs[0].table != "t3":
             continue
         terms = tuple(((r.key, r.index), 1) for r in ident.lhs) + tuple(((r.key, r.index), -1) for r in ident.rhs)
         out.append(Equation(terms, 0.0, ident.rule))
-    return out + list(extra)
+    return tuple(out)
 
 
 def _column_targets(block_keys, certain: dict, form: str) -> list[float | None]:

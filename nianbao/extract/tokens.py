@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..sources.base import Document, Origin, TableBlock, TextBlock
 from ..template import T3_ROWS
@@ -61,10 +62,14 @@ class Item:
         return d
 
 
+# Cell texts repeat within and across reports ("0", "/", labels): the pure
+# functions of one text are cached, with a bound.
+@lru_cache(maxsize=16384)
 def clean_cell(text: str) -> str:
     return text.translate(_FULLWIDTH_DIGITS).strip(_DEBRIS_CHARS + " \t")
 
 
+@lru_cache(maxsize=16384)
 def parse_number(text: str):
     """The number a cell holds, or None. ``1,234`` → 1234, ``151.598`` → 151.598."""
     t = clean_cell(text).replace(",", "").replace("，", "").replace(" ", "")
@@ -82,12 +87,13 @@ def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     """``1.属于`` / ``2、重复`` / ``(3)`` are label prefixes, not numbers."""
     # "3 . 其他": an enumeration spaced out from its mark (single digits only:
     # sub-rows are numbered 1-8, and "24 、…" is a count before a comma).
-    after = text[m.end():m.end() + 2] or (tail.lstrip()[:2] if len(m.group()) == 1 else "")
-    before = text[m.start() - 1] if m.start() else ""
-    if "." in m.group() or m.group().startswith(("-", "−", "－")):
+    g = m.group()
+    if "." in g or g.startswith(("-", "−", "－")):
         return False
-    if len(m.group()) > 2 or m.group().strip("0") == "":
+    if len(g) > 2 or g.strip("0") == "":
         return False  # items are numbered from 1
+    after = text[m.end():m.end() + 2] or (tail.lstrip()[:2] if len(g) == 1 else "")
+    before = text[m.start() - 1] if m.start() else ""
     if after[:1] in (".", "、", "．"):
         rest = (text[m.end() + 1:] + tail).lstrip() if text[m.end():] else tail.lstrip()[1:].lstrip()
         if rest.startswith(_LABEL_CONTINUATIONS):
@@ -99,27 +105,29 @@ def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     return False
 
 
+_WORD = re.compile(r"\S+")
+_DIGITS = re.compile(r"[-−－]?\d+(?:[.,]\d+)*")
+_ANY_DIGIT = re.compile(r"\d")
+_SPACED_DIGIT = re.compile(r"\s\d")
+_NEXT_CHAR = re.compile(r"\s*(\S?)")  # text[i:].lstrip()[:1] without copying the rest of a long line
+
+
 def _split_free_text(text: str, base: int, out: list[Item]) -> None:
     """Cut a line of running text into text and number items."""
-    for piece in re.finditer(r"\S+", text):
-        word, wstart = piece.group(), base + piece.start()
+    for piece in _WORD.finditer(text):
+        word, wstart, wend = piece.group(), base + piece.start(), piece.end()
         pos = 0
-        for m in re.finditer(r"[-−－]?\d+(?:[.,]\d+)*", word):
-            if _is_enumeration(word, m, text[piece.end():piece.end() + 10]):
+        for m in _DIGITS.finditer(word):
+            if _is_enumeration(word, m, text[wend:wend + 10]):
                 continue
             raw = m.group()
+            mstart, mend = m.span()
             # A leading minus belongs to the number only at the start of a piece
             # (a negative 本年增/减); elsewhere it is a dash.
-            glued_minus = raw[0] in "-−－" and m.start() > 0 and word[m.start() - 1].isdigit()
-            if raw[0] in "-−－" and m.start() > 0 and not glued_minus:
+            if raw[0] in "-−－" and mstart > 0 and not word[mstart - 1].isdigit():
                 raw = raw[1:]
-                mstart = m.start() + 1
-            else:
-                mstart = m.start()
-            if "," in raw:
-                raw_digits = raw.replace(",", "")
-            else:
-                raw_digits = raw
+                mstart += 1
+            raw_digits = raw.replace(",", "") if "," in raw else raw
             if mstart > pos:
                 seg = word[pos:mstart]
                 if seg.strip(_DEBRIS_CHARS):
@@ -127,15 +135,14 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
             value = parse_number(raw_digits)
             if value is None and raw_digits.count(".") > 1:
                 # decimals run together ("5.0142.3"): a number the decoder may split
-                out.append(Item(NUM, raw_digits, wstart + mstart, wstart + m.end(), None))
+                out.append(Item(NUM, raw_digits, wstart + mstart, wstart + mend, None))
             elif value is None:
-                seg = word[mstart:m.end()]
-                out.append(Item(TEXT, seg, wstart + mstart, wstart + m.end()))
+                out.append(Item(TEXT, word[mstart:mend], wstart + mstart, wstart + mend))
             else:
-                follows = word[m.end():m.end() + 1] or (text[piece.end():].lstrip()[:1] if m.end() == len(word) else "")
+                follows = word[mend:mend + 1] or (_NEXT_CHAR.match(text, wend).group(1) if mend == len(word) else "")
                 kind = QTY if follows and follows in _UNIT_AFTER else NUM
-                out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + m.end(), value))
-            pos = m.end()
+                out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + mend, value))
+            pos = mend
         if pos == 0 and word in _BLANK_MARKS:
             # "/" or "—" standing alone between numbers: an empty cell
             out.append(Item(BLANK, word, wstart, wstart + len(word), 0))
@@ -148,18 +155,32 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
 
 def _cell_item(text: str, start: int, end: int, origin: Origin | None, keep_blank: bool) -> list[Item]:
     t = text.strip()
-    value = parse_number(t)
-    if value is not None:
-        raw = clean_cell(t).replace(",", "").replace("，", "")
-        return [Item(NUM, raw, start, end, value, cell=True, origin=origin)]
-    if is_blank_mark(t):
-        return [Item(BLANK, t, start, end, 0, cell=True, origin=origin)] if keep_blank else []
-    # A cell holding a label and a number ("行政许可 405"): treat as free text.
-    if re.search(r"\d", t) and re.search(r"\s\d", t):
+    kind, raw, value = _cell_kind(t)
+    # (positional arguments: one item per cell, keywords cost a third more)
+    if kind == NUM:
+        return [Item(NUM, raw, start, end, value, True, origin)]
+    if kind == BLANK:
+        return [Item(BLANK, t, start, end, 0, True, origin)] if keep_blank else []
+    if kind is None:
+        # A cell holding a label and a number ("行政许可 405"): treat as free text.
         out: list[Item] = []
         _split_free_text(t, start, out)
         return out
-    return [Item(TEXT, t, start, end, cell=True, origin=origin)]
+    return [Item(TEXT, t, start, end, None, True, origin)]
+
+
+@lru_cache(maxsize=16384)
+def _cell_kind(t: str) -> tuple[str | None, str, float | int | None]:
+    """What a stripped cell text holds: (NUM, digits, value), (BLANK, …),
+    (TEXT, …), or (None, …) for a label with a number to split as free text."""
+    value = parse_number(t)
+    if value is not None:
+        return NUM, clean_cell(t).replace(",", "").replace("，", ""), value
+    if is_blank_mark(t):
+        return BLANK, t, 0
+    if _ANY_DIGIT.search(t) and _SPACED_DIGIT.search(t):
+        return None, t, None
+    return TEXT, t, None
 
 
 _UNITS = {"条", "件", "个", "次", "人", "万元", "元", "项", "份", "期", "场", "篇", "天"}
@@ -203,9 +224,10 @@ def _wrapped_label_start(a: str, b: str) -> int | None:
 def _drop_header_blanks(row: list[Item]) -> list[Item]:
     """A row of several headings, no number and a lone empty cell: that cell
     is layout (the space before a run of merge marks), not a blank value."""
+    if any(i.kind == NUM for i in row):
+        return row
     headings = sum(1 for i in row if i.kind == TEXT and clean_cell(i.text) not in _UNITS)
-    if (not any(i.kind == NUM for i in row) and headings >= 2
-            and sum(1 for i in row if i.kind == BLANK) <= 1):
+    if headings >= 2 and sum(1 for i in row if i.kind == BLANK) <= 1:
         return [i for i in row if i.kind != BLANK]
     return row
 
@@ -220,10 +242,9 @@ def _pipe_line(block: TextBlock, out: list[Item]) -> None:
     base = block.origin.start
     cells = []
     pos = 0
-    for m in re.finditer(r"\|", text):
-        cells.append((pos, m.start()))
-        pos = m.end()
-    cells.append((pos, len(text)))
+    for part in text.split("|"):
+        cells.append((pos, pos + len(part)))
+        pos += len(part) + 1
     # Trailing runs of "|" mark merged cells ("5 | ||"), not blanks; a blank
     # cell holds at least a space. The decoder trims a blank too many.
     while cells and cells[-1][0] == cells[-1][1]:
@@ -267,8 +288,7 @@ def tokenize(doc: Document) -> list[Item]:
                 for cell in row:
                     if not cell.primary:
                         continue
-                    row_items.extend(_cell_item(cell.text, cell.origin.start, cell.origin.end, cell.origin,
-                                                keep_blank=True))
+                    row_items.extend(_cell_item(cell.text, cell.origin.start, cell.origin.end, cell.origin, True))
                 # Empty cells are kept even in a row of nothing else: an empty
                 # table 四 row means no cases; the decoder drops blanks that
                 # belong to no row.
@@ -287,8 +307,8 @@ def tokenize(doc: Document) -> list[Item]:
             start = len(out)
             _split_free_text(text, block.origin.start, out)
             _join_label_pieces(out, start, doc.text)
-            for item in out[start:]:
-                if block.origin.page is not None or block.origin.bbox is not None:
+            if block.origin.page is not None or block.origin.bbox is not None:
+                for item in out[start:]:
                     item.origin = Origin(item.start, item.end, page=block.origin.page, bbox=block.origin.bbox,
                                          confidence=block.origin.confidence)
             # One cell per line (a lone number or label on its line) is a cell too.

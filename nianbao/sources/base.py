@@ -18,7 +18,7 @@ class SourceError(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Origin:
     """Where a piece of text sits in the source.
 
@@ -36,12 +36,27 @@ class Origin:
     col: int | None = None
     confidence: float | None = None  # OCR score, when the text was recognised
 
+    def __init__(self, start: int, end: int, page: int | None = None,
+                 bbox: tuple[float, float, float, float] | None = None, table: int | None = None,
+                 row: int | None = None, col: int | None = None, confidence: float | None = None) -> None:
+        # One Origin per line and per table cell: the frozen dataclass's own
+        # __init__ (one object.__setattr__ per field) costs 2.5x this.
+        d = self.__dict__
+        d["start"], d["end"], d["page"], d["bbox"] = start, end, page, bbox
+        d["table"], d["row"], d["col"], d["confidence"] = table, row, col, confidence
+
     def as_dict(self) -> dict:
         d = {"span": [self.start, self.end]}
-        for k in ("page", "table", "row", "col", "confidence"):
-            v = getattr(self, k)
-            if v is not None:
-                d[k] = v
+        if self.page is not None:
+            d["page"] = self.page
+        if self.table is not None:
+            d["table"] = self.table
+        if self.row is not None:
+            d["row"] = self.row
+        if self.col is not None:
+            d["col"] = self.col
+        if self.confidence is not None:
+            d["confidence"] = self.confidence
         if self.bbox is not None:
             d["bbox"] = [round(x, 1) for x in self.bbox]
         return d
@@ -135,7 +150,8 @@ class DocumentBuilder:
             return
         t = self._tables
         self._tables += 1
-        table_start = self._pos
+        table_start = pos = self._pos
+        parts = self._parts  # _emit inlined: a table has hundreds of cells
         rows: list[list[Cell]] = []
         for r, raw_row in enumerate(grid):
             row: list[Cell] = []
@@ -144,13 +160,18 @@ class DocumentBuilder:
                 text = " ".join(str(info.get("text") or "").split())
                 primary = info.get("primary", True)
                 if c:
-                    self._emit(" | ")
-                start, end = self._emit(text if primary else "")
-                row.append(Cell(text, Origin(start, end, page=info.get("page", page), bbox=info.get("bbox"),
-                                             table=t, row=r, col=c, confidence=info.get("confidence")),
-                                primary=primary))
-            self._emit("\n")
+                    parts.append(" | ")
+                    pos += 3
+                shown = text if primary else ""
+                parts.append(shown)
+                start, pos = pos, pos + len(shown)
+                # positional arguments: keywords cost a third more, per cell
+                row.append(Cell(text, Origin(start, pos, info.get("page", page), info.get("bbox"),
+                                             t, r, c, info.get("confidence")), primary))
+            parts.append("\n")
+            pos += 1
             rows.append(row)
+        self._pos = pos
         self.blocks.append(TableBlock(rows, Origin(table_start, self._pos, page=page, table=t)))
 
     def build(self, path: str, sha256: str, fmt: str, **kw) -> Document:

@@ -32,13 +32,18 @@ def declared_charset(data: bytes) -> str | None:
     return _canonical(m.group(1).decode("ascii", "ignore")) if m else None
 
 
+# Control bytes no text holds (tab, newlines, form feed and escape excepted).
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+_NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL)
+
+
 def looks_binary(data: bytes) -> bool:
     sample = data[:65536]
     if not sample:
         return False
     if b"\x00" in sample:
         return True
-    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    control = len(sample.translate(None, _NOT_CONTROL))
     return control / len(sample) > 0.02
 
 

@@ -10,6 +10,10 @@ from .base import Document, DocumentBuilder, SourceError
 from .decode import decode
 from .text import check_not_empty, check_size
 
+# lxml.html's own parser gives every element visited a Python class lookup;
+# the reader uses none of those classes' extras, so plain elements do.
+_PARSER = etree.HTMLParser()
+
 # Elements that never hold report content.
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "select", "button", "input",
               "textarea", "nav", "svg", "canvas", "template", "head")
@@ -33,6 +37,8 @@ def _is_debris(el) -> bool:
 
 
 def _cell_text(el) -> str:
+    if not len(el):  # most cells: text and nothing else
+        return " ".join(el.text.split()) if el.text else ""
     parts: list[str] = []
 
     def walk(node):
@@ -52,40 +58,49 @@ def _cell_text(el) -> str:
     return " ".join("".join(parts).split())
 
 
-def _rows_of(table) -> list:
-    rows = []
-    for tr in table.iter("tr"):
-        # skip rows of nested tables
-        parent = tr.getparent()
-        while parent is not None and parent.tag not in ("table",):
-            parent = parent.getparent()
-        if parent is table:
-            rows.append(tr)
-    return rows
-
-
 def _span(value, limit: int) -> int:
+    if value == 1:  # the attribute is absent
+        return 1
     try:
-        n = int(re.sub(r"[^\d]", "", str(value)) or 1)
+        digits = value if isinstance(value, str) and value.isdecimal() else re.sub(r"[^\d]", "", str(value))
+        n = int(digits or 1)
     except ValueError:
         n = 1
     return max(1, min(n, limit))
 
 
-def expand_table(table) -> list[list[dict]]:
+def data_rows(table) -> list[list[tuple]] | None:
+    """A data table's rows as (cell, text) pairs; None for a table used for
+    page layout (one holding tables, a single row, at most two cells, or a
+    cell of page-long text)."""
+    if table.find(".//table") is not None:
+        return None
+    # No table inside: every row is this table's own.
+    rows = [[(td, _cell_text(td)) for td in tr if td.tag in ("td", "th")] for tr in table.iter("tr")]
+    if len(rows) <= 1:
+        return None
+    longest = max((len(text) for row in rows for _, text in row), default=0)
+    if sum(len(row) for row in rows) <= 2 or longest > 600:
+        return None
+    return rows
+
+
+def expand_table(rows: list[list[tuple]]) -> list[list[dict]]:
     """The table as a rectangular grid, a merged cell repeated over its span."""
     grid: dict[tuple[int, int], dict] = {}
-    rows = _rows_of(table)
     width = 0
-    for r, tr in enumerate(rows):
+    for r, cells in enumerate(rows):
         c = 0
-        for td in tr:
-            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
-                continue
+        for td, text in cells:
             while (r, c) in grid:
                 c += 1
-            rs, cs = _span(td.get("rowspan", 1), 200), _span(td.get("colspan", 1), 60)
-            text = _cell_text(td)
+            rs, cs = td.get("rowspan"), td.get("colspan")
+            if rs is None and cs is None:  # most cells
+                grid[(r, c)] = {"text": text, "primary": True}
+                c += 1
+                width = max(width, c)
+                continue
+            rs, cs = _span(rs or 1, 200), _span(cs or 1, 60)
             for dr in range(rs):
                 for dc in range(cs):
                     grid[(r + dr, c + dc)] = {"text": text, "primary": dr == 0 and dc == 0}
@@ -93,17 +108,6 @@ def expand_table(table) -> list[list[dict]]:
             width = max(width, c)
     height = len(rows)
     return [[grid.get((r, c), {"text": "", "primary": True}) for c in range(width)] for r in range(height)]
-
-
-def _is_layout_table(table) -> bool:
-    if table.find(".//table") is not None:
-        return True
-    grid_rows = _rows_of(table)
-    if len(grid_rows) <= 1:
-        return True
-    cells = [td for tr in grid_rows for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
-    longest = max((len(_cell_text(td)) for td in cells), default=0)
-    return len(cells) <= 2 or longest > 600
 
 
 class _Walker:
@@ -121,9 +125,10 @@ class _Walker:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in _DROP_TAGS or (tag and _is_debris(el)):
             return
-        if tag == "table" and not _is_layout_table(el):
+        rows = data_rows(el) if tag == "table" else None
+        if rows is not None:
             self.flush()
-            self.b.add_table(expand_table(el))
+            self.b.add_table(expand_table(rows))
             return
         block = tag in _BLOCK_TAGS or tag in ("table", "tr")
         if block:
@@ -149,7 +154,7 @@ def read(data: bytes, path: str, sha256: str) -> Document:
     check_size(text, path)
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
-        root = lxml.html.document_fromstring(text) if text.strip() else None
+        root = lxml.html.document_fromstring(text, parser=_PARSER) if text.strip() else None
     except (etree.ParserError, ValueError) as exc:
         raise SourceError(f"无法解析 HTML (cannot parse HTML): {exc}", reason="unparseable") from exc
     builder = DocumentBuilder()

@@ -63,6 +63,8 @@ rule("arith.legacy_cumulative", "warning", "arithmetic", "历年累计小于本�
 
 def _num(v):
     """A number, or None for blank/unreadable (and for anything that is not a number)."""
+    if type(v) is int or type(v) is float:  # nearly always; the abstract check below is slow
+        return v
     if isinstance(v, bool) or not isinstance(v, numbers.Number):
         return None
     return v
@@ -152,8 +154,17 @@ def check(record: dict) -> list[dict]:
     idents = applicable_identities(record)
     totals = {ident.lhs[0] for ident in idents if len(ident.lhs) == 1}
 
+    # A cell takes part in up to three identities: read once, kept under a
+    # plain tuple (hashing a CellRef runs Python code).
+    known: dict = {}
+
     def value(ref: CellRef):
-        return _num(cell_value(record, ref))
+        key = (ref.table, ref.key, ref.index)
+        try:
+            return known[key]
+        except KeyError:
+            v = known[key] = _num(cell_value(record, ref))
+            return v
 
     # Cells the extractor could not read are reported by it (extract.unreadable); they are not "blank".
     unreadable = {c for f in record.get("findings") or [] if isinstance(f, dict)
@@ -163,17 +174,17 @@ def check(record: dict) -> list[dict]:
     failing: list[tuple[Identity, float, float]] = []
     holding: list[Identity] = []
     for ident in idents:
-        vals = {ref: value(ref) for ref in ident.cells}
-        missing = [ref for ref, v in vals.items() if v is None]
-        if len(ident.lhs) == 1 and vals[ident.lhs[0]] is None:
-            parts = sum(v for r, v in vals.items() if r in ident.rhs and v is not None)
+        cells = ident.cells  # the template names each cell once per identity
+        vals = [value(ref) for ref in cells]
+        if len(ident.lhs) == 1 and vals[0] is None:
+            parts = sum(v for v in vals[1:] if v is not None)
             if parts and str(ident.lhs[0]) not in unreadable:
                 blank.setdefault(ident.lhs[0], []).append(ident)
             continue
         # A blank total elsewhere in the equation is reported as blank_total, not as a wrong sum.
-        if any(ref in totals or ref in ident.lhs for ref in missing):
+        if any(v is None and (ref in totals or ref in ident.lhs) for ref, v in zip(cells, vals)):
             continue
-        res = check_identity(ident, record)
+        res = check_identity(ident, record, values=vals)
         if res.holds is False:
             failing.append((ident, res.lhs, res.rhs))
         elif res.holds:
@@ -242,15 +253,19 @@ def check(record: dict) -> list[dict]:
     return out
 
 
+def _is_bad(v, allow_negative: bool, allow_decimals: bool) -> bool:
+    if type(v) is int:  # nearly always; the abstract check below is slow
+        return v < 0 and not allow_negative
+    if v is None or not isinstance(v, numbers.Number) or isinstance(v, bool):
+        return False
+    return (v < 0 and not allow_negative) or (not allow_decimals and isinstance(v, float) and not v.is_integer())
+
+
 def _bad_value(ref: str, v, allow_negative: bool, allow_decimals: bool, t2_layout=None):
-    if v is None:
-        return None
-    if not isinstance(v, numbers.Number) or isinstance(v, bool):
+    if not _is_bad(v, allow_negative, allow_decimals):
         return None
     negative = v < 0 and not allow_negative
     fraction = not allow_decimals and isinstance(v, float) and not v.is_integer()
-    if not (negative or fraction):
-        return None
     name, name_en = describe_cell(ref, "zh", t2_layout), describe_cell(ref, "en", t2_layout)
     if negative:
         return emit("arith.negative", f"{name} 为负数 {_fmt(v)}，件数不能为负。",
@@ -265,13 +280,16 @@ def _bad_value(ref: str, v, allow_negative: bool, allow_decimals: bool, t2_layou
 
 def _values(record: dict) -> list[dict]:
     out = []
+    # (a cell's name is spelled out only for the rare bad value)
     for key, vals in ((record.get("t3") or {}).get("rows") or {}).items():
         for i, v in enumerate(vals or []):
-            out.append(_bad_value(f"t3.{key}[{i}]", v, False, False))
+            if _is_bad(v, False, False):
+                out.append(_bad_value(f"t3.{key}[{i}]", v, False, False))
     for key, vals in (record.get("t4") or {}).items():
         if isinstance(vals, list):
             for i, v in enumerate(vals):
-                out.append(_bad_value(f"t4.{key}[{i}]", v, False, False))
+                if _is_bad(v, False, False):
+                    out.append(_bad_value(f"t4.{key}[{i}]", v, False, False))
     t2 = record.get("t2") or {}
     layout = t2.get("layout") if isinstance(t2.get("layout"), str) else None
     for f in T2_LAYOUTS.get(layout, ()):

@@ -29,11 +29,11 @@ def check(record: dict) -> list[dict]:
     year = (record.get("meta") or {}).get("year")
     if not isinstance(year, int) or year < 2021:
         return []
-    everything = _prose(full_text(record))
-    if not everything:
-        return []
     six = section(record, "六")
     if six is not None and FEE_STATEMENT.search(_prose(six.get("text") or "")):
+        return []  # (the usual case: the whole text need not be read)
+    everything = _prose(full_text(record))
+    if not everything:
         return []
     elsewhere = FEE_STATEMENT.search(everything)
     if elsewhere and sections_of(record):

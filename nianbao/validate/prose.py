@@ -109,6 +109,10 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p)) for k, p in (
     ("litigation", rf"(?:有|发生|共|涉及)(?P<n>{NUM}){_UNIT}[^，。；;]{{0,20}}?行政诉讼(?:案件)?"),
 )]
 
+# Most sentences state no count: one search over all the patterns at once rules them out.
+_ANY_PATTERN = re.compile("|".join(
+    "(?:" + p.pattern.replace("(?P<n>", "(?:").replace("(?P<y>", "(?:") + ")" for _, p in PATTERNS))
+
 # "未收到政府信息公开申请", "未发生…行政复议、行政诉讼", "未因政府信息公开引起行政复议和行政诉讼".
 ZERO_RECEIVED = re.compile(r"(?:未|没有)(?:收到|受理|接到)[^，。；;]{0,12}?申请")
 ZERO_REVIEW = re.compile(r"(?:未|没有|无)(?:发生|出现|收到|产生|引起|涉及|因)?[^，。；;但而]{0,24}?"
@@ -141,7 +145,7 @@ def claims(record: dict) -> list[Claim]:
         if "|" in flat:  # a table row flattened into text, not prose
             continue
         subset_from = flat.find("其中")
-        for kind, pat in PATTERNS:
+        for kind, pat in (PATTERNS if _ANY_PATTERN.search(flat) else ()):
             for m in pat.finditer(flat):
                 n = parse_number(m.group("n"))
                 if n is None:
@@ -166,6 +170,8 @@ def claims(record: dict) -> list[Claim]:
                     if SUBSET_AFTER.search(flat[m.start():m.end()] + tail):
                         continue
                 out.append(Claim(kind, n, s, m.start(), m.end()))
+        if "未" not in flat and "没有" not in flat and "无" not in flat:
+            continue  # both patterns below start with one of these words
         for m in ZERO_RECEIVED.finditer(flat):
             out.append(Claim("received", 0, s, m.start(), m.end()))
         for m in ZERO_REVIEW.finditer(flat):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 from ..template import SECTIONS
@@ -17,7 +18,14 @@ _WS = re.compile(r"\s+")
 
 def squash(text: str) -> str:
     """NFKC (full-width digits and brackets → ASCII) and no whitespace."""
+    if text and len(text) <= 300:  # a sentence: every rule family reads it again
+        return _squash_short(text)
     return _WS.sub("", unicodedata.normalize("NFKC", text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _squash_short(text: str) -> str:
+    return _WS.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _str(x) -> str:
