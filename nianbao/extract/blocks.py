@@ -20,13 +20,30 @@ from .tokens import BLANK, NUM, Item
 MAX_MULTISET = 3000
 
 
-def _origin(item: Item, piece: int = 0, pieces: int = 1, offsets: tuple[int, int] | None = None) -> dict:
-    d = item.span_origin()
-    if offsets is not None:
-        d = item.span_origin(item.start + offsets[0], item.start + offsets[1])
-    if item.kind == BLANK:
-        d["blank"] = True
-    return d
+class _Printed(tuple):
+    """Where a cell of a reading was printed: (item, offsets in its text). Made into
+    a provenance dict only for the reading the solver keeps; most are dropped."""
+    __slots__ = ()
+
+
+def _origin(item: Item, offsets: tuple[int, int] | None = None) -> _Printed:
+    return _Printed((item, offsets))
+
+
+def provenance(cand: Candidate) -> dict:
+    """The reading's cell → provenance dict."""
+    out = {}
+    for cell, o in cand.origins.items():
+        if type(o) is _Printed:
+            item, offsets = o
+            if offsets is None:
+                o = item.span_origin()
+            else:
+                o = item.span_origin(item.start + offsets[0], item.start + offsets[1])
+            if item.kind == BLANK:
+                o["blank"] = True
+        out[cell] = o
+    return out
 
 
 def _row_ok(row: Sequence, width: int) -> bool:

@@ -6,6 +6,7 @@ from collections import Counter
 
 from ..template import LEGACY_UNITS
 from .labels import is_legacy_indicator, normalize
+from .blocks import provenance
 from .solver import Candidate, Variable, ambiguous_cells
 from .splits import split_kinds
 from .t3 import Decoded
@@ -157,7 +158,7 @@ def decode_legacy(items: list[Item], prose: str = "") -> tuple[dict, Decoded] | 
         legacy[name] = None
     for var in variables:
         dec.values.update(var.candidates[0].values)
-        dec.origins.update(var.candidates[0].origins)
+        dec.origins.update(provenance(var.candidates[0]))
         name = var.name
         legacy[name] = [var.candidates[0].values[(name, c)] for c in range(ncols)]
     dec.ambiguous = ambiguous_cells(variables, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..template import T2_LAYOUT_MARKERS, T2_LAYOUTS, T2_SIGNED_COLUMNS
 from .labels import MAX_LABEL_CHARS, find_t2_fields, label_units, normalize
 from .rows import segments_of
+from .blocks import provenance
 from .solver import Candidate, Variable, ambiguous_cells
 from .splits import split_kinds
 from .t3 import Decoded
@@ -95,7 +96,7 @@ def decode_t2(items: list[Item]) -> tuple[str, Decoded] | None:
     dec = Decoded({})
     for var in variables:
         dec.values.update(var.candidates[0].values)
-        dec.origins.update(var.candidates[0].origins)
+        dec.origins.update(provenance(var.candidates[0]))
     dec.ambiguous = ambiguous_cells(variables, None)
     dec.unreadable = {c for c, v in dec.values.items() if v is None}
     return layout, dec

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from ..template import T3_TOTAL_COL, T3_WIDTH, identities, t3_leaf_keys, t3_row_keys
 from .labels import MAX_LABEL_CHARS, find_t3_rows, label_units, normalize
+from .blocks import provenance
 from .rows import assign_blocks, block_variable, needs_reordering, segments_of
 from .solver import Equation, Variable, ambiguous_cells, solve
 from .tokens import BLANK, NUM, ROW_END, TEXT, Item
@@ -135,7 +136,7 @@ def decode_t3(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
     for vi, var in enumerate(variables):
         cand = var.candidates[sol.choice[vi]]
         dec.values.update(cand.values)
-        dec.origins.update(cand.origins)
+        dec.origins.update(provenance(cand))
     amb = ambiguous_cells(variables, sol.feasible if sol.satisfied else None)
     dec.ambiguous = amb
     dec.unreadable = {c for c, v in dec.values.items() if v is None}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..template import T4_GROUPS, T4_HEADER_WORDS, T4_WIDTH
 from .labels import normalize
+from .blocks import provenance
 from .rows import Block, block_variable
 from .solver import Equation, ambiguous_cells, solve
 from .t3 import Decoded
@@ -58,7 +59,7 @@ def decode_t4(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
     dec = Decoded({})
     cand = var.candidates[sol.choice[0]]
     dec.values.update(cand.values)
-    dec.origins.update(cand.origins)
+    dec.origins.update(provenance(cand))
     dec.ambiguous = ambiguous_cells([var], sol.feasible if sol.satisfied else None)
     dec.unreadable = {c for c, v in dec.values.items() if v is None}
     return dec
