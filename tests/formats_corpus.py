@@ -56,7 +56,8 @@ def _t2(t2: dict) -> str:
         by_item.setdefault(f.item, []).append(f)
     for item, group in by_item.items():
         rows.append(_td(f"第二十条第{_fw(item)}项", colspan=4))
-        cols = group[0].columns
+        cols = [c + (f"（单位：{t2['procurement_unit']}）" if c == "采购总金额" and t2.get("procurement_unit") else "")
+                for c in group[0].columns]
         span = 4 - len(cols)
         rows.append(_td("信息内容") + "".join(_td(c, colspan=1 + (span if i == len(cols) - 1 else 0))
                                            for i, c in enumerate(cols)))
@@ -148,6 +149,9 @@ def render_html(record: dict, font: str = FONTS["noto"], filler: int = 1) -> str
             parts.append(_t4(record["t4"]))
     parts += [p("五、存在的主要问题及改进情况"), p(FILLER), p("六、其他需要报告的事项"), p("本年度未收取信息处理费。"),
               f"<p style='text-align:right'>{html.escape(agency)}</p>"]
+    if meta.get("published"):
+        y, m, d = (int(x) for x in meta["published"].split("-"))
+        parts.append(f"<p style='text-align:right'>{y}年{m}月{d}日</p>")
     style = (f"body{{font-family:'{font}';font-size:11pt;margin:0}} table{{border-collapse:collapse;width:100%}}"
              "td{border:1px solid #000;padding:3px;font-size:10pt}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(agency)}</title>"
@@ -307,7 +311,9 @@ def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = ()) -
             p = scan_dir / f"scan{i:03d}.{'png' if i % 4 == 0 else 'jpg'}"
             scan.convert("L").save(p)
             kinds[str(p)] = "image"
-        truth[str(p)] = {"meta": rec["meta"], "t3": rec["t3"], "t2": None, "t4": None, "legacy": None}
+        # the page holds table 三 alone: nothing else of the record is on it
+        truth[str(p)] = {"meta": {"template": rec["meta"]["template"]}, "t3": rec["t3"], "t2": None, "t4": None,
+                         "legacy": None}
     return {"truth": truth, "kinds": kinds}
 
 

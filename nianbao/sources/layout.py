@@ -119,6 +119,11 @@ def _cluster(values: list[float], tol: float) -> list[float]:
     return [sum(g) / len(g) for g in out]
 
 
+def merge_close(values: list[float], tol: float) -> list[float]:
+    """Sorted coordinates with those within ``tol`` of each other merged."""
+    return _cluster(values, tol)
+
+
 def _index(bounds: list[float], v: float) -> int:
     return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
 
@@ -245,13 +250,17 @@ def stitch(first: list[list[dict]], cont: list[list[dict]]) -> list[list[dict]]:
             return first
         top = cont[0]
     # a merged cell (an empty label region at the top of the continuation)
-    # that is the lower part of a label cell of the first page
+    # that is the lower part of a label cell of the first page. Between two
+    # header rows (no digits on either side of the break) an empty cell under
+    # a label can only be the rest of that label: data rows hold the numbers.
+    headers_cut = not any(has_digit(c.get("text") or "") for c in top) \
+        and not any(has_digit(c.get("text") or "") for c in last)
     for c, cell in enumerate(top):
         if c >= len(last) or cell.get("text") or not last[c].get("text") or _NUMBER.match(last[c]["text"]):
             continue
         region = cell.get("_region")
         spans = sum(1 for row in cont if c < len(row) and row[c].get("_region") == region)
-        if spans < 2 and cell.get("primary", True) and len(cont) > 1:
+        if spans < 2 and cell.get("primary", True) and len(cont) > 1 and not headers_cut:
             # a single empty cell is not evidence of a merged label
             continue
         for row in cont:
