@@ -167,11 +167,11 @@ def render_table_page(record: dict) -> str:
             f"<p>三、收到和处理政府信息公开申请情况</p>{_t3(record['t3'], form)}</body></html>")
 
 
-def generated_records(n: int, seed: int = 20240501) -> list[dict]:
-    rng = random.Random(seed)
+def generated_records(n: int, seed: int | None = None) -> list[dict]:
+    rng = random.Random(seed if seed is not None else int(os.environ.get("NIANBAO_CORPUS_SEED", "20240501")))
     out = []
     for i in range(n):
-        form = "2021" if i % 3 else "2019"
+        form = "pre2019" if i % 10 == 9 else "2021" if i % 3 else "2019"
         rec = random_record(rng, form, t2_layout="2021" if (form == "2021" or i % 2) else "2019")
         out.append(rec)
     return out
@@ -291,7 +291,7 @@ def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = ()) -
     scan_dir = out / "scans"
     scan_dir.mkdir(exist_ok=True)
     pages = []
-    for i, rec in enumerate(records[:n_scans]):
+    for i, rec in enumerate([r for r in records if r.get("t3")][:n_scans]):
         h = html_dir / f"table{i:03d}.html"
         h.write_text(render_table_page(rec), encoding="utf-8")
         pages.append((h, rec))

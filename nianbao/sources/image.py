@@ -49,6 +49,7 @@ def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
     gray, _angle = ruling.deskew(gray)
     boxes = ocr.recognise(gray)
     tables = ruling.table_cells(gray)
+    boxes = _cut_at_rules(boxes, [c for cells in tables for c in cells])
     items: list[dict] = []
     used: set[int] = set()
     for cells in tables:
@@ -106,6 +107,36 @@ def _split_enumerated(cell: dict, lines: list[list[dict]], cells: list[dict]) ->
     if not all(band and _ENUMERATED.match(layout.line_text(band[0])) for band in bands):
         return [(dict(cell), lines)]
     return [(dict(cell, top=a, bottom=b), band) for a, b, band in zip(cuts, cuts[1:], bands)]
+
+
+def _cut_at_rules(boxes: list[dict], cells: list[dict]) -> list[dict]:
+    """OCR reads text on both sides of a faint vertical rule as one box
+    (a label and its number: "行政规范性文件19"). Such a box, whose words fall
+    in different cells of its row, becomes one box per cell."""
+    out = []
+    for b in boxes:
+        cy = (b["top"] + b["bottom"]) / 2
+        row = [c for c in cells if c["top"] <= cy <= c["bottom"] and c["x0"] < b["x1"] and c["x1"] > b["x0"]]
+        if len(row) < 2 or not b.get("words"):
+            out.append(b)
+            continue
+        parts: dict[int, list] = {}
+        for w in b["words"]:
+            mid = (w[1] + w[2]) / 2
+            k = next((k for k, c in enumerate(row) if c["x0"] <= mid <= c["x1"]), None)
+            if k is None:
+                parts = {}
+                break
+            parts.setdefault(k, []).append(w)
+        if len(parts) < 2:
+            out.append(b)
+            continue
+        for k in sorted(parts, key=lambda k: row[k]["x0"]):
+            ws = parts[k]
+            text = "".join(w[0] for w in ws).strip()
+            if text:
+                out.append(dict(b, text=text, x0=min(w[1] for w in ws), x1=max(w[2] for w in ws), words=ws))
+    return out
 
 
 def _centre_in(box: dict, cell: dict) -> bool:

@@ -17,14 +17,45 @@ import sys
 
 from .base import Document, SourceError
 
-TIMEOUT = float(os.environ.get("NIANBAO_DOC_TIMEOUT", "300"))      # seconds per document
-MEMORY_MB = int(os.environ.get("NIANBAO_DOC_MEMORY_MB", "3072"))    # address space per document
+TIMEOUT = 300.0     # seconds per document (NIANBAO_DOC_TIMEOUT)
+MEMORY_MB = 3072    # address space per document (NIANBAO_DOC_MEMORY_MB)
+
+# Formats whose parsers (PDFium, pdfminer, OCR, LibreOffice) can loop or
+# balloon on a hostile file; text, HTML and DOCX are bounded by their size caps.
+ISOLATED_FORMATS = frozenset({"pdf", "image", "doc", "wps"})
 
 
-def read_limited(path: str | os.PathLike, *, timeout: float = TIMEOUT, memory_mb: int = MEMORY_MB) -> Document:
+def limits() -> tuple[float, int]:
+    """(seconds, MB) per document: the environment's, read at call time."""
+    return (float(os.environ.get("NIANBAO_DOC_TIMEOUT") or TIMEOUT),
+            int(os.environ.get("NIANBAO_DOC_MEMORY_MB") or MEMORY_MB))
+
+
+def read_guarded(path: str | os.PathLike, *, timeout: float | None = None,
+                 memory_mb: int | None = None) -> Document:
+    """Read one file, in a bounded child process when its format is one of
+    :data:`ISOLATED_FORMATS` (the half-second start is small beside their
+    parsing), in this process otherwise."""
+    from . import read, sniff_format
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(2048)
+    except OSError:
+        return read(path)  # read() names the problem
+    if sniff_format(head, str(path)) not in ISOLATED_FORMATS:
+        return read(path)
+    return read_limited(path, timeout=timeout, memory_mb=memory_mb)
+
+
+def read_limited(path: str | os.PathLike, *, timeout: float | None = None,
+                 memory_mb: int | None = None) -> Document:
     """:func:`nianbao.sources.read` in a child process bounded in time and
     memory. Raises :class:`SourceError` (reason ``timeout``, ``memory``,
     ``crash`` or the reader's own) instead of hanging or taking the caller down."""
+    default_timeout, default_memory = limits()
+    timeout = default_timeout if timeout is None else timeout
+    memory_mb = default_memory if memory_mb is None else memory_mb
     path = str(path)
     limit = memory_mb * 1024 * 1024
 
@@ -39,7 +70,7 @@ def read_limited(path: str | os.PathLike, *, timeout: float = TIMEOUT, memory_mb
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        raise SourceError(f"处理超时（超过 {timeout:.0f} 秒）：{path} (reading took longer than {timeout:.0f} s)",
+        raise SourceError(f"处理超时（超过 {timeout:g} 秒）：{path} (reading took longer than {timeout:g} s)",
                           reason="timeout") from None
     try:
         status, payload = pickle.loads(out)
