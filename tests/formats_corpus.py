@@ -231,7 +231,46 @@ def table3_page(pdf_path: Path, dpi: int = 200):
         doc.close()
 
 
-def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = ()) -> dict:
+def _pages_with(pdf_path: Path) -> list[str]:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(pdf_path))
+    try:
+        texts = []
+        for i in range(len(doc)):
+            tp = doc[i].get_textpage()
+            texts.append(tp.get_text_range())
+            tp.close()
+        return texts
+    finally:
+        doc.close()
+
+
+def multipage_scans(out: Path, candidates: list[tuple[Path, dict]], rng: random.Random) -> dict[str, dict]:
+    """A whole two-page report whose table 三 runs over the page break,
+    printed by LibreOffice, rendered at 200 dpi and degraded page by page,
+    then saved as a multi-frame TIFF and as an image-only PDF (Pillow)."""
+    import pypdfium2 as pdfium
+
+    for pdf, rec in candidates:
+        texts = _pages_with(pdf)
+        if len(texts) != 2 or "本年新收" not in texts[0] or "结转下年度" not in texts[1]:
+            continue
+        doc = pdfium.PdfDocument(str(pdf))
+        try:
+            pages = [degrade(doc[i].render(scale=200 / 72, grayscale=True).to_pil(), rng).convert("L")
+                     for i in range(len(doc))]
+        finally:
+            doc.close()
+        out.mkdir(parents=True, exist_ok=True)
+        tif, scanned = out / f"{pdf.stem}-scan.tif", out / f"{pdf.stem}-scan.pdf"
+        pages[0].save(tif, save_all=True, append_images=pages[1:], compression="tiff_deflate", dpi=(200, 200))
+        pages[0].save(scanned, "PDF", save_all=True, append_images=pages[1:], resolution=200)
+        return {str(tif): rec, str(scanned): rec}
+    return {}
+
+
+def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = (), multipage: bool = False) -> dict:
     """Build the corpus in ``out``. Returns {"truth": {path: record}, "kinds": {path: kind}}."""
     out.mkdir(parents=True, exist_ok=True)
     records = generated_records(n)
@@ -314,6 +353,11 @@ def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = ()) -
         # the page holds table 三 alone: nothing else of the record is on it
         truth[str(p)] = {"meta": {"template": rec["meta"]["template"]}, "t3": rec["t3"], "t2": None, "t4": None,
                          "legacy": None}
+    if multipage:
+        lo_pdfs = [(Path(p), truth[p]) for p in truth if kinds[p] == "libreoffice-pdf" and "seed-" not in p
+                   and truth[p].get("t3")]
+        for p, rec in multipage_scans(out / "multipage", lo_pdfs, rng).items():
+            truth[p], kinds[p] = rec, "multipage-scan"
     return {"truth": truth, "kinds": kinds}
 
 

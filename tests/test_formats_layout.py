@@ -49,3 +49,44 @@ def test_stitch_pages_only_joins_adjacent_tables_of_one_width():
 def test_join_wrapped():
     assert join_wrapped("（二）部分公开（区分处理的，只计这\n一情形）") == "（二）部分公开（区分处理的，只计这一情形）"
     assert join_wrapped("Word\nexport") == "Word export"
+
+
+def test_stitch_carries_header_cells_cut_by_the_break():
+    """Chromium cuts a two-row header cell (行政复议's 结果维持 …) at the page
+    break: its lower half starts the next page empty, beside labels."""
+    first = grid_from_cells([box(0, 0, 100, 10, "行政复议"), box(100, 0, 300, 10, "行政诉讼"),
+                             box(0, 10, 100, 20, "结果维持"), box(100, 10, 200, 20, "直接起诉"),
+                             box(200, 10, 300, 20, "复议后")])
+    cont = grid_from_cells([box(0, 0, 100, 10, ""), box(100, 0, 200, 10, "结果维持"), box(200, 0, 300, 10, "总计"),
+                            box(0, 10, 100, 20, "3"), box(100, 10, 200, 20, "0"), box(200, 10, 300, 20, "0")])
+    grid = strip_private(stitch(first, cont))
+    assert texts(grid) == [["行政复议", "行政诉讼", "行政诉讼"], ["结果维持", "直接起诉", "复议后"],
+                           ["结果维持", "结果维持", "总计"], ["3", "0", "0"]]
+    assert grid[2][0]["primary"] is False
+    # an empty cell in a data row stays empty
+    cont2 = grid_from_cells([box(0, 0, 100, 10, ""), box(100, 0, 200, 10, "5"), box(200, 0, 300, 10, "6"),
+                             box(0, 10, 100, 20, "7"), box(100, 10, 200, 20, "8"), box(200, 10, 300, 20, "9")])
+    assert texts(strip_private(stitch(first, cont2)))[2] == ["", "5", "6"]
+
+
+def test_scan_label_cell_over_two_rows_is_split_at_numbered_labels():
+    from nianbao.sources.image import _cut_at_rules, _split_enumerated
+    from nianbao.sources.layout import group_rows
+
+    def word_box(text, x0, top, x1, bottom, words=None):
+        return dict(box(x0, top, x1, bottom, text), confidence=0.9, **({"words": words} if words else {}))
+
+    label = {"x0": 0, "top": 0, "x1": 200, "bottom": 60}  # the rule between its two rows was lost
+    cells = [label, {"x0": 200, "top": 0, "x1": 260, "bottom": 30}, {"x0": 200, "top": 30, "x1": 260, "bottom": 60}]
+    lines = group_rows([word_box("3.危及安全稳定", 5, 5, 150, 25), word_box("4.保护第三方合法权益", 5, 35, 190, 55)])
+    parts = _split_enumerated(label, lines, cells)
+    assert [(p["top"], p["bottom"], [b["text"] for ln in ls for b in ln]) for p, ls in parts] == \
+        [(0, 30, ["3.危及安全稳定"]), (30, 60, ["4.保护第三方合法权益"])]
+    # one label wrapped over the rows of a real merged cell stays whole
+    wrapped = group_rows([word_box("(三)不予公开的", 5, 5, 150, 25), word_box("情形", 5, 35, 60, 55)])
+    assert len(_split_enumerated(label, wrapped, cells)) == 1
+    # a box read across a faint vertical rule is cut there by its word positions
+    read_across = word_box("行政规范性文件19", 5, 5, 240, 25,
+                           words=[("行政规范性文件", 5, 180), ("19", 205, 240)])
+    cut = _cut_at_rules([read_across], cells)
+    assert [(b["text"], b["x0"], b["x1"]) for b in cut] == [("行政规范性文件", 5, 180), ("19", 205, 240)]
