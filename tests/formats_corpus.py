@@ -246,6 +246,15 @@ def _pages_with(pdf_path: Path) -> list[str]:
         doc.close()
 
 
+def _shift(page, rng: random.Random):
+    """Each sheet sits a little differently on the scanner glass."""
+    from PIL import Image
+
+    out = Image.new("L", page.size, 255)
+    out.paste(page, (rng.randint(-20, 20), rng.randint(-15, 15)))
+    return out
+
+
 def multipage_scans(out: Path, candidates: list[tuple[Path, dict]], rng: random.Random) -> dict[str, dict]:
     """A whole two-page report whose table 三 runs over the page break,
     printed by LibreOffice, rendered at 200 dpi and degraded page by page,
@@ -258,7 +267,7 @@ def multipage_scans(out: Path, candidates: list[tuple[Path, dict]], rng: random.
             continue
         doc = pdfium.PdfDocument(str(pdf))
         try:
-            pages = [degrade(doc[i].render(scale=200 / 72, grayscale=True).to_pil(), rng).convert("L")
+            pages = [_shift(degrade(doc[i].render(scale=200 / 72, grayscale=True).to_pil(), rng).convert("L"), rng)
                      for i in range(len(doc))]
         finally:
             doc.close()
