@@ -124,7 +124,7 @@ def _legacy(legacy: dict) -> str:
     return '<table border="1">' + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>"
 
 
-def render_html(record: dict, font: str = FONTS["noto"], filler: int = 1) -> str:
+def render_html(record: dict, font: str = FONTS["noto"], filler: int = 1, size: int = 10) -> str:
     """A report as HTML: title, the six sections, the tables the record holds."""
     meta = record.get("meta") or {}
     agency = meta.get("agency") or meta.get("agency_inferred") or "某某机关"
@@ -152,8 +152,9 @@ def render_html(record: dict, font: str = FONTS["noto"], filler: int = 1) -> str
     if meta.get("published"):
         y, m, d = (int(x) for x in meta["published"].split("-"))
         parts.append(f"<p style='text-align:right'>{y}年{m}月{d}日</p>")
-    style = (f"body{{font-family:'{font}';font-size:11pt;margin:0}} table{{border-collapse:collapse;width:100%}}"
-             "td{border:1px solid #000;padding:3px;font-size:10pt}")
+    style = (f"body{{font-family:'{font}';font-size:{size + 1}pt;margin:0}} "
+             "table{border-collapse:collapse;width:100%}"
+             f"td{{border:1px solid #000;padding:3px;font-size:{size}pt}}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(agency)}</title>"
             f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
 
@@ -292,7 +293,9 @@ def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = (), m
     for i, rec in enumerate(records):
         font_key = "noto" if i % 2 == 0 else "wqy"
         h = html_dir / f"gen{i:03d}.html"
-        h.write_text(render_html(rec, FONTS[font_key], filler=rng.randint(1, 9)), encoding="utf-8")
+        # prose of varying length and type of varying size: page breaks and wrapped labels fall differently
+        h.write_text(render_html(rec, FONTS[font_key], filler=rng.randint(1, 9), size=rng.choice([9, 10, 11, 12])),
+                     encoding="utf-8")
         jobs.append((h, rec, font_key))
     for name, rec in seeds:
         for font_key in ("noto", "wqy"):

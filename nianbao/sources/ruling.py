@@ -70,13 +70,13 @@ def table_cells(gray) -> list[list[dict]]:
     horiz, vert = _line_masks(binary)
     h, w = binary.shape
     # a faint rule comes out of blur and JPEG as dashes that the opening keeps
-    # only in part: bridge the gaps between pieces of one rule (same height,
-    # in line), which never reaches beyond the rule's own two ends
-    # (a slightly tilted rule steps by a pixel: thicken first so its pieces share a row)
+    # only in part: bridge the gaps between pieces of one horizontal rule
+    # (same height, in line), which never reaches beyond the rule's own two
+    # ends. (A slightly tilted rule steps by a pixel: thicken it first so its
+    # pieces share a row.) Not for vertical rules: tables stacked on a page
+    # would be bridged into one.
     horiz = cv2.dilate(horiz, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
     horiz = cv2.morphologyEx(horiz, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 8, 40), 1)))
-    vert = cv2.dilate(vert, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 1)))
-    vert = cv2.morphologyEx(vert, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 12, 40))))
     # close the gaps that blur and speckle leave in the rules
     horiz = cv2.dilate(horiz, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 3)))
     vert = cv2.dilate(vert, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 15)))
