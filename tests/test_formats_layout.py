@@ -90,3 +90,38 @@ def test_scan_label_cell_over_two_rows_is_split_at_numbered_labels():
                            words=[("行政规范性文件", 5, 180), ("19", 205, 240)])
     cut = _cut_at_rules([read_across], cells)
     assert [(b["text"], b["x0"], b["x1"]) for b in cut] == [("行政规范性文件", 5, 180), ("19", 205, 240)]
+
+
+def test_heading_after_a_full_line_starts_a_paragraph():
+    from nianbao.sources.layout import paragraphs
+
+    def line(text, top, x1):
+        return {"text": text, "x0": 0, "x1": x1, "top": top, "bottom": top + 10, "page": 1}
+
+    out = paragraphs([line("提升政务公开标准化规范化水平。本机关坚持以公开为常态、不公开为例外", 0, 500),
+                      line("加强政策解读。", 12, 100), line("提升政务公开标准化规范化水平。", 24, 500),
+                      line("二、主动公开政府信息情况", 36, 200)], right_edge=500, left_edge=0)
+    assert [p["text"] for p in out][1:] == ["提升政务公开标准化规范化水平。", "二、主动公开政府信息情况"]
+    assert out[0]["text"].endswith("不公开为例外加强政策解读。")  # a wrapped sentence is still joined
+
+
+def test_heading_under_a_table_at_the_page_foot_is_not_a_cut_row():
+    from nianbao.sources.pdf import _overflow_into_cut_row
+
+    def chars(text, x0, width=10):
+        return [{"text": ch, "x0": x0 + i * width, "x1": x0 + (i + 1) * width} for i, ch in enumerate(text)]
+
+    def table():
+        grid = grid_from_cells([box(0, 700, 100, 760, "5.要求行政机关确认或重新出"), box(100, 700, 200, 760, "3"),
+                                box(200, 700, 300, 760, "4")])
+        return [{"kind": "table", "top": 700, "bottom": 760, "grid": grid, "page": 1}]
+
+    def run(text, x0=2):
+        tables = table()
+        lines = [{"text": text, "x0": x0, "x1": x0 + 10 * len(text), "top": 762, "bottom": 772, "chars": chars(text, x0)}]
+        _overflow_into_cut_row(tables, lines, 780.0)
+        return tables[0]["grid"][-1][0]["text"], len(lines)
+
+    assert run("具已获取信息") == ("5.要求行政机关确认或重新出具已获取信息", 0)  # the rest of the cut label
+    assert run("三、收到和处理") == ("5.要求行政机关确认或重新出", 1)  # the next section's heading
+    assert run("政府信息公开申请情况", x0=60) == ("5.要求行政机关确认或重新出", 1)  # runs under the numbers

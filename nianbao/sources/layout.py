@@ -12,6 +12,7 @@ from statistics import median
 
 _DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"^[\s\d.,，+\-—/]*$")
+_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+\s*、|[(（][一二三四五六七八九十]+[)）])")
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(第\s*)?\d{1,4}(\s*页)?([/／]\s*\d{1,4})?(\s*页)?[-—–\s]*$")
 
 
@@ -31,6 +32,11 @@ def join_wrapped(text: str) -> str:
 
 def is_page_number(text: str) -> bool:
     return bool(_PAGE_NUMBER.match(text.strip()))
+
+
+def is_number_text(text: str) -> bool:
+    """A cell holding a number (or nothing but number punctuation), not a label."""
+    return bool(text.strip()) and bool(_NUMBER.match(text)) and has_digit(text)
 
 
 def has_digit(text: str) -> bool:
@@ -89,7 +95,10 @@ def paragraphs(lines: list[dict], right_edge: float, left_edge: float) -> list[d
     out: list[dict] = []
     for ln in lines:
         prev = out[-1] if out else None
-        if prev is not None and prev.get("_wraps") and ln["x0"] - left_edge < 40 and ln["page"] == prev["page"] \
+        # a sentence that ends flush with the margin, then a heading (二、…): two paragraphs
+        heading_next = prev is not None and prev["text"].rstrip()[-1:] in "。；;：:" and _HEADING.match(ln["text"])
+        if prev is not None and prev.get("_wraps") and not heading_next and ln["x0"] - left_edge < 40 \
+                and ln["page"] == prev["page"] \
                 and 0 <= ln["top"] - prev["bottom"] < (prev["bottom"] - prev["top"]) * 1.6 + 2:
             prev["text"] = join_wrapped(prev["text"] + "\n" + ln["text"])
             prev["x0"], prev["x1"] = min(prev["x0"], ln["x0"]), max(prev["x1"], ln["x1"])
