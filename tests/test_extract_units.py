@@ -3,7 +3,8 @@ import pytest
 
 from nianbao.extract.solver import Candidate, Equation, Variable, ambiguous_cells, solve
 from nianbao.extract.splits import split_plain, split_with_total, split_tokens
-from nianbao.extract.tokens import BLANK, NUM, TEXT, tokenize
+from nianbao.extract.labels import find_t3_rows, normalize
+from nianbao.extract.tokens import BLANK, NUM, TEXT, Item, tokenize
 from nianbao.sources import read_bytes, sniff_format
 from nianbao.sources.base import SourceError
 from nianbao.sources.decode import decode
@@ -18,6 +19,29 @@ def test_enumeration_prefixes_stay_with_labels():
     assert got == [(TEXT, "1.属于国家秘密"), (NUM, "0"), (NUM, "0"), (NUM, "3"), (TEXT, "2、重复申请"), (NUM, "12")]
 
 
+def test_a_wrapped_label_piece_is_no_enumeration():
+    # "…不补正 0 … 1 、行政机关不再处理…": the label wrapped at its 、; the numbers before are cells
+    for last in ("0", "1", "2"):
+        got = _items(f"1.申请人无正当理由逾期不补正 0 0 0 0 0 0 {last} 、行政机关不再处理其政府信息公开申请")
+        assert got[-2:] == [(NUM, last), (TEXT, "、行政机关不再处理其政府信息公开申请")], got
+    # a spaced-out enumeration of a new label stays an enumeration
+    assert _items("0 0 3 、重复申请 12")[2:] == [(TEXT, "3 、重复申请"), (NUM, "12")]
+
+
+def test_a_label_wrapped_after_a_run_of_headings_is_whole_again():
+    heads = "申请人情况 法人或其他组织 自然人 商业 科研 公益 服务 其他 企业 机构 组织 机构 总 计"
+    got = _items(f"{heads} 本年新 收政府信息公开申请数量 2 0 0 0 0 0 2")
+    labels = [t for k, t in got if k == TEXT]
+    assert [k for k, *_ in find_t3_rows(normalize(labels[-1]))] == ["new"], labels
+    assert not any("本年新" in t for t in labels[:-1])
+    # wherever the greedy join of headings (at most 40 characters) ends, the label is whole
+    for pad in range(1, 40):
+        heads = " ".join(["总计"] * pad)
+        got = _items(f"{heads} 本年新 收政府信息公开申请数量 2 0 0 0 0 0 2")
+        last = [t for k, t in got if k == TEXT][-1]
+        assert [k for k, *_ in find_t3_rows(normalize(last))] == ["new"], (pad, got)
+
+
 def test_decimals_debris_and_page_counters():
     got = _items("行政事业性收费 151.598 — 14 — 0? 7")
     assert got == [(TEXT, "行政事业性收费"), (NUM, "151.598"), (NUM, "0"), (NUM, "7")]
@@ -27,6 +51,14 @@ def test_pipe_rows_and_blank_cells():
     got = _items("规章 | / | 3 | — |\n行政许可 | 110 | ||")
     # the space before the merge marks "||" is kept as a blank; the decoder trims it by the row width
     assert got == [(TEXT, "规章"), (BLANK, "/"), (NUM, "3"), (BLANK, "—"), (TEXT, "行政许可"), (NUM, "110"), (BLANK, "")]
+
+
+def test_a_pipe_row_of_empty_cells_is_a_row_of_blanks():
+    header = "结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计"
+    got = _items(f"{header}\n |  |  |  |  |\n")
+    assert got[5:] == [(BLANK, "")] * 5
+    # a lone "|" (or " |") is one empty cell of one-cell-per-line text
+    assert _items("结果维持 |\n |\n") == [(TEXT, "结果维持"), (BLANK, "")]
 
 
 def test_digit_runs_split_by_row_total():
@@ -116,3 +148,37 @@ def test_html_drops_scripts_and_navigation():
     doc = read_bytes(html.encode(), "p.html")
     assert "首页" not in doc.text and "var x" not in doc.text and "版权所有" not in doc.text
     assert "一、总体情况" in doc.text
+
+
+def _num_items(values):
+    return [Item(NUM, str(v), i, i + 1, v) for i, v in enumerate(values)]
+
+
+def test_a_flattened_block_that_adds_up_both_ways_keeps_both_orders():
+    from nianbao.extract.rows import Block, block_variable
+    # two rows printed column by column; read row by row, the numbers add up as well
+    # ([0 1 0 0 0 0 1], [0 0 0 0 0 1 1]), so only the identities with the other rows can tell
+    rows = [[0, 0, 0, 1, 0, 0, 1], [1, 0, 0, 0, 0, 0, 1]]
+    printed = [rows[r][c] for c in range(7) for r in range(2)]
+    keys = ["deny_law", "deny_safety"]
+    var = block_variable(Block(keys, _num_items(printed), True, False), 7, row_total=True)
+    readings = [[[c.values[(k, i)] for i in range(7)] for k in keys] for c in var.candidates]
+    assert rows in readings and len(readings) == 2
+    # groups side by side in one printed row (table 四) have no column order
+    side = block_variable(Block(keys, _num_items(printed), True, False, side_by_side=True), 7, row_total=True)
+    assert len(side.candidates) == 1
+
+
+@pytest.mark.parametrize("title, agency", [
+    ("北京市朝阳区人民政府2021年政府信息公开工作年度报告", "北京市朝阳区人民政府"),
+    ("2021年度长沙县人民政府信息公开工作年度报告", "长沙县人民政府"),   # 政府 shared with the title
+    ("2022年杭州市西湖区民政局政府信息公开工作年度报告", "杭州市西湖区民政局"),
+    ("国家税务总局上海市税务局2022年政府信息公开工作年度报告", "国家税务总局上海市税务局"),
+])
+def test_agency_from_the_title(title, agency):
+    from nianbao.extract import extract_bytes
+    body = f"{title}\n本报告根据《中华人民共和国政府信息公开条例》要求编制。\n一、总体情况\n本年度工作。\n"
+    rec = extract_bytes(body.encode(), "report.txt", None)
+    assert rec["meta"]["agency"] == agency
+    s, e = rec["provenance"]["meta.agency"]["span"]
+    assert body[s:e] == agency

@@ -8,7 +8,6 @@ print the shape, the seed and the differing cells; regenerate one with
 """
 from __future__ import annotations
 
-import os
 import signal
 import time
 
@@ -20,16 +19,10 @@ from nianbao.generate.render import SHAPES, generate
 
 DOCS_PER_SHAPE = 250          # 8 shapes → 2,000 documents
 SHOW = 8                      # failing documents printed per shape
-# Every difference fails the shape. Known gaps are marked below, each with its reason;
-# NIANBAO_CORPUS_STRICT=1 makes them fail too.
-STRICT = os.environ.get("NIANBAO_CORPUS_STRICT", "0") == "1"
+# Every difference fails the shape.
 # Guards against a hang, not speed checks (speed is measured by benchmarks/extract_speed.py):
 SECONDS_PER_DOC = 20.0
 SECONDS_PER_SHAPE = 900.0
-KNOWN_GAPS = {
-    "pdf_flat": "about 1 in 60 flattened-PDF reports loses a cell of (六)其他处理 when its wrapped label "
-                "splits the row's numbers (seeds 27, 97); the extractor flags nothing there yet",
-}
 
 
 class ExtractTimeout(Exception):
@@ -50,8 +43,7 @@ def extract_with_deadline(doc):
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.parametrize("shape", [pytest.param(s, marks=pytest.mark.xfail(reason=KNOWN_GAPS[s], strict=False))
-                                   if s in KNOWN_GAPS and not STRICT else s for s in SHAPES])
+@pytest.mark.parametrize("shape", SHAPES)
 def test_generated_corpus(shape):
     failures = []
     spent = 0.0

@@ -85,7 +85,8 @@ def shot(pg, name: str) -> None:
 
 def test_review_workflow_in_the_browser(server, page):
     url, tmp = server["url"], server["tmp"]
-    agency, region = "江州市人力资源和社会保障局", "江州省江州市"
+    # a real place: extraction gives a region (and the dashboard a region chart) only for places it knows
+    agency, region = "温州市人力资源和社会保障局", "浙江省温州市"
     this_year, this_rec = generated_report(41, 2022, agency=agency, region=region)
     last_year, _ = generated_report(42, 2021, agency=agency, region=region, broken=False)
     (tmp / "jz-2022.html").write_bytes(this_year)

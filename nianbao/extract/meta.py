@@ -15,14 +15,6 @@ _PERIOD = re.compile(r"统计期限?(?:为|是|自|从)?\s*((?:19|20)\d\d)\s*年
 _DATE_LABELED = re.compile(r"(?:发布时间|发布日期|生成日期|成文日期|发文日期|日期)\s*[:：]?\s*"
                            r"((?:19|20)\d\d)[-./年]\s*(\d{1,2})[-./月]\s*(\d{1,2})")
 _DATE_CN = re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_PROVINCES = ("北京市", "天津市", "上海市", "重庆市", "河北省", "山西省", "辽宁省", "吉林省", "黑龙江省", "江苏省", "浙江省",
-              "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "海南省", "四川省", "贵州省",
-              "云南省", "陕西省", "甘肃省", "青海省", "台湾省", "内蒙古自治区", "广西壮族自治区", "西藏自治区",
-              "宁夏回族自治区", "新疆维吾尔自治区", "香港特别行政区", "澳门特别行政区")
-_REGION = re.compile(r"^((?:[^省市区县]{2,7}?(?:省|自治区))?(?:[^省市区县]{1,7}?(?:市|自治州|地区|盟))?"
-                     r"(?:[^省市区县]{1,7}?(?:区|县|旗|市))?)")
-
-
 def _clean_agency(raw: str) -> str | None:
     s = "".join(raw.split())
     s = _LEADING_JUNK.sub("", s)
@@ -64,6 +56,11 @@ def find_agency(text: str, titles: list[re.Match], lines: list[str]) -> tuple[st
         for group in ("pre", "mid"):
             raw = m.group(group)
             agency = _clean_agency(raw) if raw else None
+            if not agency and group == "mid" and raw and text.startswith("政府", m.end(group)):
+                # "2021年度长沙县人民政府信息公开工作年度报告": the agency's 政府 doubles as the title's
+                agency = _clean_agency(raw + "政府")
+                if agency:
+                    return agency, (m.start(group), m.end(group) + 2)
             if agency:
                 return agency, m.span(group)
         # The agency on the line above a title line that starts with the year.
@@ -111,23 +108,10 @@ def find_published(text: str, lines: list[str], year: int | None) -> tuple[str |
     return None, None
 
 
-def region_of(agency: str | None) -> str | None:
-    if not agency:
-        return None
-    for p in _PROVINCES:
-        if agency.startswith(p):
-            rest = agency[len(p):]
-            m = _REGION.match(rest)
-            tail = m.group(1) if m else ""
-            if p.endswith("市"):
-                m2 = re.match(r"^([^区县]{1,7}?(?:区|县))", rest)
-                return p + (m2.group(1) if m2 else "")
-            return p + tail if tail else p
-    m = _REGION.match(agency)
-    region = m.group(1) if m else ""
-    if region and region != agency:
-        return region
-    return region or None
+def region_of(agency: str | None, text: str = "", year: int | None = None) -> str | None:
+    """The agency's administrative chain, province first (山东省济宁市任城区); see ``place.resolve``."""
+    from .place import resolve
+    return resolve(agency, text, year).name
 
 
 def find_period(text: str) -> dict | None:

@@ -11,6 +11,7 @@ from ..template import T2_LAYOUTS, T4_GROUPS, t3_leaf_keys, t3_row_keys
 from . import meta as meta_mod
 from .legacy import decode_legacy
 from .ocr_repair import repair
+from .place import resolve as resolve_region
 from .regions import find_regions
 from .sections import find_sections
 from .solver import Equation
@@ -163,8 +164,10 @@ def extract_document(doc: Document) -> dict:
     agency, aspan = meta_mod.find_agency(text, titles, lines)
     published, pspan = meta_mod.find_published(text, lines, year)
     period = meta_mod.find_period(text)
-    rec["meta"].update({"agency": agency, "region": meta_mod.region_of(agency), "year": year,
-                        "published": published})
+    region = resolve_region(agency, text, year, aspan)
+    rec["meta"].update({"agency": agency, "region": region.name, "year": year, "published": published})
+    if region.provenance():
+        rec["provenance"]["meta.region"] = region.provenance()
     if period:
         rec["meta"]["period"] = {"start": period["start"], "end": period["end"]}
     for key, span in (("agency", aspan), ("year", yspan), ("published", pspan)):

@@ -61,6 +61,7 @@ class Block:
     labelled: bool
     cell_structured: bool
     labels_shuffled: bool = False  # labels printed out of order: which row owns which group is open
+    side_by_side: bool = False     # the "rows" are groups of one printed row (table 四): no column order
 
 
 def assign_blocks(segments: Sequence[Segment], order: Sequence[str], width: int) -> list[Block]:
@@ -133,10 +134,19 @@ def block_variable(block: Block, width: int, *, row_total: bool,
         return Variable(name, _any_row_order(items, keys, width, row_total))
     if len(items) == n:
         rm = row_major(items, keys, width)
-        if not row_total or block.cell_structured or len(keys) == 1 or rows_consistent(rm, keys, width):
+        if not row_total or block.cell_structured or len(keys) == 1:
             return Variable(name, [rm])
         cands = [rm]
         cm = column_major(items, keys, width)
+        if rows_consistent(rm, keys, width):
+            if block.side_by_side:
+                return Variable(name, [rm])
+            # Flattened text does not say in which order the block was printed: when both orders
+            # add up row by row, the identities with the other rows decide (or it stays open).
+            if cm.values != rm.values and rows_consistent(cm, keys, width):
+                cm.rank = 1.0
+                return Variable(name, [rm, cm])
+            return Variable(name, [rm])
         if rows_consistent(cm, keys, width):
             cm.rank = 0.0
             rm.rank = 1.0

@@ -50,7 +50,7 @@ def decode_t4(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
     nums = _numbers(items)
     if not nums:
         return None
-    block = Block(GROUP_KEYS, nums, True, all(it.cell for it in nums))
+    block = Block(GROUP_KEYS, nums, True, all(it.cell for it in nums), side_by_side=True)
     var = block_variable(block, T4_WIDTH, row_total=True)
     sol = solve([var], list(claims)) if claims else solve([var], [])
     if claims and not sol.satisfied:

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 
 from ..sources.base import Document, Origin, TableBlock, TextBlock
+from ..template import T3_ROWS
+from .labels import find_t3_rows, normalize
 
 TEXT, NUM, BLANK, ROW_END = "text", "num", "blank", "row_end"
 # A number glued to a unit ("2020年", "8件", "49%") counts something in the prose, not a table cell.
@@ -31,6 +33,10 @@ _BLANK_MARKS = {"", "/", "／", "—", "-", "－", "–", "——", "--", "\\", 
 _NUMBER = re.compile(r"[-−－]?\d+(?:\.\d+)?")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
 # A page counter left inside flattened text: "— 14 —", "- 3 -", "第 2 页", "2/19".
+# How a row label wrapped after its "、" goes on ("…逾期不补正" / "、行政机关不再处理…"): a
+# number printed before such a piece is a cell value, not an enumeration "N、".
+_LABEL_CONTINUATIONS = tuple(sorted({row.label[i + 1:i + 5] for row in T3_ROWS
+                                     for i, ch in enumerate(row.label) if ch == "、" and i > 2}))
 _PAGE_MARK = re.compile(r"[—–\-－]\s*\d{1,3}\s*[—–\-－]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?")
 
 
@@ -80,10 +86,12 @@ def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     before = text[m.start() - 1] if m.start() else ""
     if "." in m.group() or m.group().startswith(("-", "−", "－")):
         return False
-    if len(m.group()) > 2:
-        return False
+    if len(m.group()) > 2 or m.group().strip("0") == "":
+        return False  # items are numbered from 1
     if after[:1] in (".", "、", "．"):
         rest = (text[m.end() + 1:] + tail).lstrip() if text[m.end():] else tail.lstrip()[1:].lstrip()
+        if rest.startswith(_LABEL_CONTINUATIONS):
+            return False
         if rest and not rest[0].isdigit() and rest[0] not in "-—/|":
             return True
     if before in ("(", "（") and after[:1] in (")", "）"):
@@ -97,7 +105,7 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
         word, wstart = piece.group(), base + piece.start()
         pos = 0
         for m in re.finditer(r"[-−－]?\d+(?:[.,]\d+)*", word):
-            if _is_enumeration(word, m, text[piece.end():piece.end() + 6]):
+            if _is_enumeration(word, m, text[piece.end():piece.end() + 10]):
                 continue
             raw = m.group()
             # A leading minus belongs to the number only at the start of a piece
@@ -165,11 +173,31 @@ def _join_label_pieces(out: list[Item], start: int, text: str) -> None:
     while i < len(out):
         a, b = out[i - 1], out[i]
         if (a.kind == TEXT and b.kind == TEXT and not _ENUM_START.match(b.text)
-                and not a.text.endswith(("。", "；", ";", "：", ":")) and len(a.text) + len(b.text) <= 40):
-            out[i - 1] = Item(TEXT, text[a.start:b.end], a.start, b.end, origin=a.origin)
-            del out[i]
-        else:
-            i += 1
+                and not a.text.endswith(("。", "；", ";", "：", ":"))):
+            if len(a.text) + len(b.text) <= 40:
+                out[i - 1] = Item(TEXT, text[a.start:b.end], a.start, b.end, origin=a.origin)
+                del out[i]
+                continue
+            cut = _wrapped_label_start(a.text, b.text)
+            if cut is not None:
+                # a run of headings ends in the first words of a label: give them to b
+                head = a.text[:cut].rstrip()
+                out[i - 1] = Item(TEXT, head, a.start, a.start + len(head), origin=a.origin)
+                out[i] = Item(TEXT, text[a.start + cut:b.end], a.start + cut, b.end, origin=b.origin)
+        i += 1
+
+
+def _wrapped_label_start(a: str, b: str) -> int | None:
+    """Where in ``a`` begins a row label that ``b`` finishes (``… 总 计 本年新`` +
+    ``收政府信息公开申请数量``), when only the two together name the row."""
+    b_rows = {key for key, *_ in find_t3_rows(normalize(b))}
+    cuts = [m.end() for m in re.finditer(r"\s+", a)]
+    for cut in reversed(cuts[-4:]):
+        tail = normalize(a[cut:])
+        for key, s, e, rank in find_t3_rows(tail + normalize(b)):
+            if s < len(tail) < e and rank <= 1 and key not in b_rows:
+                return cut
+    return None
 
 
 def _drop_header_blanks(row: list[Item]) -> list[Item]:
@@ -201,8 +229,16 @@ def _pipe_line(block: TextBlock, out: list[Item]) -> None:
     while cells and cells[-1][0] == cells[-1][1]:
         cells.pop()
     if not any(text[s:e].strip() for s, e in cells):
-        # a line holding nothing but "|": an empty cell in one-cell-per-line text
-        out.append(Item(BLANK, "", base, base + len(text), 0, cell=True))
+        spaced = [(s, e) for s, e in cells if e > s]
+        if len(spaced) < 2:
+            # a line holding nothing but "|": an empty cell in one-cell-per-line text
+            out.append(Item(BLANK, "", base, base + len(text), 0, cell=True))
+            return
+        # " |  |  | … |": a whole row of empty cells (a table 四 with no cases); the
+        # first cell's space went with the line's leading whitespace
+        spaced = cells[:1] + [(s, e) for s, e in cells[1:] if e > s]
+        out.extend(Item(BLANK, "", base + s, base + e, 0, cell=True) for s, e in spaced)
+        out.append(Item(ROW_END, "", base + len(text), base + len(text)))
         return
     row: list[Item] = []
     for s, e in cells:

@@ -7,12 +7,13 @@ so a seed fixes the corpus.
 from __future__ import annotations
 
 import random
+from collections import defaultdict
+from functools import lru_cache
 
+from .. import gazetteer
+from ..gazetteer import Place
 from ..template import (T2_LAYOUTS, T3_TOTAL_COL, T4_GROUPS, T4_WIDTH, t3_leaf_keys, t3_row_keys)
 
-PROVINCES = ("江州省", "临海省", "云岭省", "北川省")
-CITIES = ("江州市", "临海市", "南屏市", "青川市", "白鹿市")
-COUNTIES = ("临川区", "东湖区", "清河县", "石门县", "安平区")
 DEPARTMENTS = ("人力资源和社会保障局", "自然资源局", "生态环境局", "住房和城乡建设局", "交通运输局", "卫生健康委员会",
                "市场监督管理局", "教育局")
 
@@ -147,18 +148,49 @@ def random_legacy(rng: random.Random, cumulative: bool = True) -> tuple[list[tup
     return printed, values
 
 
+@lru_cache(maxsize=1)
+def places() -> list[tuple[Place, list[tuple[Place, list[Place]]]]]:
+    """4 provinces × 5 prefectures × 5 counties, spread evenly over the gazetteer.
+
+    Real names, so that the region a reader (and the extractor) finds for an agency is,
+    by construction, the gazetteer's chain of the place drawn.
+    """
+    current = sorted((p for p in gazetteer.places() if p.code), key=lambda p: p.code)
+    children: dict[tuple, list[Place]] = defaultdict(list)
+    for p in current:
+        if len(p.chain) > 1:
+            children[p.chain[:-1]].append(p)
+
+    def counties(city: Place) -> list[Place]:
+        return [c for c in children[city.chain] if c.level == gazetteer.COUNTY]
+
+    def cities(province: Place) -> list[Place]:
+        return [c for c in children[province.chain] if c.level == gazetteer.CITY and len(counties(c)) >= 5]
+
+    def spread(items: list, n: int) -> list:
+        return [items[i * len(items) // n] for i in range(n)]
+
+    provinces = [p for p in current if p.level == gazetteer.PROVINCE and len(cities(p)) >= 5]
+    return [(prov, [(city, spread(counties(city), 5)) for city in spread(cities(prov), 5)])
+            for prov in spread(provinces, 4)]
+
+
 def agency_name(rng: random.Random) -> tuple[str, str, str]:
     """(agency, region, kind) where kind is 'department' or 'government'."""
-    province, city, county = rng.choice(PROVINCES), rng.choice(CITIES), rng.choice(COUNTIES)
+    table = places()
+    # three draws of 4, 5 and 5, as ever: the rest of a generated document does not move
+    i, j, k = rng.choice(range(4)), rng.choice(range(5)), rng.choice(range(5))
+    city, counties = table[i][1][j]
+    county = counties[k]
     level = rng.random()
     if level < 0.4:
-        region = city + county
+        name = city.name + county.name
         if rng.random() < 0.5:
-            return f"{region}人民政府", f"{province}{region}", "government"
-        return f"{region}{rng.choice(DEPARTMENTS)}", f"{province}{region}", "department"
+            return f"{name}人民政府", county.full, "government"
+        return f"{name}{rng.choice(DEPARTMENTS)}", county.full, "department"
     if level < 0.8:
-        return f"{city}{rng.choice(DEPARTMENTS)}", f"{province}{city}", "department"
-    return f"{city}人民政府办公室", f"{province}{city}", "government"
+        return f"{city.name}{rng.choice(DEPARTMENTS)}", city.full, "department"
+    return f"{city.name}人民政府办公室", city.full, "government"
 
 
 def random_record(rng: random.Random, form: str = "2021", year: int | None = None, *,

