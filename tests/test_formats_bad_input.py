@@ -177,3 +177,23 @@ def test_folder_run_bounds_each_binary_file(tmp_path):
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "table-page-png.png" in lines[0] and "超时" in lines[0], out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_timeout_ends_libreoffice_and_cleans_up(tmp_path, monkeypatch):
+    """A DOC whose conversion overruns: LibreOffice, started by the bounded
+    reader, ends with it, and the reader's temporary files are gone."""
+    import subprocess
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # so LibreOffice's command line names tmp_path
+    t0 = time.perf_counter()
+    with pytest.raises(SourceError) as err:
+        read_limited(SAMPLES / "doc.doc", timeout=1.5)  # LibreOffice alone needs longer to start
+    assert err.value.reason == "timeout" and time.perf_counter() - t0 < 10
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
+    assert not left
+    assert not list(tmp_path.glob("nianbao-limited-*"))
+    doc = read_limited(SAMPLES / "doc.doc", timeout=120)  # and with time enough, it reads
+    assert doc.format == "doc" and "1285" in doc.text

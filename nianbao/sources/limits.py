@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import pickle
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 from .base import Document, SourceError
 
@@ -62,16 +64,23 @@ def read_limited(path: str | os.PathLike, *, timeout: float | None = None,
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
+    # the child's temporary files (LibreOffice's profile among them) live in a
+    # folder of ours, removed however the child ends; LibreOffice stays in the
+    # child's process group, so killing the group ends it too
+    tmp = tempfile.mkdtemp(prefix="nianbao-limited-")
+    env = dict(os.environ, TMPDIR=tmp, NIANBAO_LIMITED_CHILD="1")
     proc = subprocess.Popen([sys.executable, "-m", "nianbao.sources.limits", path], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=cap,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _end_group(proc.pid)
         proc.communicate()
         raise SourceError(f"处理超时（超过 {timeout:g} 秒）：{path} (reading took longer than {timeout:g} s)",
                           reason="timeout") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     try:
         status, payload = pickle.loads(out)
     except Exception:
@@ -90,6 +99,14 @@ def read_limited(path: str | os.PathLike, *, timeout: float | None = None,
         raise SourceError(f"内存超限（上限 {memory_mb} MB）：{path} (out of memory: limit {memory_mb} MB)",
                           reason="memory")
     raise SourceError(f"读取时出错：{path} (the reader failed: {payload})", reason="crash")
+
+
+def _end_group(pgid: int) -> None:
+    """Kill the child's process group, before the child is reaped (so the id is still its own)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _main(path: str) -> None:
