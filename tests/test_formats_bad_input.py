@@ -188,12 +188,19 @@ def test_timeout_ends_libreoffice_and_cleans_up(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # so LibreOffice's command line names tmp_path
     t0 = time.perf_counter()
-    with pytest.raises(SourceError) as err:
-        read_limited(SAMPLES / "doc.doc", timeout=1.5)  # LibreOffice alone needs longer to start
-    assert err.value.reason == "timeout" and time.perf_counter() - t0 < 10
-    time.sleep(0.5)
-    left = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
-    assert not left
-    assert not list(tmp_path.glob("nianbao-limited-*"))
-    doc = read_limited(SAMPLES / "doc.doc", timeout=120)  # and with time enough, it reads
+    doc = read_limited(SAMPLES / "doc.doc", timeout=120)  # with time enough, it reads
+    needed = time.perf_counter() - t0
     assert doc.format == "doc" and "1285" in doc.text
+    # then cut it short while LibreOffice is at work (after the interpreter's start)
+    timed_out = False
+    for fraction in (0.6, 0.45, 0.3):
+        try:
+            read_limited(SAMPLES / "doc.doc", timeout=needed * fraction)
+        except SourceError as exc:
+            assert exc.reason == "timeout"
+            timed_out = True
+        time.sleep(0.5)
+        left = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
+        assert not left
+        assert not list(tmp_path.glob("nianbao-limited-*"))
+    assert timed_out
