@@ -56,7 +56,8 @@ def _t2(t2: dict) -> str:
         by_item.setdefault(f.item, []).append(f)
     for item, group in by_item.items():
         rows.append(_td(f"第二十条第{_fw(item)}项", colspan=4))
-        cols = group[0].columns
+        cols = [c + (f"（单位：{t2['procurement_unit']}）" if c == "采购总金额" and t2.get("procurement_unit") else "")
+                for c in group[0].columns]
         span = 4 - len(cols)
         rows.append(_td("信息内容") + "".join(_td(c, colspan=1 + (span if i == len(cols) - 1 else 0))
                                            for i, c in enumerate(cols)))
@@ -123,7 +124,7 @@ def _legacy(legacy: dict) -> str:
     return '<table border="1">' + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>"
 
 
-def render_html(record: dict, font: str = FONTS["noto"], filler: int = 1) -> str:
+def render_html(record: dict, font: str = FONTS["noto"], filler: int = 1, size: int = 10) -> str:
     """A report as HTML: title, the six sections, the tables the record holds."""
     meta = record.get("meta") or {}
     agency = meta.get("agency") or meta.get("agency_inferred") or "某某机关"
@@ -148,8 +149,12 @@ def render_html(record: dict, font: str = FONTS["noto"], filler: int = 1) -> str
             parts.append(_t4(record["t4"]))
     parts += [p("五、存在的主要问题及改进情况"), p(FILLER), p("六、其他需要报告的事项"), p("本年度未收取信息处理费。"),
               f"<p style='text-align:right'>{html.escape(agency)}</p>"]
-    style = (f"body{{font-family:'{font}';font-size:11pt;margin:0}} table{{border-collapse:collapse;width:100%}}"
-             "td{border:1px solid #000;padding:3px;font-size:10pt}")
+    if meta.get("published"):
+        y, m, d = (int(x) for x in meta["published"].split("-"))
+        parts.append(f"<p style='text-align:right'>{y}年{m}月{d}日</p>")
+    style = (f"body{{font-family:'{font}';font-size:{size + 1}pt;margin:0}} "
+             "table{border-collapse:collapse;width:100%}"
+             f"td{{border:1px solid #000;padding:3px;font-size:{size}pt}}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(agency)}</title>"
             f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
 
@@ -163,11 +168,11 @@ def render_table_page(record: dict) -> str:
             f"<p>三、收到和处理政府信息公开申请情况</p>{_t3(record['t3'], form)}</body></html>")
 
 
-def generated_records(n: int, seed: int = 20240501) -> list[dict]:
-    rng = random.Random(seed)
+def generated_records(n: int, seed: int | None = None) -> list[dict]:
+    rng = random.Random(seed if seed is not None else int(os.environ.get("NIANBAO_CORPUS_SEED", "20240501")))
     out = []
     for i in range(n):
-        form = "2021" if i % 3 else "2019"
+        form = "pre2019" if i % 10 == 9 else "2021" if i % 3 else "2019"
         rec = random_record(rng, form, t2_layout="2021" if (form == "2021" or i % 2) else "2019")
         out.append(rec)
     return out
@@ -227,7 +232,55 @@ def table3_page(pdf_path: Path, dpi: int = 200):
         doc.close()
 
 
-def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = ()) -> dict:
+def _pages_with(pdf_path: Path) -> list[str]:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(pdf_path))
+    try:
+        texts = []
+        for i in range(len(doc)):
+            tp = doc[i].get_textpage()
+            texts.append(tp.get_text_range())
+            tp.close()
+        return texts
+    finally:
+        doc.close()
+
+
+def _shift(page, rng: random.Random):
+    """Each sheet sits a little differently on the scanner glass."""
+    from PIL import Image
+
+    out = Image.new("L", page.size, 255)
+    out.paste(page, (rng.randint(-20, 20), rng.randint(-15, 15)))
+    return out
+
+
+def multipage_scans(out: Path, candidates: list[tuple[Path, dict]], rng: random.Random) -> dict[str, dict]:
+    """A whole two-page report whose table 三 runs over the page break,
+    printed by LibreOffice, rendered at 200 dpi and degraded page by page,
+    then saved as a multi-frame TIFF and as an image-only PDF (Pillow)."""
+    import pypdfium2 as pdfium
+
+    for pdf, rec in candidates:
+        texts = _pages_with(pdf)
+        if len(texts) != 2 or "本年新收" not in texts[0] or "结转下年度" not in texts[1]:
+            continue
+        doc = pdfium.PdfDocument(str(pdf))
+        try:
+            pages = [_shift(degrade(doc[i].render(scale=200 / 72, grayscale=True).to_pil(), rng).convert("L"), rng)
+                     for i in range(len(doc))]
+        finally:
+            doc.close()
+        out.mkdir(parents=True, exist_ok=True)
+        tif, scanned = out / f"{pdf.stem}-scan.tif", out / f"{pdf.stem}-scan.pdf"
+        pages[0].save(tif, save_all=True, append_images=pages[1:], compression="tiff_deflate", dpi=(200, 200))
+        pages[0].save(scanned, "PDF", save_all=True, append_images=pages[1:], resolution=200)
+        return {str(tif): rec, str(scanned): rec}
+    return {}
+
+
+def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = (), multipage: bool = False) -> dict:
     """Build the corpus in ``out``. Returns {"truth": {path: record}, "kinds": {path: kind}}."""
     out.mkdir(parents=True, exist_ok=True)
     records = generated_records(n)
@@ -240,7 +293,9 @@ def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = ()) -
     for i, rec in enumerate(records):
         font_key = "noto" if i % 2 == 0 else "wqy"
         h = html_dir / f"gen{i:03d}.html"
-        h.write_text(render_html(rec, FONTS[font_key], filler=rng.randint(1, 9)), encoding="utf-8")
+        # prose of varying length and type of varying size: page breaks and wrapped labels fall differently
+        h.write_text(render_html(rec, FONTS[font_key], filler=rng.randint(1, 9), size=rng.choice([9, 10, 11, 12])),
+                     encoding="utf-8")
         jobs.append((h, rec, font_key))
     for name, rec in seeds:
         for font_key in ("noto", "wqy"):
@@ -287,7 +342,7 @@ def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = ()) -
     scan_dir = out / "scans"
     scan_dir.mkdir(exist_ok=True)
     pages = []
-    for i, rec in enumerate(records[:n_scans]):
+    for i, rec in enumerate([r for r in records if r.get("t3")][:n_scans]):
         h = html_dir / f"table{i:03d}.html"
         h.write_text(render_table_page(rec), encoding="utf-8")
         pages.append((h, rec))
@@ -307,7 +362,14 @@ def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = ()) -
             p = scan_dir / f"scan{i:03d}.{'png' if i % 4 == 0 else 'jpg'}"
             scan.convert("L").save(p)
             kinds[str(p)] = "image"
-        truth[str(p)] = {"meta": rec["meta"], "t3": rec["t3"], "t2": None, "t4": None, "legacy": None}
+        # the page holds table 三 alone: nothing else of the record is on it
+        truth[str(p)] = {"meta": {"template": rec["meta"]["template"]}, "t3": rec["t3"], "t2": None, "t4": None,
+                         "legacy": None}
+    if multipage:
+        lo_pdfs = [(Path(p), truth[p]) for p in truth if kinds[p] == "libreoffice-pdf" and "seed-" not in p
+                   and truth[p].get("t3")]
+        for p, rec in multipage_scans(out / "multipage", lo_pdfs, rng).items():
+            truth[p], kinds[p] = rec, "multipage-scan"
     return {"truth": truth, "kinds": kinds}
 
 

@@ -145,3 +145,62 @@ def test_bytes_of_unknown_office_zip():
     with pytest.raises(SourceError) as err:
         read_bytes(data.getvalue(), "odt-like.docx")
     assert err.value.reason == "unsupported-format"
+
+
+def test_folder_run_bounds_each_binary_file(tmp_path):
+    """`nianbao extract DIR --jsonl`: PDFs, images and DOC files are read in a
+    bounded child process. A scan that needs more than the configured time
+    fails alone, with a line naming the file and the reason; the files around
+    it are extracted."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    for name in ("docx.docx", "libreoffice-pdf.pdf", "table-page-png.png", "html.html"):
+        shutil.copy(SAMPLES / name, tmp_path / name)
+    nianbao = str(Path(sys.executable).with_name("nianbao"))
+    t0 = time.perf_counter()
+    out = subprocess.run([nianbao, "extract", str(tmp_path), "--jsonl", "--doc-timeout", "5"],
+                         capture_output=True, text=True, timeout=120)
+    assert time.perf_counter() - t0 < 60
+    assert out.returncode == 1, out.stderr  # some files failed, the others were extracted
+    recs = {Path(r["source"]["path"]).name: r for r in map(json.loads, out.stdout.splitlines())}
+    assert set(recs) == {"docx.docx", "libreoffice-pdf.pdf", "table-page-png.png", "html.html"}
+    for name in ("docx.docx", "libreoffice-pdf.pdf", "html.html"):
+        assert recs[name]["t3"]["rows"]["new"][6] == 1285, name
+    failed = recs["table-page-png.png"]
+    assert failed["t3"] is None
+    error = next(f for f in failed["findings"] if f["severity"] == "error")
+    assert error["reason"] == "timeout" and "table-page-png.png" in error["message"] and "5 秒" in error["message"]
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "table-page-png.png" in lines[0] and "超时" in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_timeout_ends_libreoffice_and_cleans_up(tmp_path, monkeypatch):
+    """A DOC whose conversion overruns: LibreOffice, started by the bounded
+    reader, ends with it, and the reader's temporary files are gone."""
+    import subprocess
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # so LibreOffice's command line names tmp_path
+    t0 = time.perf_counter()
+    doc = read_limited(SAMPLES / "doc.doc", timeout=120)  # with time enough, it reads
+    needed = time.perf_counter() - t0
+    assert doc.format == "doc" and "1285" in doc.text
+    # then cut it short while LibreOffice is at work (after the interpreter's start)
+    timed_out = False
+    for fraction in (0.6, 0.45, 0.3):
+        try:
+            read_limited(SAMPLES / "doc.doc", timeout=needed * fraction)
+        except SourceError as exc:
+            assert exc.reason == "timeout"
+            timed_out = True
+        time.sleep(0.5)
+        left = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
+        assert not left
+        assert not list(tmp_path.glob("nianbao-limited-*"))
+    assert timed_out

@@ -32,10 +32,12 @@ def report_files(path: Path) -> list[Path]:
                   and p.suffix.lower() not in SKIP_SUFFIXES)
 
 
-def extract_one(f: Path) -> tuple[dict, int]:
-    """The record of one file and its exit status; never raises for bad input."""
+def extract_one(f: Path, limited: bool = False, timeout: float | None = None,
+                memory_mb: int | None = None) -> tuple[dict, int]:
+    """The record of one file and its exit status; never raises for bad input.
+    ``limited``: binary formats are read in a child process with time and memory caps."""
     try:
-        rec = extract_path(f)
+        rec = extract_path(f, limited=limited, timeout=timeout, memory_mb=memory_mb)
     except SourceError as exc:
         rec = empty_record(str(f))
         rec["findings"].append({"rule": "source.unreadable", "severity": "error", "message": str(exc),
@@ -80,7 +82,13 @@ def summary_table(records: list[dict], title: str = "抽取结果 Extraction") -
 @app.command()
 def extract(path: Path = typer.Argument(..., help="报告文件或目录 (a report file or a folder)"),
             as_json: bool = typer.Option(False, "--json", help="输出 canonical JSON (one object; a folder: an array)"),
-            jsonl: bool = typer.Option(False, "--jsonl", help="每个文件一行 JSON (one JSON object a line)")):
+            jsonl: bool = typer.Option(False, "--jsonl", help="每个文件一行 JSON (one JSON object a line)"),
+            doc_timeout: float = typer.Option(None, "--doc-timeout", min=0.1,
+                                              help="目录运行时每个 PDF/图像/DOC 文件的时限（秒）"
+                                                   " (folder runs: seconds per PDF/image/DOC file; default 300)"),
+            doc_memory_mb: int = typer.Option(None, "--doc-memory-mb", min=256,
+                                              help="目录运行时每个 PDF/图像/DOC 文件的内存上限（MB）"
+                                                   " (folder runs: memory cap per PDF/image/DOC file; default 3072)")):
     """抽取报告为 canonical JSON。Extract reports into the canonical record.
 
     退出码 exit codes: 0 成功 ok; 1 目录中部分文件失败 some files of a folder failed; 2 用法错误 usage;
@@ -103,7 +111,8 @@ def extract(path: Path = typer.Argument(..., help="报告文件或目录 (a repo
         task = progress.add_task("抽取 extracting", total=len(files))
     try:
         for f in files:
-            rec, status = extract_one(f)
+            # in a folder run, one pathological PDF, scan or DOC must not stall or kill the batch
+            rec, status = extract_one(f, limited=folder, timeout=doc_timeout, memory_mb=doc_memory_mb)
             if status == EXIT_UNREADABLE:
                 failed += 1
                 sys.stderr.write(f"nianbao: {f}: {rec['findings'][-1]['message']}\n")

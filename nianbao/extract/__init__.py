@@ -16,7 +16,16 @@ from .pipeline import extract_document
 __all__ = ["extract_document", "extract_path", "extract_bytes", "SourceError"]
 
 
-def extract_path(path: str | os.PathLike) -> dict:
+def extract_path(path: str | os.PathLike, *, limited: bool = False, timeout: float | None = None,
+                 memory_mb: int | None = None) -> dict:
+    """The record of one file; ``limited``: PDFs, images and DOC/WPS are read
+    in a child process bounded in time and memory (see sources.limits), so a
+    pathological file fails alone instead of stalling a batch (``timeout``
+    seconds, ``memory_mb`` MB; default NIANBAO_DOC_TIMEOUT / _MEMORY_MB or 300 s, 3 GB)."""
+    if limited:
+        from ..sources.limits import read_guarded
+
+        return extract_document(read_guarded(path, timeout=timeout, memory_mb=memory_mb))
     return extract_document(read(path))
 
 

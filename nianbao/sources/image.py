@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from .base import Document, DocumentBuilder, SourceError
 MAX_PIXELS = 60_000_000          # refuse decompression bombs before decoding
 MAX_SIDE = 3600                   # larger images are scaled down before OCR (OCR works at ≤3000 anyway)
 MAX_FRAMES = int(os.environ.get("NIANBAO_MAX_OCR_PAGES", "12"))
+_ENUMERATED = re.compile(r"^\s*(?:[(（]\s*[一二三四五六七八九十\d]+\s*[)）]|[一二三四五六七八九十]+\s*、|\d+\s*[.、．])")
 MIN_TEXT_CHARS = 6                # fewer confidently read characters: not a document
 
 
@@ -47,16 +49,21 @@ def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
     gray, _angle = ruling.deskew(gray)
     boxes = ocr.recognise(gray)
     tables = ruling.table_cells(gray)
+    boxes = _cut_at_rules(boxes, [c for cells in tables for c in cells])
     items: list[dict] = []
     used: set[int] = set()
     for cells in tables:
+        filled = []
         for cell in cells:
             inside = [i for i, b in enumerate(boxes) if i not in used and _centre_in(b, cell)]
             used.update(inside)
-            members = [boxes[i] for i in inside]
-            cell["text"] = layout.join_wrapped("\n".join(
-                layout.line_text(row) for row in layout.group_rows(members)))
-            cell["confidence"] = min((b["confidence"] for b in members), default=None)
+            lines = layout.group_rows([boxes[i] for i in inside])
+            for part, part_lines in _split_enumerated(cell, lines, cells):
+                members = [b for line in part_lines for b in line]
+                part["text"] = layout.join_wrapped("\n".join(layout.line_text(line) for line in part_lines))
+                part["confidence"] = min((b["confidence"] for b in members), default=None)
+                filled.append(part)
+        cells = filled
         grid = layout.grid_from_cells(cells, tol=12.0)
         if not grid or layout.is_empty(grid):
             continue
@@ -76,6 +83,60 @@ def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
                       "confidence": min(b["confidence"] for b in row)})
     items.sort(key=lambda it: it["top"])
     return items
+
+
+def _split_enumerated(cell: dict, lines: list[list[dict]], cells: list[dict]) -> list[tuple[dict, list]]:
+    """A label cell that covers several rows of the table because a faint
+    rule between them was lost in the scan: when the rows' boundaries (from
+    the other cells) cut its text lines into bands that each begin a numbered
+    label (1. 2. / (一) / 一、), it is one cell per band again. A real merged
+    cell holds one label, however its lines wrap, so it stays whole."""
+    tol = 8.0
+    inner = sorted({y for c in cells for y in (c["top"], c["bottom"])
+                    if cell["top"] + tol < y < cell["bottom"] - tol and c["x1"] > cell["x1"] - tol})
+    if not inner or len(lines) < 2:
+        return [(dict(cell), lines)]
+    cuts = [cell["top"]] + layout.merge_close(inner, tol) + [cell["bottom"]]
+    bands: list[list] = [[] for _ in cuts[1:]]
+    for line in lines:
+        centre = sum((b["top"] + b["bottom"]) / 2 for b in line) / len(line)
+        k = next((k for k, (a, b) in enumerate(zip(cuts, cuts[1:])) if a <= centre <= b), None)
+        if k is None:
+            return [(dict(cell), lines)]
+        bands[k].append(line)
+    if not all(band and _ENUMERATED.match(layout.line_text(band[0])) for band in bands):
+        return [(dict(cell), lines)]
+    return [(dict(cell, top=a, bottom=b), band) for a, b, band in zip(cuts, cuts[1:], bands)]
+
+
+def _cut_at_rules(boxes: list[dict], cells: list[dict]) -> list[dict]:
+    """OCR reads text on both sides of a faint vertical rule as one box
+    (a label and its number: "行政规范性文件19"). Such a box, whose words fall
+    in different cells of its row, becomes one box per cell."""
+    out = []
+    for b in boxes:
+        cy = (b["top"] + b["bottom"]) / 2
+        row = [c for c in cells if c["top"] <= cy <= c["bottom"] and c["x0"] < b["x1"] and c["x1"] > b["x0"]]
+        if len(row) < 2 or not b.get("words"):
+            out.append(b)
+            continue
+        parts: dict[int, list] = {}
+        for w in b["words"]:
+            mid = (w[1] + w[2]) / 2
+            k = next((k for k, c in enumerate(row) if c["x0"] <= mid <= c["x1"]), None)
+            if k is None:
+                parts = {}
+                break
+            parts.setdefault(k, []).append(w)
+        if len(parts) < 2:
+            out.append(b)
+            continue
+        for k in sorted(parts, key=lambda k: row[k]["x0"]):
+            ws = parts[k]
+            text = "".join(w[0] for w in ws).strip()
+            if text:
+                out.append(dict(b, text=text, x0=min(w[1] for w in ws), x1=max(w[2] for w in ws), words=ws))
+    return out
 
 
 def _centre_in(box: dict, cell: dict) -> bool:

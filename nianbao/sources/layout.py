@@ -12,6 +12,7 @@ from statistics import median
 
 _DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"^[\s\d.,，+\-—/]*$")
+_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+\s*、|[(（][一二三四五六七八九十]+[)）])")
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(第\s*)?\d{1,4}(\s*页)?([/／]\s*\d{1,4})?(\s*页)?[-—–\s]*$")
 
 
@@ -31,6 +32,11 @@ def join_wrapped(text: str) -> str:
 
 def is_page_number(text: str) -> bool:
     return bool(_PAGE_NUMBER.match(text.strip()))
+
+
+def is_number_text(text: str) -> bool:
+    """A cell holding a number (or nothing but number punctuation), not a label."""
+    return bool(text.strip()) and bool(_NUMBER.match(text)) and has_digit(text)
 
 
 def has_digit(text: str) -> bool:
@@ -89,7 +95,10 @@ def paragraphs(lines: list[dict], right_edge: float, left_edge: float) -> list[d
     out: list[dict] = []
     for ln in lines:
         prev = out[-1] if out else None
-        if prev is not None and prev.get("_wraps") and ln["x0"] - left_edge < 40 and ln["page"] == prev["page"] \
+        # a sentence that ends flush with the margin, then a heading (二、…): two paragraphs
+        heading_next = prev is not None and prev["text"].rstrip()[-1:] in "。；;：:" and _HEADING.match(ln["text"])
+        if prev is not None and prev.get("_wraps") and not heading_next and ln["x0"] - left_edge < 40 \
+                and ln["page"] == prev["page"] \
                 and 0 <= ln["top"] - prev["bottom"] < (prev["bottom"] - prev["top"]) * 1.6 + 2:
             prev["text"] = join_wrapped(prev["text"] + "\n" + ln["text"])
             prev["x0"], prev["x1"] = min(prev["x0"], ln["x0"]), max(prev["x1"], ln["x1"])
@@ -117,6 +126,11 @@ def _cluster(values: list[float], tol: float) -> list[float]:
         else:
             out.append([v])
     return [sum(g) / len(g) for g in out]
+
+
+def merge_close(values: list[float], tol: float) -> list[float]:
+    """Sorted coordinates with those within ``tol`` of each other merged."""
+    return _cluster(values, tol)
 
 
 def _index(bounds: list[float], v: float) -> int:
@@ -177,11 +191,14 @@ def refine(grid: list[list[dict]], bounds: list[float]) -> list[list[dict]]:
 
 
 def _same_span(a: list[list[dict]], b: list[list[dict]]) -> bool:
-    """The same left and right edges (when the grids know their geometry)."""
+    """The same left and right edges (when the grids know their geometry).
+    Scanned pages sit a little differently on the glass: 2% of the width is
+    allowed, and never less than 6 units."""
     ca, cb = columns(a), columns(b)
     if ca is None or cb is None:
         return True
-    return abs(ca[0][0] - cb[0][0]) <= 6 and abs(ca[-1][1] - cb[-1][1]) <= 6
+    tol = max(6.0, 0.02 * (ca[-1][1] - ca[0][0]))
+    return abs(ca[0][0] - cb[0][0]) <= tol and abs(ca[-1][1] - cb[-1][1]) <= tol
 
 
 def _align(first: list[list[dict]], cont: list[list[dict]]):
@@ -245,13 +262,17 @@ def stitch(first: list[list[dict]], cont: list[list[dict]]) -> list[list[dict]]:
             return first
         top = cont[0]
     # a merged cell (an empty label region at the top of the continuation)
-    # that is the lower part of a label cell of the first page
+    # that is the lower part of a label cell of the first page. Between two
+    # header rows (no digits on either side of the break) an empty cell under
+    # a label can only be the rest of that label: data rows hold the numbers.
+    headers_cut = not any(has_digit(c.get("text") or "") for c in top) \
+        and not any(has_digit(c.get("text") or "") for c in last)
     for c, cell in enumerate(top):
         if c >= len(last) or cell.get("text") or not last[c].get("text") or _NUMBER.match(last[c]["text"]):
             continue
         region = cell.get("_region")
         spans = sum(1 for row in cont if c < len(row) and row[c].get("_region") == region)
-        if spans < 2 and cell.get("primary", True) and len(cont) > 1:
+        if spans < 2 and cell.get("primary", True) and len(cont) > 1 and not headers_cut:
             # a single empty cell is not evidence of a merged label
             continue
         for row in cont:

@@ -11,36 +11,76 @@ from __future__ import annotations
 import os
 import pickle
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 from .base import Document, SourceError
 
-TIMEOUT = float(os.environ.get("NIANBAO_DOC_TIMEOUT", "300"))      # seconds per document
-MEMORY_MB = int(os.environ.get("NIANBAO_DOC_MEMORY_MB", "3072"))    # address space per document
+TIMEOUT = 300.0     # seconds per document (NIANBAO_DOC_TIMEOUT)
+MEMORY_MB = 3072    # address space per document (NIANBAO_DOC_MEMORY_MB)
+
+# Formats whose parsers (PDFium, pdfminer, OCR, LibreOffice) can loop or
+# balloon on a hostile file; text, HTML and DOCX are bounded by their size caps.
+ISOLATED_FORMATS = frozenset({"pdf", "image", "doc", "wps"})
 
 
-def read_limited(path: str | os.PathLike, *, timeout: float = TIMEOUT, memory_mb: int = MEMORY_MB) -> Document:
+def limits() -> tuple[float, int]:
+    """(seconds, MB) per document: the environment's, read at call time."""
+    return (float(os.environ.get("NIANBAO_DOC_TIMEOUT") or TIMEOUT),
+            int(os.environ.get("NIANBAO_DOC_MEMORY_MB") or MEMORY_MB))
+
+
+def read_guarded(path: str | os.PathLike, *, timeout: float | None = None,
+                 memory_mb: int | None = None) -> Document:
+    """Read one file, in a bounded child process when its format is one of
+    :data:`ISOLATED_FORMATS` (the half-second start is small beside their
+    parsing), in this process otherwise."""
+    from . import read, sniff_format
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(2048)
+    except OSError:
+        return read(path)  # read() names the problem
+    if sniff_format(head, str(path)) not in ISOLATED_FORMATS:
+        return read(path)
+    return read_limited(path, timeout=timeout, memory_mb=memory_mb)
+
+
+def read_limited(path: str | os.PathLike, *, timeout: float | None = None,
+                 memory_mb: int | None = None) -> Document:
     """:func:`nianbao.sources.read` in a child process bounded in time and
     memory. Raises :class:`SourceError` (reason ``timeout``, ``memory``,
     ``crash`` or the reader's own) instead of hanging or taking the caller down."""
+    default_timeout, default_memory = limits()
+    timeout = default_timeout if timeout is None else timeout
+    memory_mb = default_memory if memory_mb is None else memory_mb
     path = str(path)
     limit = memory_mb * 1024 * 1024
 
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
+    # the child's temporary files (LibreOffice's profile among them) live in a
+    # folder of ours, removed however the child ends; LibreOffice stays in the
+    # child's process group, so killing the group ends it too
+    tmp = tempfile.mkdtemp(prefix="nianbao-limited-")
+    env = dict(os.environ, TMPDIR=tmp, NIANBAO_LIMITED_CHILD="1")
     proc = subprocess.Popen([sys.executable, "-m", "nianbao.sources.limits", path], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=cap,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _end_group(proc.pid)
         proc.communicate()
-        raise SourceError(f"处理超时（超过 {timeout:.0f} 秒）：{path} (reading took longer than {timeout:.0f} s)",
+        raise SourceError(f"处理超时（超过 {timeout:g} 秒）：{path} (reading took longer than {timeout:g} s)",
                           reason="timeout") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     try:
         status, payload = pickle.loads(out)
     except Exception:
@@ -59,6 +99,14 @@ def read_limited(path: str | os.PathLike, *, timeout: float = TIMEOUT, memory_mb
         raise SourceError(f"内存超限（上限 {memory_mb} MB）：{path} (out of memory: limit {memory_mb} MB)",
                           reason="memory")
     raise SourceError(f"读取时出错：{path} (the reader failed: {payload})", reason="crash")
+
+
+def _end_group(pgid: int) -> None:
+    """Kill the child's process group, before the child is reaped (so the id is still its own)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _main(path: str) -> None:

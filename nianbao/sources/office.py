@@ -44,14 +44,20 @@ def profile_dir() -> Path:
 
 
 def _run(args: list[str], timeout: float) -> bool:
-    """Run soffice in its own process group; on timeout kill the whole group."""
+    """Run soffice in its own process group; on timeout kill the whole group.
+    Inside a bounded reader (sources.limits) it stays in that reader's group
+    instead, so that the reader's own time limit ends LibreOffice too."""
+    own_group = not os.environ.get("NIANBAO_LIMITED_CHILD")
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=own_group)
     try:
         proc.wait(timeout=timeout)
         return True
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if own_group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()  # what it started goes with the bounded reader's group
         proc.wait()
         return False
 

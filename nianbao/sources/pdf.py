@@ -13,12 +13,14 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import unicodedata
 
 from ..findings import finding
 from . import layout
 from .base import Document, DocumentBuilder, SourceError
 
+_SECTION_HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
 MAX_PAGES = int(os.environ.get("NIANBAO_MAX_PAGES", "60"))       # pages read per document
 MAX_OCR_PAGES = int(os.environ.get("NIANBAO_MAX_OCR_PAGES", "12"))  # scanned pages OCRed per document
 OCR_DPI = 200
@@ -163,13 +165,15 @@ def _overflow_into_cut_row(tables: list[dict], lines: list[dict], page_height: f
             or layout.has_digit(last_line["text"])
             or last_line["x0"] < cols[0][0] - 2 or last_line["x1"] > cols[-1][1] + 2):
         return
+    if _SECTION_HEADING.match(last_line["text"]):
+        return  # the next section's heading, printed right under the table
     row = last_table["grid"][-1]
     extra: dict[int, str] = {}
     for ch in last_line["chars"]:
         mid = (ch["x0"] + ch["x1"]) / 2
         j = next((j for j, (x0, x1) in enumerate(cols) if x0 <= mid <= x1), None)
-        if j is None:
-            return
+        if j is None or layout.is_number_text(row[j].get("text") or ""):
+            return  # outside the table, or under a number: not the rest of a label
         region = row[j].get("_region")
         j = next(k for k, c in enumerate(row) if c.get("_region") == region)  # the merged cell's first column
         extra[j] = extra.get(j, "") + ch["text"]

@@ -10,17 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def _binary(gray):
+def _binary(gray, contrast: int = 15):
+    """Ink as white on black: pixels darker than their neighbourhood by ``contrast``."""
     import cv2
 
-    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, contrast)
 
 
 def _line_masks(binary):
     import cv2
 
     h, w = binary.shape
-    horiz = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 25, 20), 1)))
+    horiz = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 40, 20), 1)))
     vert = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 60, 15))))
     return horiz, vert
 
@@ -63,13 +64,23 @@ def table_cells(gray) -> list[list[dict]]:
     """Cell boxes of each ruled table on a (level) page, per table, in pixels."""
     import cv2
 
-    binary = _binary(gray)
+    # rules are thin and often faint grey after a scan: a low contrast keeps
+    # them whole; the long openings below drop the speckle it lets in
+    binary = _binary(gray, contrast=8)
     horiz, vert = _line_masks(binary)
+    h, w = binary.shape
+    # a faint rule comes out of blur and JPEG as dashes that the opening keeps
+    # only in part: bridge the gaps between pieces of one horizontal rule
+    # (same height, in line), which never reaches beyond the rule's own two
+    # ends. (A slightly tilted rule steps by a pixel: thicken it first so its
+    # pieces share a row.) Not for vertical rules: tables stacked on a page
+    # would be bridged into one.
+    horiz = cv2.dilate(horiz, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
+    horiz = cv2.morphologyEx(horiz, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 8, 40), 1)))
     # close the gaps that blur and speckle leave in the rules
     horiz = cv2.dilate(horiz, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 3)))
     vert = cv2.dilate(vert, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 15)))
     grid = cv2.bitwise_or(horiz, vert)
-    h, w = grid.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
     tables = []
     for i in range(1, n):
