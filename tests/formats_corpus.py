@@ -342,7 +342,9 @@ def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = (), m
     scan_dir = out / "scans"
     scan_dir.mkdir(exist_ok=True)
     pages = []
-    for i, rec in enumerate([r for r in records if r.get("t3")][:n_scans]):
+    # every tenth report is pre-2019 (no table 三): draw a few more so that n_scans pages exist
+    scan_records = [r for r in generated_records(max(n, n_scans * 10 // 9 + 1)) if r.get("t3")][:n_scans]
+    for i, rec in enumerate(scan_records):
         h = html_dir / f"table{i:03d}.html"
         h.write_text(render_table_page(rec), encoding="utf-8")
         pages.append((h, rec))
@@ -374,4 +376,4 @@ def build(out: Path, n: int, n_scans: int, seeds: list[tuple[str, dict]] = (), m
 
 
 def corpus_size() -> tuple[int, int]:
-    return int(os.environ.get("NIANBAO_CORPUS_N", "30")), int(os.environ.get("NIANBAO_SCAN_N", "8"))
+    return int(os.environ.get("NIANBAO_CORPUS_N", "30")), int(os.environ.get("NIANBAO_SCAN_N", "30"))

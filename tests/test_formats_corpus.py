@@ -7,7 +7,7 @@ every document exact, or every wrong value flagged in a finding; the seeds
 exact by the scorer's rules.
 
 NIANBAO_CORPUS_N (default 30) sets the generated reports per converter,
-NIANBAO_SCAN_N (default 8) the single-page scans (OCR costs ~7 s a page).
+NIANBAO_SCAN_N (default 30) the single-page scans (OCR costs ~5 s a page).
 """
 from __future__ import annotations
 
