@@ -73,6 +73,12 @@ def new_pg_database(server: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def make_pg_database(pg_server):
+    """Makes new, empty databases on the session's server."""
+    return lambda: new_pg_database(pg_server)
+
+
+@pytest.fixture(scope="session")
 def pg_store_db(pg_server):
     """One migrated database for the session; tests empty it before use."""
     from nianbao.store import Store

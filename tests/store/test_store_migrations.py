@@ -10,9 +10,7 @@ written by the old ``Store._new_version`` (kept below verbatim).
 from __future__ import annotations
 
 import base64
-import itertools
 import json
-import os
 import random
 import re
 from pathlib import Path
@@ -26,21 +24,10 @@ from sqlalchemy import func, insert, inspect, select, text
 from nianbao.store import Store
 from nianbao.store.api import _finding_row, now
 from nianbao.store.cells import iter_cells, numeric
-from nianbao.store.schema import CellRow, Report, Version
+from nianbao.store.schema import CellRow, Version
 
 from kit import next_year, record
 
-
-_db_numbers = itertools.count()
-
-
-def _new_pg_database(server: str) -> str:
-    """A new, empty database on the session's server (named apart from the conftest's)."""
-    import psycopg
-    name = f"m{os.getpid()}_{next(_db_numbers)}"
-    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{server}/{name}"
 
 STORE_MIGRATIONS = Path(__file__).resolve().parents[2] / "nianbao" / "store" / "migrations"
 LEGACY_WEB_MIGRATIONS = Path(__file__).parent / "legacy_web_migrations"
@@ -62,7 +49,7 @@ HEAD = ScriptDirectory.from_config(_config(STORE_MIGRATIONS)).get_current_head()
 def fresh_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'fresh.sqlite'}"
-    return _new_pg_database(request.getfixturevalue("pg_server"))
+    return request.getfixturevalue("make_pg_database")()
 
 
 def _tables(store) -> set[str]:
@@ -169,7 +156,7 @@ def test_fresh_database_has_one_history(fresh_url):
         assert _versions(store) == [HEAD]
 
 
-def test_old_two_history_database_is_adopted(fresh_url, monkeypatch):
+def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
@@ -200,7 +187,7 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch):
 
     # ---- the same session on the new code, for comparison
     new = Store.open(f"sqlite:///{Path(str(fresh_url).split('///')[-1]).parent / 'compare.sqlite'}"
-                     if fresh_url.startswith("sqlite") else _new_pg_database(fresh_url.rsplit("/", 1)[0]))
+                     if fresh_url.startswith("sqlite") else request.getfixturevalue("make_pg_database")())
     new_ids = _write(new, recs)
     expected = _snapshot(new, new_ids)
     new.close()
