@@ -90,8 +90,8 @@ def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     g = m.group()
     if "." in g or g.startswith(("-", "−", "－")):
         return False
-    if len(g) > 2 or g.strip("0") == "":
-        return False  # items are numbered from 1
+    if len(g) > 2 or g[0] == "0":
+        return False  # items are numbered from 1; "02." is a cell's 0 glued to the label "2."
     after = text[m.end():m.end() + 2] or (tail.lstrip()[:2] if len(g) == 1 else "")
     before = text[m.start() - 1] if m.start() else ""
     if after[:1] in (".", "、", "．"):
