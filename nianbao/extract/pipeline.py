@@ -51,6 +51,15 @@ def _report_uncertain(rec: dict, doc: Document, table: str, dec: Decoded) -> Non
             f"以下单元格在原文中存在但无法读出数字：{len(cells)} 个单元格",
             f"{len(cells)} cells are present but could not be read",
             cells=[_ref(table, c) for c in cells], evidence=_evidence(doc, dec, cells)))
+    if dec.inferred:
+        cells = sorted(dec.inferred, key=lambda c: (str(c[0]), c[1]))
+        rec["findings"].append(finding(
+            "extract.inferred", "warning",
+            f"以下单元格原文未印出数字，其值由勾稽关系唯一确定，已据此填入，请核对原文：{len(cells)} 个单元格",
+            f"{len(cells)} cells print no number; the identities fix their values, which are given — check the source",
+            cells=[_ref(table, c) for c in cells], evidence=_evidence(doc, dec, cells)))
+        for cell in dec.inferred:
+            dec.origins.setdefault(cell, {})["inferred"] = True
     for rule, cells, _, zh, en in dec.notes:
         rec["findings"].append(finding(rule, "info", zh, en, cells=[_ref(table, c) for c in cells],
                                        evidence=_evidence(doc, dec, cells)))

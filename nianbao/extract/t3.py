@@ -8,7 +8,8 @@ from ..template import T3_TOTAL_COL, T3_WIDTH, identities, t3_leaf_keys, t3_row_
 from .labels import MAX_LABEL_CHARS, find_t3_rows, label_units, normalize
 from .blocks import provenance
 from .rows import assign_blocks, block_variable, needs_reordering, segments_of
-from .solver import Equation, Variable, ambiguous_cells, solve
+from .infer import infer_missing
+from .solver import Candidate, Equation, Variable, ambiguous_cells, solve
 from .tokens import BLANK, NUM, ROW_END, TEXT, Item
 
 _2021_ONLY = ("other_no_correction", "other_no_fee", "other_misc")
@@ -21,6 +22,7 @@ class Decoded:
     origins: dict = field(default_factory=dict)
     ambiguous: set = field(default_factory=set)
     unreadable: set = field(default_factory=set)
+    inferred: set = field(default_factory=set)     # cells not printed, fixed by the identities
     notes: list = field(default_factory=list)      # (rule, cells, evidence, message zh, message en)
     form: str | None = None
 
@@ -73,10 +75,11 @@ def equations(form: str, extra: list[Equation] = ()) -> list[Equation]:
 
 
 @lru_cache(maxsize=None)
-def _identity_equations(form: str) -> tuple[Equation, ...]:
+def _identity_equations(form: str, table: str = "t3") -> tuple[Equation, ...]:
+    """The identities of one table as equations over its cells (key, column)."""
     out = []
     for ident in identities(form):
-        if ident.lhs[0].table != "t3":
+        if ident.lhs[0].table != table:
             continue
         terms = tuple(((r.key, r.index), 1) for r in ident.lhs) + tuple(((r.key, r.index), -1) for r in ident.rhs)
         out.append(Equation(terms, 0.0, ident.rule))
@@ -138,8 +141,10 @@ def decode_t3(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
         dec.values.update(cand.values)
         dec.origins.update(provenance(cand))
     amb = ambiguous_cells(variables, sol.feasible if sol.satisfied else None)
+    for vi, var in enumerate(variables):
+        amb |= misplaced_cells(var.candidates[sol.choice[vi]])
     dec.ambiguous = amb
-    dec.unreadable = {c for c, v in dec.values.items() if v is None}
+    fill_in(dec, equations(form))
     for vi, var in enumerate(variables):
         cand = var.candidates[sol.choice[vi]]
         if cand.note in ("reordered", "column-major") and not any(c in amb for c in cand.values):
@@ -147,6 +152,23 @@ def decode_t3(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
                               "表格单元格顺序错乱，已按勾稽关系唯一确定其位置",
                               "cells printed out of order; their places follow uniquely from the identities"))
     return dec
+
+
+def misplaced_cells(cand: Candidate) -> set:
+    """Cells of a row printed with too few numbers: which cell is the empty one is
+    not known, so every value may sit one place off — unless they are all the same."""
+    if cand.note != "short":
+        return set()
+    printed = {v for v in cand.values.values() if v is not None}
+    return set(cand.values) if len(printed) > 1 else set()
+
+
+def fill_in(dec: Decoded, eqs: list[Equation]) -> None:
+    """Cells left empty get the value the identities fix, if any; the rest are unreadable."""
+    inferred = infer_missing(dec.values, eqs, dec.ambiguous)
+    dec.values.update(inferred)
+    dec.inferred = set(inferred)
+    dec.unreadable = {c for c, v in dec.values.items() if v is None}
 
 
 def _usable_equations(variables: list[Variable], eqs: list[Equation]) -> list[Equation]:
