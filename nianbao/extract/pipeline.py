@@ -7,7 +7,7 @@ from ..findings import finding
 from ..validate import check as validate
 from ..record import record_for
 from ..sources import Document
-from ..template import T2_LAYOUTS, T4_GROUPS, t3_leaf_keys, t3_row_keys
+from ..template import T2_LAYOUTS, T4_GROUPS, identities, t3_leaf_keys, t3_row_keys
 from . import meta as meta_mod
 from .legacy import decode_legacy
 from .ocr_repair import repair
@@ -19,6 +19,10 @@ from .t2 import decode_t2
 from .t3 import Decoded, decode_t3, rows_of
 from .t4 import decode_t4
 from .tokens import tokenize
+
+
+# identity rule → (description, description in English), for the findings of breaks in doubt
+IDENTITY_TEXT = {i.rule: (i.description, i.description_en) for form in ("2021", "2019") for i in identities(form)}
 
 
 def _ref(table: str, cell) -> str:
@@ -60,6 +64,16 @@ def _report_uncertain(rec: dict, doc: Document, table: str, dec: Decoded) -> Non
             cells=[_ref(table, c) for c in cells], evidence=_evidence(doc, dec, cells)))
         for cell in dec.inferred:
             dec.origins.setdefault(cell, {})["inferred"] = True
+    for ident, cells in dec.breaks:
+        described = IDENTITY_TEXT.get(ident, (ident, ident))
+        rec["findings"].append(finding(
+            "extract.unresolved", "warning",
+            f"无法确定的读法下勾稽关系不成立（{described[0]}）：所列单元格的数字连在一起或位置不明，"
+            "无法判断是原文有误还是读取有误，请核对原文",
+            f"an identity does not hold ({described[1]}) where cells were read with doubt (digits run "
+            "together, or their places unknown): whether the original or the reading is wrong cannot be "
+            "told — check the source",
+            cells=[_ref(table, c) for c in cells], evidence=_evidence(doc, dec, cells)))
     for rule, cells, _, zh, en in dec.notes:
         rec["findings"].append(finding(rule, "info", zh, en, cells=[_ref(table, c) for c in cells],
                                        evidence=_evidence(doc, dec, cells)))

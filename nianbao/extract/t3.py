@@ -23,6 +23,7 @@ class Decoded:
     ambiguous: set = field(default_factory=set)
     unreadable: set = field(default_factory=set)
     inferred: set = field(default_factory=set)     # cells not printed, fixed by the identities
+    breaks: list = field(default_factory=list)     # (identity, cells) broken where some cell is in doubt
     notes: list = field(default_factory=list)      # (rule, cells, evidence, message zh, message en)
     form: str | None = None
 
@@ -140,7 +141,7 @@ def decode_t3(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
         cand = var.candidates[sol.choice[vi]]
         dec.values.update(cand.values)
         dec.origins.update(provenance(cand))
-    amb = ambiguous_cells(variables, sol.feasible if sol.satisfied else None)
+    amb = ambiguous_cells(variables, sol.feasible)
     for vi, var in enumerate(variables):
         amb |= misplaced_cells(var.candidates[sol.choice[vi]])
     dec.ambiguous = amb
@@ -164,11 +165,19 @@ def misplaced_cells(cand: Candidate) -> set:
 
 
 def fill_in(dec: Decoded, eqs: list[Equation]) -> None:
-    """Cells left empty get the value the identities fix, if any; the rest are unreadable."""
+    """Cells left empty get the value the identities fix, if any; the rest are unreadable.
+    Then the identities still broken where a cell is in doubt are noted: whether the
+    original or our reading breaks them is not known, so no one is accused."""
     inferred = infer_missing(dec.values, eqs, dec.ambiguous)
     dec.values.update(inferred)
     dec.inferred = set(inferred)
     dec.unreadable = {c for c, v in dec.values.items() if v is None}
+    for eq in eqs:
+        cells = [c for c, _ in eq.terms]
+        if not any(c in dec.ambiguous for c in cells) or any(dec.values.get(c) is None for c in cells):
+            continue
+        if abs(sum(coef * dec.values[c] for c, coef in eq.terms) - eq.constant) > 1e-6:
+            dec.breaks.append((eq.label, cells))
 
 
 def _usable_equations(variables: list[Variable], eqs: list[Equation]) -> list[Equation]:

@@ -60,6 +60,6 @@ def decode_t4(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
     cand = var.candidates[sol.choice[0]]
     dec.values.update(cand.values)
     dec.origins.update(provenance(cand))
-    dec.ambiguous = ambiguous_cells([var], sol.feasible if sol.satisfied else None) | misplaced_cells(cand)
+    dec.ambiguous = ambiguous_cells([var], sol.feasible) | misplaced_cells(cand)
     fill_in(dec, list(_identity_equations("2021", "t4")))
     return dec

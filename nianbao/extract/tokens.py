@@ -159,13 +159,14 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
         word, wstart, wend = piece.group(), base + piece.start(), piece.end()
         pos = 0
         for m in _DIGITS.finditer(word):
-            if _is_enumeration(word, m, text[wend:wend + 10]):
+            # "12.申请人逾期…" after "1.申请人无正当理由…": a cell's 1, then the label "2."
+            glued = _glued_enumeration(word, m, last_enum)
+            if not glued and _is_enumeration(word, m, text[wend:wend + 10]):
                 if m.group().isdigit():
                     last_enum = int(m.group())
                 continue
             raw = m.group()
             mstart, mend = m.span()
-            glued = _glued_enumeration(word, m, last_enum)
             if glued:
                 last_enum = int(raw[-glued:])
                 raw, mend = raw[:-glued], mend - glued
