@@ -1,10 +1,11 @@
 """Table 三 (requests received and handled) from the item stream."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..template import T3_TOTAL_COL, T3_WIDTH, identities, t3_leaf_keys, t3_row_keys
+from ..template import T3_ROW_BY_KEY, T3_TOTAL_COL, T3_WIDTH, identities, t3_leaf_keys, t3_row_keys, t3_rows
 from .labels import MAX_LABEL_CHARS, find_t3_rows, label_units, normalize
 from .blocks import provenance
 from .rows import assign_blocks, block_variable, needs_reordering, segments_of
@@ -38,6 +39,36 @@ def detect_form(items: list[Item]) -> str:
     return "2019" if 7 * 22 < numbers <= 7 * 23 else "2021"
 
 
+def last_label(events: list[tuple]) -> str | None:
+    for ev in reversed(events):
+        if ev[0] == "label":
+            return ev[1]
+    return None
+
+
+_NUMBERED = re.compile(r"(\d)[.、．]")
+
+
+def _numbered_next(unit: str, previous: str | None, form: str) -> list[str]:
+    """A numbered label the patterns do not know (a misprint: ``7.属于行政执法案件``)
+    that goes on the numbering of the group the last label belongs to: the template's
+    row of that group with that number."""
+    m = _NUMBERED.match(unit)
+    if previous is None or not m or len(unit) < 4:
+        return []
+    rows = t3_rows(form)
+    keys = [r.key for r in rows]
+    if previous not in keys:
+        return []
+    group = T3_ROW_BY_KEY[previous].group
+    for row in rows[keys.index(previous) + 1:]:
+        if row.group != group:
+            break
+        if row.label.startswith(m.group(1)):
+            return [row.key]
+    return []
+
+
 def label_events(items: list[Item], form: str) -> list[tuple]:
     events: list[tuple] = []
     seen: set[str] = set()
@@ -59,6 +90,8 @@ def label_events(items: list[Item], form: str) -> list[tuple]:
                     keys.append(key)
                 if not keys and unit in ("其他", "3其他") and "other_no_fee" in seen and form == "2021":
                     keys = ["other_misc"]
+                if not keys and events:
+                    keys = _numbered_next(unit, last_label(events), form)
                 for key in keys:
                     events.append(("label", key, it))
                     seen.add(key)

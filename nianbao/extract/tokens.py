@@ -135,6 +135,17 @@ def _glued_enumeration(word: str, m: re.Match, last_enum: int | None) -> int:
     return 0
 
 
+_YEAR_TAIL = re.compile(r"\d+?((?:19|20)\d\d)")
+
+
+def _glued_year(digits: str, follows: str) -> str | None:
+    """The year at the end of a digit run printed right before 年 (``20000022025年``)."""
+    if follows != "年" or len(digits) <= 4 or not digits.isdigit():
+        return None
+    m = _YEAR_TAIL.fullmatch(digits)
+    return m.group(1) if m else None
+
+
 # Where a long run of text may be cut into labels: before a heading numeral
 # ("三、", "（四）") or an item number ("2.") that starts a label.
 _LABEL_CUT = re.compile(r"(?<=\S)(?=[一二三四五六七八九十]、|[（(][一二三四五六七八九十]{1,2}[)）]|(?<![\d.])\d{1,2}[.、．][^\d\s])")
@@ -189,7 +200,14 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
             else:
                 follows = word[mend:mend + 1] or (_NEXT_CHAR.match(text, wend).group(1) if mend == len(word) else "")
                 kind = QTY if follows and follows in _UNIT_AFTER else NUM
-                out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + mend, value))
+                year = _glued_year(raw_digits, follows)
+                if year:
+                    # "…继续办理20000022025年，我局…": the row's digits, then the year of the prose
+                    cut = mend - 4
+                    out.append(Item(NUM, raw_digits[:-4], wstart + mstart, wstart + cut, int(raw_digits[:-4])))
+                    out.append(Item(QTY, year, wstart + cut, wstart + mend, int(year)))
+                else:
+                    out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + mend, value))
             pos = mend
         if pos == 0 and word in _BLANK_MARKS:
             # "/" or "—" standing alone between numbers: an empty cell
