@@ -320,7 +320,7 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("一", "总体情况", "overview", (r"总体情况", r"^概述$", r"基本情况")),
+    Section("一", "总体情况", "overview", (r"总体情况", r"^概述", r"基本情况")),
     Section("二", "主动公开政府信息情况", "proactive disclosure", (r"主动公开政府信息", r"主动公开.{0,6}情况")),
     Section("三", "收到和处理政府信息公开申请情况", "requests received and handled",
             (r"收到和处理", r"依申请公开.{0,8}情况", r"政府信息公开申请.{0,4}(情况|办理)")),
