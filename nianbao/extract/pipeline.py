@@ -173,7 +173,8 @@ def extract_document(doc: Document) -> dict:
                 t2["procurement_unit"] = unit.group(1) if unit else None
             rec["t2"] = t2
             _report_uncertain(rec, doc, "t2", dec2)
-    if rec["t3"] is None:
+    if rec["t3"] is None and rec["t4"] is None and (rec["t2"] is None or not regions.t3):
+        # (a report on the 2019/2021 form has no appendix table, whatever its text lists)
         got = decode_legacy(items, prose)
         if got is not None:
             legacy, decl = got
