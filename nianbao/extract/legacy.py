@@ -262,10 +262,11 @@ def _readings(row: _Row, name: str, ncols: int, claims) -> list[list]:
         # fewer numbers than columns and nothing to split: the first columns, the rest unread
         return [[n.value for n in nums] + [None] * (ncols - len(nums))]
     claimed = [r for r in every if _claimed(name, r, claims)]
-    plausible = [r for r in every if len(r) < 2 or r[0] <= r[-1]]
-    readings = claimed or plausible or every
-    # balanced lengths first (two columns of a concatenated row are usually alike)
-    readings.sort(key=lambda v: (abs(len(str(v[-1])) - len(str(v[0]))) if ncols > 1 else 0, -len(str(v[-1]))))
+    readings = claimed or every
+    # 累计 ≥ 本年 first, then balanced lengths (two columns of a run are usually alike);
+    # the others stay possible: an agency may count its 累计 without this year.
+    readings.sort(key=lambda v: (len(v) > 1 and v[0] > v[-1],
+                                 abs(len(str(v[-1])) - len(str(v[0]))) if ncols > 1 else 0, -len(str(v[-1]))))
     return readings
 
 

@@ -169,7 +169,8 @@ def extract_document(doc: Document) -> dict:
                     continue
                 t2[f.key] = vals[0] if f.scalar else vals
             if layout == "2019" and t2.get("procurement") is not None:
-                unit = re.search(r"采购总金额[(（]?(?:单位[:：]?)?\s*(万元|元)", text)
+                unit = (re.search(r"采购总金额[(（]?(?:单位[:：]?)?\s*(万元|元)", text)
+                        or re.search(r"集中采购[\s\d.,，个项件]{1,40}?(万元|元)", text))
                 t2["procurement_unit"] = unit.group(1) if unit else None
             rec["t2"] = t2
             _report_uncertain(rec, doc, "t2", dec2)
