@@ -139,8 +139,8 @@ def _split_header_text(items: list[Item], start: int) -> list[Item]:
     return out
 
 
-def _header_columns(items: list[Item], start: int) -> tuple[int, int]:
-    """(value columns the header names, index of the first row)."""
+def _header_columns(items: list[Item], start: int) -> tuple[int, int, bool]:
+    """(value columns the header names, index of the first row, whether it has a unit column)."""
     text = ""
     j = start
     for j in range(start, min(len(items), start + 40)):
@@ -156,7 +156,7 @@ def _header_columns(items: list[Item], start: int) -> tuple[int, int]:
         if it.kind in (NUM, QTY) and not (1990 <= (it.value or 0) <= 2030):
             break
         text += t + ("年" if it.kind in (NUM, QTY) else "")
-    return len(_VALUE_COLUMN.findall(text)), j
+    return len(_VALUE_COLUMN.findall(text)), j, "单位" in text
 
 
 def _rows(items: list[Item], first: int) -> list[_Row]:
@@ -270,6 +270,11 @@ def _readings(row: _Row, name: str, ncols: int, claims) -> list[list]:
     return readings
 
 
+def _plausible(values: list) -> bool:
+    """历年累计 includes this year's figure."""
+    return len(values) < 2 or values[0] is None or values[-1] is None or values[0] <= values[-1]
+
+
 def _sum_equations(rows: list[_Row], names: list[str], ncols: int) -> list[Equation]:
     """Sub-items add up to their row: a preference among readings, not a rule (real
     appendices often leave part of a total unexplained)."""
@@ -292,10 +297,15 @@ def decode_legacy(items: list[Item], prose: str = "") -> tuple[dict, Decoded] | 
     if start is None:
         return None
     items = _split_header_text(items, start)
-    header_cols, first = _header_columns(items, start)
+    header_cols, first, unit_column = _header_columns(items, start)
     rows = _rows(items, first)
     if len(rows) < 3:
         return None
+    if unit_column:
+        for row in rows:
+            # the unit cell left empty before the numbers
+            while len(row.nums) > max(1, header_cols) and row.nums[0].kind == BLANK and row.nums[0].cell:
+                row.nums.pop(0)
     ncols = _columns(header_cols, rows)
     claims = prose_claims(prose)
     legacy: dict = {}
@@ -329,6 +339,12 @@ def decode_legacy(items: list[Item], prose: str = "") -> tuple[dict, Decoded] | 
         dec.values.update(cand.values)
         dec.origins.update(provenance(cand))
         legacy[var.name] = [cand.values[(var.name, c)] for c in range(ncols)]
-    dec.ambiguous = ambiguous_cells(variables, None)
+    # Open: what the readings with 累计 ≥ 本年 leave open (all readings, when the one
+    # chosen has a smaller 累计).
+    possible = []
+    for vi, var in enumerate(variables):
+        plausible = [i for i, c in enumerate(var.candidates) if _plausible(list(c.values.values()))]
+        possible.append(plausible if sol.choice[vi] in plausible else list(range(len(var.candidates))))
+    dec.ambiguous = ambiguous_cells(variables, possible)
     dec.unreadable = {c for c, v in dec.values.items() if v is None}
     return legacy, dec
