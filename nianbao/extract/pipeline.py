@@ -165,6 +165,7 @@ def extract_document(doc: Document) -> dict:
     published, pspan = meta_mod.find_published(text, lines, year)
     period = meta_mod.find_period(text)
     region = resolve_region(agency, text, year, aspan)
+    agency = region.correct(agency)     # a misprinted place name (沐阳县) as the gazetteer knows it
     rec["meta"].update({"agency": agency, "region": region.name, "year": year, "published": published})
     if region.provenance():
         rec["provenance"]["meta.region"] = region.provenance()
