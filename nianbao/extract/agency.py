@@ -71,7 +71,7 @@ class Candidate:
 def clean(raw: str) -> str:
     """The name as a person would write it: no spaces, no junk before it, no year after it."""
     s = "".join(raw.split())
-    s = re.sub(r"(?:关于)?(?:报送|印发|公布|发布)?$", "", s) if s.endswith(("关于", "报送", "印发", "公布", "发布")) else s
+    s = re.sub(r"关于(?:报送|印发|公布|发布)?$", "", s)      # XX局关于报送2020年度…的函
     s = _LEADING.sub("", s)
     s = s.strip("“”\"'《》<>[]【】?？·-—_:：")
     return re.sub(r"(?:关于|的)?(?:(?:19|20)\d\d年?度?)?$", "", s)
@@ -181,14 +181,14 @@ class Reader:
             return Candidate(government(pre), pre_at, "title-place")
         if not pre and t.mid:
             mid = clean(t.mid)
+            if mid and is_place(mid):       # 2022年上海市政府信息公开…: the place's government
+                return Candidate(government(mid), self._locate(mid, t.mid_span), "title-place")
             if t.gov_after_mid and mid and is_organ(mid + "政府"):
                 # 2021年度长沙县人民政府信息公开…: the agency's 政府 doubles as the title's
                 a, b = t.mid_span
                 return Candidate(mid + "政府", (a, b + 2), "title")
             if mid and is_organ(mid):
                 return Candidate(mid, self._locate(mid, t.mid_span), "title")
-            if mid and is_place(mid):
-                return Candidate(government(mid), self._locate(mid, t.mid_span), "title-place")
         if not pre and not t.field:
             # the agency on the line above a title line that starts with the year
             line_start = self.text.rfind("\n", 0, t.span[0]) + 1
@@ -201,9 +201,6 @@ class Reader:
                     return Candidate(name, s, "line-above")
                 if is_place(name):
                     return Candidate(government(name), s, "title-place")
-        if pre and pre != t.pre.strip() and not t.field:
-            # 关于报送《…》的函, 现公布…: what is left after the junk may still be a department
-            return None
         return None
 
     def from_sentence(self) -> Candidate | None:

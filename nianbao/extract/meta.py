@@ -5,8 +5,37 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from dataclasses import dataclass, field
+
 from . import agency, opening
 from .opening import Title
+from .place import Region, resolve
+
+Span = tuple[int, int]
+
+
+@dataclass
+class Meta:
+    """What a report says of itself, with where each value was read."""
+    agency: str | None = None
+    region: Region = field(default_factory=Region)
+    year: int | None = None
+    published: str | None = None
+    period: dict | None = None
+    titles: list[Title] = field(default_factory=list)
+    spans: dict[str, Span] = field(default_factory=dict)      # agency, year, published
+
+
+def read(text: str, lines: list[str] | None = None) -> Meta:
+    """Title, year, agency, region, publication date and 统计期限 of a report's text."""
+    lines = text.split("\n") if lines is None else lines
+    titles = find_titles(text)
+    year, yspan = find_year(text, titles)
+    name, aspan = find_agency(text, titles, lines)
+    published, pspan = find_published(text, lines, year)
+    region = resolve(name, text, year, aspan)
+    spans = {k: s for k, s in (("agency", aspan), ("year", yspan), ("published", pspan)) if s}
+    return Meta(region.correct(name), region, year, published, find_period(text), titles, spans)
 
 _PERIOD = re.compile(r"统计期限?(?:为|是|自|从)?\s*((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日")
 _DATE_LABELED = re.compile(r"(?:发布时间|发布日期|生成日期|成文日期|发文日期|日期)\s*[:：]?\s*"
@@ -17,7 +46,7 @@ def find_titles(text: str, limit: int = opening.HEAD) -> list[Title]:
     return opening.find_titles(text, limit)
 
 
-def find_year(text: str, titles: list[re.Match]) -> tuple[int | None, tuple[int, int] | None]:
+def find_year(text: str, titles: list[Title]) -> tuple[int | None, tuple[int, int] | None]:
     for t in titles:
         return t.year, t.year_span
     m = _PERIOD.search(text)
@@ -63,7 +92,6 @@ def find_published(text: str, lines: list[str], year: int | None) -> tuple[str |
 
 def region_of(agency: str | None, text: str = "", year: int | None = None) -> str | None:
     """The agency's administrative chain, province first (山东省济宁市任城区); see ``place.resolve``."""
-    from .place import resolve
     return resolve(agency, text, year).name
 
 

@@ -24,7 +24,7 @@ TAIL = 1500         # the footer: sign-off, 主办单位, 版权所有
 _TITLE_KEYS = ("文章标题", "信息名称", "标题", "题名", "名称")
 _ORGAN_KEYS = ("发布机构", "发文机关", "发文单位", "发布单位", "制发机关", "公开主体", "信息来源", "所属机构",
                "所属单位", "责任单位", "责任部门", "主办单位", "承办单位", "供稿单位", "来源单位", "来源", "主办",
-               "版权所有", "发布者")
+               "版权所有", "发布者", "网站")
 _OTHER_KEYS = ("信息索引号", "索引号", "主题分类", "体裁分类", "组配分类", "服务对象分类", "分类", "发文字号",
                "文件编号", "文号", "主题词", "关键词", "有效性", "时效性", "浏览次数", "点击数", "访问量", "阅读次数",
                "字号", "栏目", "原文链接", "本地目录", "公开方式", "公开范围", "公开时限", "公开形式", "责任编辑",
@@ -37,6 +37,7 @@ _KEYS = sorted(_TITLE_KEYS + _ORGAN_KEYS + _OTHER_KEYS, key=len, reverse=True)
 _KEY_BEFORE = re.compile(r"[【\[]?\s*(" + "|".join(_KEYS) + r")\s*[】\]]?\s*$")
 _COLON = re.compile(r"[:：]\s*")
 _COPYRIGHT = re.compile(r"([^\s：:|©]{3,40})\s*版权所有")
+_SITE = re.compile(r"([^\s：:|©>＞]{3,30}?)(?:门户网站|政府网站|政府网|政务网|官方网站|政务公开网)")
 _CRUMB = re.compile(r"(?:当前位置|您的位置|您当前的位置|您现在的位置|当前所在位置|所在位置|您所在的位置)\s*[:：]\s*([^\n]{0,300})")
 _CRUMB_SEP = re.compile(r"\s*(?:>>|>|＞|»|›|→|/|\\|\||-{1,2}>)\s*")
 
@@ -101,6 +102,8 @@ def fields(text: str) -> tuple[Field, ...]:
             if value:
                 s = value_start + raw.find(value)
                 out.append(Field(key, value, (s, s + len(value))))
+        for m in _SITE.finditer(text, a, min(b, a + 400) if a == 0 else b):
+            out.append(Field("网站", m.group(1), m.span(1)))
         i = text.find("版权所有", a, b)
         while i >= 0:
             m = _COPYRIGHT.search(text, max(a, i - 45), i + 4)
