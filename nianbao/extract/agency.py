@@ -41,11 +41,12 @@ _NOT_ORGAN = re.compile(
     r"全面|积极|及时|主动|申请|答复|公开的|政府信息|信息公开|工作的|不断|坚持|围绕|结合|现将|为了|为进一步|"
     r"此函|特此|附件|联系|地址|电话|网站|门户|首页|位置|栏目|[，。；！？、：:“”《》（）()\d—\-]")
 # Junk a title's or a line's head carries before the agency.
-_LEADING = re.compile(r"^.*?(?:特公布|现公布|现将|现就|兹将|公布|印发|转发|发布|编制|关于报送|关于|"
+_LEADING = re.compile(r"^.*?(?:特公布|现公布|现将|现就|兹将|公布|印发|转发|发布|编制|关于(?:报送|印发|转发|公布)?|"
                       r"附件\d*[:：]?|\.docx?|\.pdf|\.wps|下载)")
 # A place name the gazetteer may not know, and a place named relative to the site (市教育局, 区民政局).
-_PLACE_LIKE = re.compile(r"^(?:中共)?[\u4e00-\u9fff]{1,10}?(?:特别行政区|自治区|自治州|自治县|自治旗|省|市|县|区|旗|盟|"
+_PLACE_LIKE = re.compile(r"(?:中共)?[\u4e00-\u9fff]{1,10}?(?:特别行政区|自治区|自治州|自治县|自治旗|省|市|县|区|旗|盟|"
                          r"州|镇|乡|街道|苏木|地区|林区|开发区|新区|实验区|试验区|示范区|园区|合作区|管理区|高新区)")
+_NOT_PLACE = re.compile(r"[和与及的]|城乡|乡村|社区|小区|园区管理")
 _ZONE_END = re.compile(r"(?:开发区|新区|实验区|试验区|示范区|园区|合作区|管理区|高新区|片区)$")
 _RELATIVE = re.compile(r"^(?:本)?([省市州盟县区旗镇乡])(?=[\u4e00-\u9fff]{2})")
 _NATIONAL = re.compile(r"^(?:国务院|国家|中华人民共和国|中国|中央|中共中央|全国|最高人民|海关总署)")
@@ -78,23 +79,34 @@ def clean(raw: str) -> str:
 
 
 def place_prefix(name: str) -> tuple[str, bool]:
-    """The leading place of a name (平潭综合实验区, 济宁市任城区, 钟祥镇) and whether the gazetteer knows it."""
-    found = gazetteer.find(name)
-    end = 0
-    for m in found:
-        if m.start != end and not (end == 0 and name[:m.start] in ("中共", "国家税务总局")):
+    """The leading place of a name (平潭综合实验区, 济宁市任城区, 钟祥镇, 毫州市谯城区) and whether
+    the gazetteer knows all of it."""
+    starts = {m.start: m for m in gazetteer.find(name)}
+    end, known = 0, True
+    if name.startswith(("中共", "国家税务总局")) and (2 in starts or 6 in starts):
+        end = 2 if 2 in starts else 6
+    while True:
+        if end in starts:
+            end = starts[end].end
+            continue
+        towns = [t for t in gazetteer.find_towns(name[end:end + 12]) if t.start == 0] \
+            if re.search("[镇乡道木]", name[end:end + 12]) else []
+        if towns:
+            end += towns[0].end
+            continue
+        # a name the gazetteer does not know (江州市, a misprint) before one it knows, or alone
+        ends = [e for e in sorted(starts) if e > end] if starts else []
+        if end == 0:
+            m = _PLACE_LIKE.match(name)
+            ends.append(m.end() if m else -1)
+        e = next((e for e in ends if e > end and _PLACE_LIKE.fullmatch(name, end, e)
+                  and not _NOT_PLACE.search(name, end, e) and (end or not _RELATIVE.match(name))), None)
+        if e is None:
             break
-        end = m.end
-    towns = [t for t in gazetteer.find_towns(name[end:end + 12]) if t.start == 0] \
-        if re.search("[镇乡道木]", name[end:end + 12]) else []
-    if towns:
-        end += towns[0].end
-    if end:
-        return name[:end], True
-    m = _PLACE_LIKE.match(name)
-    if m and not _RELATIVE.match(name):
-        return m.group(), False
-    return "", False
+        end, known = e, False
+        if e not in starts:
+            break
+    return name[:end], known and end > 0
 
 
 def is_place(s: str) -> bool:
@@ -115,7 +127,7 @@ def is_organ(name: str) -> bool:
         before = name[:g.start()]
         if before.endswith("人民"):
             before = before[:-2]
-        return bool(before) and (is_place(before) or bool(_RELATIVE.fullmatch(before)))
+        return bool(before) and (is_place(before) or before in "省市州盟县区旗镇乡")
     if len(name) < 4 and name[-1] in "会处部所站馆院队":
         return False
     return True
@@ -126,7 +138,9 @@ def government(place: str) -> str:
     平潭综合实验区 → 平潭综合实验区管委会, 阿里地区 → 阿里地区行政公署."""
     if place.endswith("街道"):
         return place + "办事处"
-    if _ZONE_END.search(place):
+    last = gazetteer.find(place)
+    if _ZONE_END.search(place) and not (last and last[-1].end == len(place)
+                                        and any(not p.zone for p in last[-1].places)):
         return place + "管委会"
     if place.endswith(("地区", "盟")) and not place.endswith("自治州"):
         return place + "行政公署"
@@ -312,9 +326,13 @@ class Reader:
         """The place the page's furniture belongs to (the site's government, the breadcrumb, the fields)."""
         for s, _ in list(self._pieces())[:-2] + [(self.text[max(0, len(self.text) - 600):], 0)]:
             for m in gazetteer.find(s):
-                if level is None or m.name.endswith(level):
-                    prefix, _ = place_prefix(s[m.start:])
-                    return prefix if level is None else m.name
+                prefix, _ = place_prefix(s[m.start:])
+                if level is None:
+                    return prefix
+                # 区民政局 on the site of 杭州市余杭区人民政府: the site's place down to that level
+                cut = next((m.start + x.end for x in gazetteer.find(prefix) if x.name.endswith(level)), None)
+                if cut is not None:
+                    return s[m.start:cut]
         return None
 
     def _locate(self, name: str, near: Span | None) -> Span | None:

@@ -34,7 +34,8 @@ TITLE_KEYS = frozenset(_TITLE_KEYS)
 ORGAN_KEYS = frozenset(_ORGAN_KEYS)
 _KEYS = sorted(_TITLE_KEYS + _ORGAN_KEYS + _OTHER_KEYS, key=len, reverse=True)
 # Read backwards from each colon: the key ends right before it (a colon is rarer than a key's letters).
-_KEY_BEFORE = re.compile(r"[【\[]?\s*(" + "|".join(_KEYS) + r")\s*[】\]]?\s*$")
+# a key may be spaced out to fill its cell (索 引 号, 发布机构)
+_KEY_BEFORE = re.compile(r"[【\[]?\s*(" + "|".join("[ \u3000]*".join(k) for k in _KEYS) + r")\s*[】\]]?\s*$")
 _COLON = re.compile(r"[:：]\s*")
 _COPYRIGHT = re.compile(r"([^\s：:|©]{3,40})\s*版权所有")
 _SITE = re.compile(r"([^\s：:|©>＞]{3,30}?)(?:门户网站|政府网站|政府网|政务网|官方网站|政务公开网)")
@@ -89,14 +90,14 @@ def fields(text: str) -> tuple[Field, ...]:
     for a, b in _windows(text):
         keys = []       # (key, start of the key, end of the colon)
         for c in _COLON.finditer(text, a, b):
-            k = _KEY_BEFORE.search(text, max(a, c.start() - 12), c.start())
+            k = _KEY_BEFORE.search(text, max(a, c.start() - 16), c.start())
             if k:
-                keys.append((k.group(1), k.start(), c.end()))
+                keys.append((re.sub(r"[ \u3000]", "", k.group(1)), k.start(), c.end()))
         for i, (key, _, value_start) in enumerate(keys):
             end = keys[i + 1][1] if i + 1 < len(keys) else b
             nl = text.find("\n", value_start, end)
             raw = text[value_start:end if nl < 0 else nl]
-            value = raw.strip()
+            value = raw.strip(" \t\u3000|│")      # a table's cells come separated by pipes
             if key not in TITLE_KEYS and value:
                 value = value.split()[0]        # a byline goes on with words that are no part of it
             if value:
