@@ -48,7 +48,7 @@ _PLACE_LIKE = re.compile(r"(?:中共)?[\u4e00-\u9fff]{1,10}?(?:特别行政区|�
                          r"州|镇|乡|街道|苏木|地区|林区|开发区|新区|实验区|试验区|示范区|园区|合作区|管理区|高新区)")
 _NOT_PLACE = re.compile(r"[和与及的]|城乡|乡村|社区|小区|园区管理")
 _ZONE_END = re.compile(r"(?:开发区|新区|实验区|试验区|示范区|园区|合作区|管理区|高新区|片区)$")
-_RELATIVE = re.compile(r"^(?:本)?([省市州盟县区旗镇乡])(?=[\u4e00-\u9fff]{2})")
+_RELATIVE = re.compile(r"^(?:本)?([省市州盟县区旗镇乡])(?!场)(?=[\u4e00-\u9fff]{2})")     # 市场监督管理局 is no 市
 _NATIONAL = re.compile(r"^(?:国务院|国家|中华人民共和国|中国|中央|中共中央|全国|最高人民|海关总署)")
 # First sentences that name the agency.
 _BY = re.compile(r"本(?:年度)?(?:报告|年报)(?:是)?由\s*([^\s，,。；（(]{3,40}?)\s*(?:根据|按照|依据|依照|编制|制作|负责|结合|汇总)")
@@ -244,7 +244,7 @@ class Reader:
         dates = [m for m in _DATE_END.finditer(tail)
                  if not re.match(r"\s*印发|\s*(?:起|至|以来|前|后|期间)", tail[m.end():])]
         for m in reversed(dates[-3:]):
-            after = _TAIL_DEBRIS.sub("", tail[m.end():])
+            after = _TAIL_DEBRIS.sub("", opening.FOOTER.split(tail[m.end():], 1)[0])
             if len(re.sub(r"\s", "", after)) > 40:
                 continue
             before = tail[max(0, m.start() - 80):m.start()]
@@ -257,15 +257,16 @@ class Reader:
     def from_site(self) -> Candidate | None:
         """我局 beside the site's name: the organ the page's furniture names, of the kind the text
         speaks as (局, 委, 办 …), or the government when it speaks as 我镇, 我区, 我市."""
-        we = _WE.findall(self.text[:opening.HEAD])
+        we = [w for w in _WE.findall(self.text[:opening.HEAD]) if w not in ("单位", "机关")]
         if not we:
             return None
-        kind = max(set(we), key=we.count)
+        kind = we[0]        # the opening sentence's 现将我局… says it first
+        ends = {"办": ("办", "办公室", "办公厅"), "委": ("委", "委员会"), "局": ("局", "分局")}.get(kind, (kind,))
         names = [(clean(f.value), f.span) for f in self.fields if f.key in opening.ORGAN_KEYS]
         names += [(clean(c), s) for c, s in reversed(self.crumbs)]
         for name, span in names:
             for piece in (name, organ_at_end(name) or ""):
-                if piece and is_organ(piece) and (piece.endswith(kind) or kind in "镇乡区县市旗州省"
+                if piece and is_organ(piece) and (piece.endswith(ends) or kind in "镇乡区县市旗州省"
                                                   and _GOVERNMENT_END.search(piece)):
                     return Candidate(piece, self._locate(piece, span), "site")
         return None
@@ -303,6 +304,7 @@ class Reader:
     def _same_department(self, dept: str, level: str | None) -> tuple[str, int] | None:
         """A place followed by ``dept`` (or the full name ``dept`` abbreviates) somewhere on the page."""
         for s, base in self._pieces():
+            s = "".join(s.split())      # a converted PDF breaks lines inside names
             for m in gazetteer.find(s):
                 if level and not m.name.endswith(level):
                     continue

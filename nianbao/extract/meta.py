@@ -79,7 +79,8 @@ def find_published(text: str, lines: list[str], year: int | None) -> tuple[str |
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
         line = tail[tail.rfind("\n", 0, m.start()) + 1: (tail.find("\n", m.end()) + 1 or len(tail) + 1) - 1]
         # A sign-off date stands alone on its line, or ends the text.
-        after = re.sub(r"[—–\-－]\s*\d{1,3}\s*[—–\-－]|第\s*\d+\s*页|\s", "", text[offset + m.end():])
+        after = re.sub(r"[—–\-－]\s*\d{1,3}\s*[—–\-－]|第\s*\d+\s*页|\s", "",
+                       opening.FOOTER.split(text[offset + m.end():], 1)[0])     # the site's footer is no text
         at_end = len(after) <= 2
         if len(line.strip().replace(" ", "")) > 14 and not at_end:
             continue
