@@ -114,7 +114,12 @@ def is_place(s: str) -> bool:
     if len(s) < 2 or _NOT_ORGAN.search(s):
         return False
     prefix, _ = place_prefix(s)
-    return prefix == s
+    if prefix == s:
+        return True
+    # a name the gazetteer does not know, whole (江州市); never words before a name it knows
+    found = gazetteer.find(s)
+    return bool(_PLACE_LIKE.fullmatch(s)) and not _NOT_PLACE.search(s) and not _RELATIVE.match(s) \
+        and not (found and found[0].start > 0)
 
 
 def is_organ(name: str) -> bool:
@@ -122,6 +127,10 @@ def is_organ(name: str) -> bool:
     starts with its place."""
     if not 3 <= len(name) <= 40 or not _ORGAN_END.search(name) or _NOT_ORGAN.search(name):
         return False
+    found = gazetteer.find(name)
+    if found and found[0].start > 0 and not _NATIONAL.match(name) and not name.startswith(("中共", "共青团")) \
+            and not is_place(name[:found[0].start]):
+        return False        # 后继续阅读张家口市交通运输局: words of the page before the agency's place
     g = _GOVERNMENT_END.search(name)
     if g:
         before = name[:g.start()]

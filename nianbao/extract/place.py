@@ -73,7 +73,7 @@ class Region:
         return out
 
 
-_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:特别行政区|自治区|自治州|自治县|自治旗|省|市|县|区|旗|盟|地区|镇|乡|街道|苏木)")
+_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,14}?(?:特别行政区|自治区|自治州|自治县|自治旗|省|市|县|区|旗|盟|地区|镇|乡|街道|苏木)")
 _TOWN_CHAR = re.compile("[镇乡道木]")
 
 
@@ -99,11 +99,16 @@ def _repair(agency: str, text: str, year: int | None) -> tuple[str, dict[str, st
     starts = [0] + [m.end for m in found]
     context = None
     for at in starts:
-        m = _TOKEN.match(agency, at)
-        if not m or any(x.start == at for x in found):
+        if any(x.start == at for x in found):
             continue
-        token = m.group()
-        options = gazetteer.misprints(token)
+        # the shortest name ending like a place that has a look-alike reading (崮镇县 holds 崮镇 too)
+        token, options = None, []
+        for end in range(at + 2, min(len(agency), at + 18) + 1):
+            if _TOKEN.fullmatch(agency, at, end):
+                options = gazetteer.misprints(agency[at:end])
+                if options:
+                    token = agency[at:end]
+                    break
         if not options:
             continue
         before = [x for x in found if x.end == at]
