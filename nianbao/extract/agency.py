@@ -99,7 +99,8 @@ def place_prefix(name: str) -> tuple[str, bool]:
         if end == 0:
             m = _PLACE_LIKE.match(name)
             ends.append(m.end() if m else -1)
-        e = next((e for e in ends if e > end and _PLACE_LIKE.fullmatch(name, end, e)
+        e = next((e for e in ends if e > end and not any(end < x < e for x in starts)
+                  and _PLACE_LIKE.fullmatch(name, end, e)
                   and not _NOT_PLACE.search(name, end, e) and (end or not _RELATIVE.match(name))), None)
         if e is None:
             break
