@@ -271,3 +271,15 @@ def test_no_organ_no_agency():
     text = f"{CONDITIONS}现将2022年度落实情况自查及政府信息公开工作情况报告如下。{period(2022)}\n一、总体情况\n{BODY}"
     m = read(text)
     assert m.agency is None and m.year == 2022
+
+
+def test_the_generator_makes_every_opening_shape():
+    """The generated corpus (tests/test_generated_corpus.py) meets each of these openings."""
+    import random
+
+    from nianbao.generate import openings
+    from nianbao.generate.records import random_record
+    rng = random.Random(5)
+    seen = {openings.draw(random_record(rng, rng.choice(["2021", "2019", "pre2019"])), True, "2023年1月20日").shape
+            for _ in range(400)}
+    assert seen == set(openings.SHAPES)

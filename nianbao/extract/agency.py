@@ -59,7 +59,6 @@ _DATE_END = re.compile(
     r"|[二][〇○零O0][一二三四五六七八九〇○零O0]{2}\s*年\s*[一二三四五六七八九十]{1,2}\s*月\s*(?:[一二三四五六七八九十]{1,3}\s*日)?)")
 _TAIL_DEBRIS = re.compile(r"附件下载|打印本页|关闭窗口|【?打印】?|【?关闭】?|分享到|扫一扫[^\n]*|相关链接|返回顶部|"
                           r"[—–\-－]\s*\d{1,3}\s*[—–\-－]|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?")
-_DEBRIS_LINE = re.compile(r"^[\s?？|·•]*$")
 
 
 @dataclass(frozen=True)
@@ -180,10 +179,9 @@ def abbreviates(short: str, full: str) -> bool:
 class Reader:
     """One page's clues, read once."""
 
-    def __init__(self, text: str, titles: list[Title], lines: list[str]):
+    def __init__(self, text: str, titles: list[Title]):
         self.text = text
         self.titles = titles
-        self.lines = lines
         self.fields: tuple[Field, ...] = opening.fields(text)
         self.crumbs = opening.crumbs(text)
 
@@ -357,8 +355,9 @@ class Reader:
         return (i, i + len(name)) if i >= 0 else near
 
 
-def find_agency(text: str, titles: list[Title], lines: list[str]) -> tuple[str | None, Span | None]:
-    r = Reader(text, titles, lines)
+def find_agency(text: str, titles: list[Title], lines: list[str] | None = None) -> tuple[str | None, Span | None]:
+    """The agency and where the page names it (the clues in order of trust; see the module's doc)."""
+    r = Reader(text, titles)
     for clue in (r.from_titles, r.from_sentence, r.from_fields, r.from_sign_off, r.from_site):
         c = clue()
         if c:
