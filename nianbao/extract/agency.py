@@ -57,6 +57,7 @@ _WE = re.compile(r"[我本]\s*(局|委|办|厅|署|院|中心|镇|乡|街道|苏
 _DATE_END = re.compile(
     r"(?:(?:19|20)\d\d\s*[年.\-/]\s*\d{1,2}\s*(?:[月.\-/]\s*\d{1,2}\s*日?|月)"
     r"|[二][〇○零O0][一二三四五六七八九〇○零O0]{2}\s*年\s*[一二三四五六七八九十]{1,2}\s*月\s*(?:[一二三四五六七八九十]{1,3}\s*日)?)")
+_NOT_SIGNED = re.compile(r"\s*(?:印发|起|至|以来|前|后|期间)")     # …2022年1月7日印发: the issuing office's
 _TAIL_DEBRIS = re.compile(r"附件下载|打印本页|关闭窗口|【?打印】?|【?关闭】?|分享到|扫一扫[^\n]*|相关链接|返回顶部|"
                           r"[—–\-－]\s*\d{1,3}\s*[—–\-－]|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?")
 
@@ -249,8 +250,7 @@ class Reader:
         n = len(self.text)
         tail_start = max(0, n - 600)
         tail = self.text[tail_start:]
-        dates = [m for m in _DATE_END.finditer(tail)
-                 if not re.match(r"\s*印发|\s*(?:起|至|以来|前|后|期间)", tail[m.end():])]
+        dates = [m for m in _DATE_END.finditer(tail) if not _NOT_SIGNED.match(tail, m.end())]
         for m in reversed(dates[-3:]):
             after = _TAIL_DEBRIS.sub("", opening.FOOTER.split(tail[m.end():], 1)[0])
             if len(re.sub(r"\s", "", after)) > 40:

@@ -36,9 +36,11 @@ _KEYS = sorted(_TITLE_KEYS + _ORGAN_KEYS + _OTHER_KEYS, key=len, reverse=True)
 # Read backwards from each colon: the key ends right before it (a colon is rarer than a key's letters).
 # a key may be spaced out to fill its cell (索 引 号, 发布机构)
 _KEY_BEFORE = re.compile(r"[【\[]?\s*(" + "|".join("[ \u3000]*".join(k) for k in _KEYS) + r")\s*[】\]]?\s*$")
+_KEY_LAST = frozenset(k[-1] for k in _KEYS)
 _COLON = re.compile(r"[:：]\s*")
 _COPYRIGHT = re.compile(r"([^\s：:|©]{3,40})\s*版权所有")
-_SITE = re.compile(r"([^\s：:|©>＞，。、；]{3,30}?)(?:门户网站|政府网站|政府网|政务网|官方网站|政务公开网)")
+_SITE_WORD = re.compile(r"门户网站|政府网站|政府网|政务网|官方网站|政务公开网")
+_SITE = re.compile(r"([^\s：:|©>＞，。、；]{3,30})$")
 # Where a page's footer starts: what follows is the site's, not the report's.
 FOOTER = re.compile(r"主办单位|主\s*办\s*[:：]|承办单位|技术支持|版权所有|网站标识码|ICP备|公网安备|Copyright|©|联系我们|网站地图")
 _CRUMB = re.compile(r"(?:当前位置|您的位置|您当前的位置|您现在的位置|当前所在位置|所在位置|您所在的位置)\s*[:：]\s*([^\n]{0,300})")
@@ -55,8 +57,9 @@ _TITLE = re.compile(
 _FIELD_TITLE = re.compile(
     rf"(?P<pre>{_WORDS}{{0,40}}?)\s*(?P<year>(?:19|20)\d\d)\s*年\s*(?:度)?\s*"
     rf"(?P<mid>{_WORDS}{{0,40}}?)\s*(?P<core>{_CORE})")
-_TITLE_BREAK = re.compile(r"[，。,;；:：“”\"《》()（）<>【】\[\]、\n]")
+_SEGMENT = re.compile(r"[^，。,;；:：“”\"《》()（）<>【】\[\]、\n]{8,}")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_REPORT_WORD = re.compile(r"告|结|年\s*报")
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ def fields(text: str) -> tuple[Field, ...]:
     for a, b in _windows(text):
         keys = []       # (key, start of the key, end of the colon)
         for c in _COLON.finditer(text, a, b):
+            before = text[max(a, c.start() - 3):c.start()].rstrip(" \u3000】]")
+            if not before or before[-1] not in _KEY_LAST:
+                continue
             k = _KEY_BEFORE.search(text, max(a, c.start() - 16), c.start())
             if k:
                 keys.append((re.sub(r"[ \u3000]", "", k.group(1)), k.start(), c.end()))
@@ -105,8 +111,10 @@ def fields(text: str) -> tuple[Field, ...]:
             if value:
                 s = value_start + raw.find(value)
                 out.append(Field(key, value, (s, s + len(value))))
-        for m in _SITE.finditer(text, a, min(b, a + 400) if a == 0 else b):
-            out.append(Field("网站", m.group(1), m.span(1)))
+        for w in _SITE_WORD.finditer(text, a, min(b, a + 400) if a == 0 else b):
+            m = _SITE.search(text, max(a, w.start() - 30), w.start())
+            if m:
+                out.append(Field("网站", m.group(1), m.span(1)))
         i = text.find("版权所有", a, b)
         while i >= 0:
             m = _COPYRIGHT.search(text, max(a, i - 45), i + 4)
@@ -144,17 +152,25 @@ def find_titles(text: str, limit: int = HEAD) -> list[Title]:
     head = text[:limit]
     # A title is words and spaces only, so it lies between two of these marks. Searching only the
     # stretches that hold a year and 公开 finds the same matches without trying _TITLE everywhere.
-    start = 0
-    for brk in [m.start() for m in _TITLE_BREAK.finditer(head)] + [len(head)]:
-        if brk - start >= 8 and head.find("公", start, brk) >= 0 and _YEAR.search(head, start, brk):
-            out.extend(_titles_in(text, start, brk, _TITLE, False))
-        start = brk + 1
+    for seg in _SEGMENT.finditer(head):
+        a, b = seg.span()
+        if head.find("公", a, b) >= 0 and _REPORT_WORD.search(head, a, b) and _YEAR.search(head, a, b):
+            out.extend(_titles_in(text, a, b, _TITLE, False))
     return out
 
 
 def _titles_in(text: str, a: int, b: int, pattern: re.Pattern, field: bool) -> list[Title]:
     out = []
-    for m in pattern.finditer(text, a, b):
+    # a title's year has at most 40 letters and some spaces before it: start there, not at every letter
+    matches, pos = [], a
+    for y in _YEAR.finditer(text, a, b):
+        if y.start() < pos:
+            continue
+        m = pattern.search(text, max(pos, y.start() - 48), b)
+        if m:
+            matches.append(m)
+            pos = m.end()
+    for m in matches:
         core = re.sub(r"\s", "", m.group("core"))
         out.append(Title(int(m.group("year")), m.span("year"), m.group("pre"), m.span("pre"),
                          m.group("mid"), m.span("mid"), m.span(), field, core.startswith("政府")))
