@@ -381,6 +381,16 @@ def _lookalikes() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
+def lookalike_chars() -> frozenset[str]:
+    """Characters that have a look-alike in place names (a quick test before ``misprints``)."""
+    return _lookalike_set()
+
+
+@lru_cache(maxsize=1)
+def _lookalike_set() -> frozenset[str]:
+    return frozenset(_lookalikes())
+
+
 def misprints(name: str) -> list[tuple[str, tuple[Place, ...]]]:
     """The places a name the gazetteer does not know may stand for, one look-alike character
     away (沐阳县 → 沭阳县): [(the name as it should read, its places)]."""

@@ -97,9 +97,11 @@ def _repair(agency: str, text: str, year: int | None) -> tuple[str, dict[str, st
     fixes: dict[str, str] = {}
     found = _agency_mentions(agency)
     starts = [0] + [m.end for m in found]
+    known = {m.start for m in found}
+    odd = gazetteer.lookalike_chars()
     context = None
     for at in starts:
-        if any(x.start == at for x in found):
+        if at in known or not any(ch in odd for ch in agency[at:at + 18]):
             continue
         # the shortest name ending like a place that has a look-alike reading (崮镇县 holds 崮镇 too)
         token, options = None, []
