@@ -29,6 +29,10 @@ MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
 DATA = Path(__file__).resolve().parent / "data" / "region_extra.json"
 ZONES = Path(__file__).resolve().parent / "data" / "zones.json"
 TOWN_SUFFIXES = ("街道", "苏木", "镇", "乡")
+# Where a township may end in an agency's name: before its organ's words or at the end
+# (钟祥镇人民政府, 二郎街道办事处) — not in 住房和城乡建设局 or 镇江市 (and no index is built for those).
+TOWN_HINT = re.compile(r"(?:镇|乡|街道|苏木)(?=人民政府|政府|办事处|办|党委|党工委|人大|纪委|便民|社会事务|"
+                       r"综合|经济|农业|财政|卫生院|$)")
 
 # Suffixes removed to get the name people use in running text (任城区 → 任城, 温州市 → 温州).
 _SUFFIX = re.compile(r"(特别行政区|自治区|自治州|自治县|自治旗|地区|新区|林区|特区|省|市|区|县|旗|盟)$")

@@ -90,7 +90,7 @@ def place_prefix(name: str) -> tuple[str, bool]:
             end = starts[end].end
             continue
         towns = [t for t in gazetteer.find_towns(name[end:end + 12]) if t.start == 0] \
-            if re.search("[镇乡道木]", name[end:end + 12]) else []
+            if gazetteer.TOWN_HINT.search(name, end) else []
         if towns:
             end += towns[0].end
             continue

@@ -74,14 +74,13 @@ class Region:
 
 
 _TOKEN = re.compile(r"[\u4e00-\u9fff]{1,14}?(?:特别行政区|自治区|自治州|自治县|自治旗|省|市|县|区|旗|盟|地区|镇|乡|街道|苏木)")
-_TOWN_CHAR = re.compile("[镇乡道木]")
 
 
 def _agency_mentions(agency: str) -> list[Mention]:
     """The places an agency's name holds: divisions and zones, and a township where it starts the
     name or follows them (二郎街道办事处, 仁寿县钟祥镇人民政府) — elsewhere 城乡 is no township."""
     found = gazetteer.find(agency)
-    if not _TOWN_CHAR.search(agency):
+    if not gazetteer.TOWN_HINT.search(agency):
         return found
     starts = {0} | {m.end for m in found}
     taken = set()
