@@ -11,7 +11,6 @@ from ..template import T2_LAYOUTS, T4_GROUPS, identities, t3_leaf_keys, t3_row_k
 from . import meta as meta_mod
 from .legacy import decode_legacy
 from .ocr_repair import repair
-from .place import resolve as resolve_region
 from .regions import find_regions
 from .sections import find_sections
 from .solver import Equation
@@ -184,20 +183,16 @@ def extract_document(doc: Document) -> dict:
             _report_uncertain(rec, doc, "legacy", decl)
 
     # Metadata.
-    titles = meta_mod.find_titles(text)
-    year, yspan = meta_mod.find_year(text, titles)
-    agency, aspan = meta_mod.find_agency(text, titles, lines)
-    published, pspan = meta_mod.find_published(text, lines, year)
-    period = meta_mod.find_period(text)
-    region = resolve_region(agency, text, year, aspan)
-    rec["meta"].update({"agency": agency, "region": region.name, "year": year, "published": published})
-    if region.provenance():
-        rec["provenance"]["meta.region"] = region.provenance()
-    if period:
-        rec["meta"]["period"] = {"start": period["start"], "end": period["end"]}
-    for key, span in (("agency", aspan), ("year", yspan), ("published", pspan)):
-        if span:
-            rec["provenance"][f"meta.{key}"] = {"span": list(span)}
+    meta = meta_mod.read(text, lines)
+    rec["meta"].update({"agency": meta.agency, "region": meta.region.name, "year": meta.year,
+                        "published": meta.published})
+    if meta.region.provenance():
+        rec["provenance"]["meta.region"] = meta.region.provenance()
+    if meta.period:
+        rec["meta"]["period"] = {"start": meta.period["start"], "end": meta.period["end"]}
+    for key, span in meta.spans.items():
+        rec["provenance"][f"meta.{key}"] = {"span": list(span)}
+    titles = meta.titles
 
     if not any(rec[k] for k in ("t2", "t3", "t4", "legacy")) and not sections and not titles:
         rec["findings"].append(finding(
