@@ -210,7 +210,10 @@ def _columns(header_cols: int, rows: list[_Row]) -> int:
     spaced = Counter(len(r.nums) for r in rows if len(r.nums) > 1 or r.nums[0].cell)
     runs = [r for r in rows if len(r.nums) == 1 and not r.nums[0].cell]
     if header_cols >= 2:
-        if any(len(r.nums) >= 2 for r in rows) or any(len(r.nums[0].text) >= 2 for r in runs):
+        # every row of a run-together two-column table holds two digits at least ("00");
+        # single digits throughout mean the 累计 column was left empty
+        long_runs = sum(1 for r in runs if len(r.nums[0].text) >= 2)
+        if any(len(r.nums) >= 2 for r in rows) or (runs and long_runs >= 0.8 * len(runs)):
             return min(header_cols, 4)
         return 1
     if header_cols == 1:
