@@ -355,12 +355,27 @@ class Reader:
         return (i, i + len(name)) if i >= 0 else near
 
 
+_REPEATED_ORGAN = ("局", "委", "办", "院", "府", "会", "室", "处", "所", "站", "中心", "公署", "管委会")
+
+
+def _collapse_repeat(name: str) -> str:
+    """A breadcrumb glued to the title repeats the organ: 新乡市教育局教育局 → 新乡市教育局."""
+    for k in range(len(name) // 2, 1, -1):
+        tail = name[-k:]
+        if tail.endswith(_REPEATED_ORGAN) and name[:-k].endswith(tail):
+            return name[:-k]
+    return name
+
+
 def find_agency(text: str, titles: list[Title], lines: list[str] | None = None) -> tuple[str | None, Span | None]:
     """The agency and where the page names it (the clues in order of trust; see the module's doc)."""
     r = Reader(text, titles)
     for clue in (r.from_titles, r.from_sentence, r.from_fields, r.from_sign_off, r.from_site):
         c = clue()
         if c:
+            name = _collapse_repeat(c.name)
+            if name != c.name:
+                c = Candidate(name, None if c.span is None else (c.span[1] - len(name), c.span[1]), c.via)
             c = r.complete(c)
             return c.name, c.span
     return None, None

@@ -116,7 +116,7 @@ def _find_start(items: list[Item]) -> int | None:
     return None
 
 
-_HEADER_TAIL = re.compile(r"(?:历年累计|年末统计|本年度?|年度|累计|数量|统计数|计量单位|单位)\s*")
+_HEADER_TAIL = re.compile(r"(?:历年累计|年末统计|本年度?|年度|累计|数量|统计数|计量单位|单位|^年)\s*")
 
 
 def _split_header_text(items: list[Item], start: int) -> list[Item]:

@@ -38,7 +38,7 @@ def read(text: str, lines: list[str] | None = None) -> Meta:
     return Meta(region.correct(name), region, year, published, find_period(text), titles, spans)
 
 _PERIOD = re.compile(r"统计期限?(?:为|是|自|从)?\s*((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日")
-_DATE_LABELED = re.compile(r"(?:发布时间|发布日期|生成日期|成文日期|发文日期|日期)\s*[:：]?\s*"
+_DATE_LABELED = re.compile(r"(?:发布时间|发布日期|生成日期|成文日期|发文日期|日期|(?<![统期])时间(?=\s*[:：]))\s*[:：]?\s*"
                            r"((?:19|20)\d\d)[-./年]\s*(\d{1,2})[-./月]\s*(\d{1,2})")
 _DATE_CN = re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 def find_titles(text: str, limit: int = opening.HEAD) -> list[Title]:

@@ -42,7 +42,8 @@ _COPYRIGHT = re.compile(r"([^\s：:|©]{3,40})\s*版权所有")
 _SITE_WORD = re.compile(r"门户网站|政府网站|政府网|政务网|官方网站|政务公开网")
 _SITE = re.compile(r"([^\s：:|©>＞，。、；]{3,30})$")
 # Where a page's footer starts: what follows is the site's, not the report's.
-FOOTER = re.compile(r"主办单位|主\s*办\s*[:：]|承办单位|技术支持|版权所有|网站标识码|ICP备|公网安备|Copyright|©|联系我们|网站地图")
+FOOTER = re.compile(r"主办单位|主\s*办\s*[:：]|承办单位|技术支持|版权所有|网站标识码|ICP备|公网安备|Copyright|©|联系我们|网站地图|"
+                    r"附件下载|相关附件|打印本页|关闭窗口|【\s*打印\s*】|【\s*关闭\s*】|分享到")
 _CRUMB = re.compile(r"(?:当前位置|您的位置|您当前的位置|您现在的位置|当前所在位置|所在位置|您所在的位置)\s*[:：]\s*([^\n]{0,300})")
 _CRUMB_SEP = re.compile(r"\s*(?:>>|>|＞|»|›|→|/|\\|\||-{1,2}>)\s*")
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..sources.base import Document, Origin, TableBlock, TextBlock
-from ..template import T3_ROWS
-from .labels import MAX_LABEL_CHARS, find_t3_rows, normalize, template_enumeration
+from ..template import T2_LAYOUTS, T3_ROWS
+from .labels import MAX_LABEL_CHARS, find_t2_fields, find_t3_rows, normalize, template_enumeration
 
 TEXT, NUM, BLANK, ROW_END = "text", "num", "blank", "row_end"
 # A number glued to a unit ("2020年", "8件", "49%") counts something in the prose, not a table cell.
@@ -112,7 +112,7 @@ _SPACED_DIGIT = re.compile(r"\s\d")
 _NEXT_CHAR = re.compile(r"\s*(\S?)")  # text[i:].lstrip()[:1] without copying the rest of a long line
 
 
-def _glued_enumeration(word: str, m: re.Match, last_enum: int | None) -> int:
+def _glued_enumeration(word: str, m: re.Match, last_enum: int | None, tail: str = "") -> int:
     """How many trailing digits of a digit run are the number of the label glued after
     it: ``00000002.其他法律…`` is a row of zeros, then the label ``2.其他法律…``; in an
     appendix ``26262、政府公报公开`` is 2626, then ``2、政府公报公开``. The digits are the
@@ -120,9 +120,14 @@ def _glued_enumeration(word: str, m: re.Match, last_enum: int | None) -> int:
     enumeration of the labels before (1 → 2)."""
     g = m.group()
     end = m.end()
-    if not g.isdigit() or len(g) < 2 or word[end:end + 1] not in (".", "、", "．"):
+    if not g.isdigit() or len(g) < 2:
         return 0
-    rest = word[end + 1:]
+    if word[end:end + 1] in (".", "、", "．"):
+        rest = word[end + 1:] or tail.lstrip()  # "…71000198. 属于行政查询事项": the label after a space
+    elif end == len(word) and tail.lstrip()[:1] in (".", "、", "．"):
+        rest = tail.lstrip()[1:].lstrip()      # "…00003 . 其 他": the mark spaced out
+    else:
+        return 0
     if not rest or rest[0].isdigit() or rest[0] in "-—/|" or rest.startswith(_LABEL_CONTINUATIONS):
         return 0
     expected = template_enumeration(rest)
@@ -171,7 +176,7 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
         pos = 0
         for m in _DIGITS.finditer(word):
             # "12.申请人逾期…" after "1.申请人无正当理由…": a cell's 1, then the label "2."
-            glued = _glued_enumeration(word, m, last_enum)
+            glued = _glued_enumeration(word, m, last_enum, text[wend:wend + 12] if m.end() + 1 >= len(word) else "")
             if not glued and _is_enumeration(word, m, text[wend:wend + 10]):
                 if m.group().isdigit():
                     last_enum = int(m.group())
@@ -183,7 +188,7 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 raw, mend = raw[:-glued], mend - glued
             # A leading minus belongs to the number only at the start of a piece
             # (a negative 本年增/减); elsewhere it is a dash.
-            if raw[0] in "-−－" and mstart > 0 and not word[mstart - 1].isdigit():
+            if raw[0] in "-−－" and mstart > 0 and not word[:mstart].rstrip(_DEBRIS_CHARS)[-1:].isdigit():
                 raw = raw[1:]
                 mstart += 1
             raw_digits = raw.replace(",", "") if "," in raw else raw
@@ -260,7 +265,8 @@ def _join_label_pieces(out: list[Item], start: int, text: str) -> None:
     while i < len(out):
         a, b = out[i - 1], out[i]
         if (a.kind == TEXT and b.kind == TEXT and not _ENUM_START.match(b.text)
-                and not a.text.endswith(("。", "；", ";", "：", ":"))):
+                and not a.text.endswith(("。", "；", ";", "：", ":"))
+                and not (len(a.text) == 1 and a.text in _UNIT_AFTER)):  # "2010年" + "主动公开…"
             if len(a.text) + len(b.text) <= 40:
                 out[i - 1] = Item(TEXT, text[a.start:b.end], a.start, b.end, origin=a.origin)
                 del out[i]
@@ -278,12 +284,20 @@ def _wrapped_label_start(a: str, b: str) -> int | None:
     """Where in ``a`` begins a row label that ``b`` finishes (``… 总 计 本年新`` +
     ``收政府信息公开申请数量``), when only the two together name the row."""
     b_rows = {key for key, *_ in find_t3_rows(normalize(b))}
-    cuts = [m.end() for m in re.finditer(r"\s+", a)]
-    for cut in reversed(cuts[-4:]):
+    b_fields = {k for layout in T2_LAYOUTS for k in find_t2_fields(normalize(b), layout)}
+    cuts = [m.end() for m in re.finditer(r"\s+", a)][-4:]
+    if len(b.strip()) <= 3:
+        # a label broken by one space inside it ("…现行有效件数规" + "章"): its head ends a
+        cuts = sorted(set(cuts) | {len(a) - k for k in range(1, 7) if len(a) - k > 0})
+    for cut in reversed(cuts):
         tail = normalize(a[cut:])
         for key, s, e, rank in find_t3_rows(tail + normalize(b)):
             if s < len(tail) < e and rank <= 1 and key not in b_rows:
                 return cut
+        # a field of table 二 spelled out with spaces ("行 政 许" + "可")
+        if len(tail) <= 6 and any(k not in b_fields for layout in T2_LAYOUTS
+                                  for k in find_t2_fields(tail + normalize(b), layout)):
+            return cut
     return None
 
 

@@ -168,6 +168,25 @@ def page_header(rng: random.Random, meta: dict) -> list[str]:
             f"发布时间：{meta['published']}　来源：{src}　字体显示：大 中 小　阅读：{{{{ pvCount }}}} 次"]
 
 
+def crawl_header(rng: random.Random, meta: dict, title: str) -> list[str]:
+    """What a crawler keeps of a page around the report: breadcrumbs, the title again,
+    source and time, the share and print buttons, font sizes, hit counts."""
+    src = meta.get("_byline") or meta["agency"]
+    column = rng.choice(["政府信息公开年报", "年度报告", "政府信息公开工作年度报告"])
+    parts = [f"当前位置：首页{rng.choice(['', ' > '])}政务公开{rng.choice(['', ' > '])}{column}", title,
+             rng.choice([f"来源：{src} 时间：{meta['published']} 09:{rng.randint(10, 59)}",
+                         f"发布时间：{meta['published']} 来源：{rng.choice([src, '本站'])}",
+                         f"信息来源：{src} 发布日期：{meta['published']} 浏览次数：{rng.randint(10, 9999)}"])]
+    parts.append(rng.choice(["--> 微信 微博 QQ空间 全真版 文字版 文件下载 相关链接：", "字号：大 中 小 打印本页 关闭窗口",
+                             "【字体：大 中 小】 【打印】 【关闭】", "分享到： 扫一扫在手机打开当前页"]))
+    return parts
+
+
+CRAWL_TAIL = ("附件下载", "打印本页 关闭窗口", "【打印本页】【关闭窗口】", "相关附件：")
+# Comments of Word-made pages that a crawler leaves in the text.
+COMMENT_DEBRIS = ("<!--[if !supportLists]-->", "<!--[endif]-->", "<!--StartFragment-->")
+
+
 def page_footer(rng: random.Random, meta: dict) -> list[str]:
     n = rng.randint(10000000, 99999999)
     return [f"主办：{meta['agency']}　版权所有　网站标识码：{rng.randint(1000000000, 9999999999)}",
