@@ -123,8 +123,9 @@ def decode_legacy(items: list[Item], prose: str = "") -> tuple[dict, Decoded] | 
     claims = prose_claims(prose)
     if len(rows) < 2:
         return None
-    ncols = header_cols or Counter(len(r[2]) for r in rows if all(x.cell or len(x.text) < 5 for x in r[2])
-                                   ).most_common(1)[0][0] if rows else 1
+    shaped = Counter(len(r[2]) for r in rows if all(x.cell or len(x.text) < 5 for x in r[2]))
+    # when every row is a long run of digits, the rows' own counts of numbers are all there is
+    ncols = header_cols or (shaped or Counter(len(r[2]) for r in rows)).most_common(1)[0][0]
     ncols = max(1, min(ncols, 4))
     legacy: dict = {}
     dec = Decoded({})
