@@ -39,8 +39,10 @@ def check_text(text: str, path: str) -> None:
                      "text too long for an annual report (characters)")
 
 
-def check_text_bytes(data: bytes, path: str, cap: int = MAX_TEXT_CHARS) -> None:
-    """Before decoding: bytes that must decode into more characters than ``cap``."""
+def check_text_bytes(data: bytes, path: str, cap: int | None = None) -> None:
+    """Before decoding: bytes that must decode into more characters than ``cap`` (default
+    :data:`MAX_TEXT_CHARS`)."""
+    cap = MAX_TEXT_CHARS if cap is None else cap
     if len(data) > cap * BYTES_PER_CHAR:
         raise refuse(path, "bytes", len(data), cap * BYTES_PER_CHAR, "文件过大，不像一份年度报告",
                      "file too large for an annual report (bytes)")

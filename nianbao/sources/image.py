@@ -180,6 +180,9 @@ def _frames(data: bytes, path: str):
         raise
     except MemoryError:
         raise
+    except Image.DecompressionBombError as exc:  # Pillow's own check, at twice our cap, before ours
+        raise LimitError(f"图像过大，疑似解压炸弹：{path} (image too large, a decompression bomb: {exc})",
+                         limit="pixels", value=0, cap=MAX_PIXELS, path=path) from None
     except Exception as exc:
         # Pillow's decoders raise what they meet (OSError, SyntaxError, ValueError, TypeError,
         # struct.error, EOFError, IndexError …) on damaged files: all of it means the same here.
