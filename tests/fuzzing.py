@@ -523,6 +523,7 @@ def serve() -> None:
         if len(head) < 4:
             return
         name, data = pickle.loads(inp.read(struct.unpack(">I", head)[0]))
+        _reset_peak()
         t0 = time.perf_counter()
         try:
             rec = extract_bytes(data, name)
@@ -537,9 +538,30 @@ def serve() -> None:
         except BaseException as exc:  # noqa: BLE001 — what the entry let through is what we look for
             result = {"outcome": "crash", "reason": "unnamed", "detail": f"{type(exc).__name__}: {exc}"[:600]}
         result["seconds"] = time.perf_counter() - t0
-        result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["rss_mb"] = _peak_mb() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         out.write(json.dumps(result) + "\n")
         out.flush()
+
+
+def _reset_peak() -> None:
+    """Start this process's peak resident memory (VmHWM) again from what it holds now, so that
+    each input's peak is its own (Linux: clear_refs 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
+def _peak_mb() -> float:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def run(jobs, *, workers: int = 2, time_limit: float = 30.0, memory_mb: float = 2048.0,
