@@ -12,6 +12,10 @@ _ENTRY_MODULES = frozenset({"nianbao.extract", "nianbao.extract.pipeline", "nian
                             "nianbao.sources.guard", "nianbao.sources.limits"})
 
 
+_OUT_OF_MEMORY = ("bad_alloc", "failed to map segment", "Cannot allocate memory", "Insufficient memory",
+                  "out of memory")
+
+
 def locate(tb, default: str) -> tuple[str, str]:
     """(stage, where) of the exception whose traceback is ``tb``: the first of our modules after
     the entry (``extract.t3``, ``sources.docx``) and the innermost of our functions
@@ -34,7 +38,8 @@ def stage_error(exc: BaseException, path: str, default_stage: str) -> StageError
     """The named error standing for ``exc``, raised while reading or extracting ``path``."""
     stage, where = locate(exc.__traceback__, default_stage)
     cause = f"{type(exc).__name__}: {exc}"[:300]
-    if isinstance(exc, MemoryError):
+    # native libraries (onnxruntime, OpenCV, PDFium) report running out of memory in their own words
+    if isinstance(exc, MemoryError) or any(s in cause for s in _OUT_OF_MEMORY):
         return StageError(f"内存不足（{stage} 阶段）：{path} (out of memory in stage {stage}, at {where})",
                           stage=stage, cause=cause, reason="memory", path=path)
     return StageError(f"抽取出错（{stage} 阶段）：{path} (internal error in stage {stage}: {cause}, at {where})",
