@@ -20,7 +20,7 @@ from .labels import is_legacy_indicator, normalize
 from .solver import Candidate, Equation, Variable, ambiguous_cells, solve
 from .splits import split_kinds
 from .t3 import Decoded
-from .tokens import BLANK, NUM, QTY, ROW_END, TEXT, Item
+from .tokens import BLANK, MAX_DIGITS, NUM, QTY, ROW_END, TEXT, Item
 
 _HEADER_WORDS = {"指标名称", "指标", "单位", "计量单位", "计量", "本年", "本年度", "历年累计", "累计", "数量", "备注",
                  "统计数", "项目", "数值", "年度", "本年数", "上年数", "年末统计", "年末", "统计"}
@@ -237,7 +237,7 @@ def prose_claims(text: str) -> list[tuple[str, int, int]]:
     flat = "".join(text.split())
     for part, col, pat in _CLAIMS:
         m = pat.search(flat)
-        if m:
+        if m and len(m.group(1)) <= MAX_DIGITS:  # no count is longer (and int() refuses 4,300 digits)
             out.append((part, col, int(m.group(1))))
     return out
 

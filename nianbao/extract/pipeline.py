@@ -5,6 +5,7 @@ import re
 
 from ..findings import finding
 from ..validate import check as validate
+from ..validate.rules import RULES
 from ..record import record_for
 from ..sources import Document
 from ..template import T2_LAYOUTS, T4_GROUPS, identities, t3_leaf_keys, t3_row_keys
@@ -74,7 +75,8 @@ def _report_uncertain(rec: dict, doc: Document, table: str, dec: Decoded) -> Non
             "told — check the source",
             cells=[_ref(table, c) for c in cells], evidence=_evidence(doc, dec, cells)))
     for rule, cells, _, zh, en in dec.notes:
-        rec["findings"].append(finding(rule, "info", zh, en, cells=[_ref(table, c) for c in cells],
+        severity = RULES[rule].severity if rule in RULES else "info"
+        rec["findings"].append(finding(rule, severity, zh, en, cells=[_ref(table, c) for c in cells],
                                        evidence=_evidence(doc, dec, cells)))
     for cell, origin in dec.origins.items():
         rec["provenance"][_ref(table, cell)] = origin

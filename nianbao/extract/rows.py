@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .blocks import column_major, multiset_readings, row_major, rows_consistent, split_readings
+from .budget import BudgetExceeded
 from .solver import Candidate, Variable
 from .tokens import BLANK, NUM, Item
 
@@ -126,7 +127,26 @@ def block_variable(block: Block, width: int, *, row_total: bool,
                    col_targets: Sequence[float | None] | None = None) -> Variable:
     """Candidate readings of one block. ``col_targets`` (what each column of
     the block must add up to, where known) enables the reading of shuffled
-    blocks."""
+    blocks. When the table's search budget runs out, the block's cells are
+    left without value (candidate note ``budget``), never guessed."""
+    try:
+        return _block_readings(block, width, row_total=row_total, col_targets=col_targets)
+    except BudgetExceeded:
+        return over_budget(block, width)
+
+
+def over_budget(block: Block, width: int) -> Variable:
+    """The block read as nothing: its cells None, each pointing at the numbers printed."""
+    items = block.items
+    span = {"span": [items[0].start, items[-1].end]} if items else {}
+    cells = [(k, c) for k in block.keys for c in range(width)]
+    return Variable("+".join(block.keys), [Candidate({cell: None for cell in cells}, 0.0,
+                                                     {cell: dict(span) for cell in cells} if span else {},
+                                                     "budget")])
+
+
+def _block_readings(block: Block, width: int, *, row_total: bool,
+                    col_targets: Sequence[float | None] | None = None) -> Variable:
     keys, items = block.keys, block.items
     n = len(keys) * width
     name = "+".join(keys)

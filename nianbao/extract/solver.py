@@ -18,8 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Hashable, Mapping, Sequence
 
+from .budget import BudgetExceeded, spend
+
 Cell = Hashable  # e.g. ("new", 0)
-MAX_STATES = 200_000
+MAX_STATES = 200_000        # states of one step
+MAX_TOTAL_STATES = 400_000  # states kept over all the steps (each holds a sum per equation)
 
 
 @dataclass
@@ -49,6 +52,7 @@ class Solution:
     choice: list[int]                  # chosen candidate per variable
     feasible: list[list[int]] | None   # candidates possible per variable (None: not computed)
     satisfied: bool                    # some reading satisfies every equation
+    exhausted: bool = False            # the search ran out of budget before it could tell
 
 
 def _eqs_of_cells(eqs: Sequence[Equation]) -> dict:
@@ -128,7 +132,17 @@ def _exact(x):
 
 
 def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solution:
-    """The most plausible consistent reading, and which candidates remain possible."""
+    """The most plausible consistent reading, and which candidates remain possible. When the
+    search is over its budget (the table's steps, or the states it may keep), the reading is
+    the most plausible candidate of each variable and nothing is known feasible
+    (``exhausted``): the decoder flags every cell the candidates disagree on."""
+    try:
+        return _solve(variables, equations)
+    except BudgetExceeded:
+        return Solution([0] * len(variables), None, False, True)
+
+
+def _solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solution:
     defined: set = set()
     for var in variables:
         for cand in var.candidates:
@@ -173,8 +187,10 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
 
     # forward: state (partial sums) → (cost, previous state, candidate index)
     forward: list[dict] = [{zero: (0.0, None, None)}]
+    kept = 1
     for vi, var in enumerate(variables):
         cur = forward[-1]
+        spend(len(cur) * max(1, len(var.candidates)))
         nxt: dict = {}
         closing = [k for k, lv in enumerate(last_var) if lv == vi]
         # A state whose sums the remaining variables cannot bring to the
@@ -200,8 +216,11 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
                     nxt[new] = (c2, state, ci)
                 elif c2 < old[0]:
                     nxt[new] = (c2, state, ci)
-        if len(nxt) > MAX_STATES:
-            return least_broken(variables, eqs)
+        kept += len(nxt)
+        if len(nxt) > MAX_STATES or kept > MAX_TOTAL_STATES:
+            sol = least_broken(variables, eqs)
+            sol.exhausted, sol.feasible = True, None  # not every reading was weighed: all stay open
+            return sol
         forward.append(nxt)
     final = forward[-1].get(target)
     if final is None:
@@ -218,6 +237,7 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
     feasible: list[list[int]] = [[] for _ in range(n)]
     for vi in range(n - 1, -1, -1):
         var = variables[vi]
+        spend(len(forward[vi]) * max(1, len(var.candidates)))
         reach_before = set()
         ok_cands = set()
         for state in forward[vi]:

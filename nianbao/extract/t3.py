@@ -8,6 +8,7 @@ from functools import lru_cache
 from ..template import T3_ROW_BY_KEY, T3_TOTAL_COL, T3_WIDTH, identities, t3_leaf_keys, t3_row_keys, t3_rows
 from .labels import MAX_LABEL_CHARS, find_t3_rows, label_units, normalize
 from .blocks import provenance
+from . import budget
 from .rows import assign_blocks, block_variable, needs_reordering, segments_of
 from .infer import infer_missing
 from .solver import Candidate, Equation, Variable, ambiguous_cells, solve
@@ -140,6 +141,7 @@ def _column_targets(block_keys, certain: dict, form: str) -> list[float | None]:
     return targets
 
 
+@budget.table_budget
 def decode_t3(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
     form = detect_form(items)
     order = list(t3_row_keys(form))
@@ -179,6 +181,7 @@ def decode_t3(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
         amb |= misplaced_cells(var.candidates[sol.choice[vi]])
     dec.ambiguous = amb
     fill_in(dec, equations(form))
+    dec.notes.extend(budget.notes(variables, sol.choice, sol.exhausted, amb))
     for vi, var in enumerate(variables):
         cand = var.candidates[sol.choice[vi]]
         if cand.note in ("reordered", "column-major") and not any(c in amb for c in cand.values):

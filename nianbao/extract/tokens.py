@@ -69,14 +69,33 @@ def clean_cell(text: str) -> str:
     return text.translate(_FULLWIDTH_DIGITS).strip(_DEBRIS_CHARS + " \t")
 
 
+# A count in a report is far below 10**15: a longer run of digits is several cells run
+# together (split later, by its text) or noise, never one value. (Also keeps int() clear of
+# Python's 4,300-digit limit and float() of numbers it cannot hold.)
+MAX_DIGITS = 15
+
+
 @lru_cache(maxsize=16384)
 def parse_number(text: str):
-    """The number a cell holds, or None. ``1,234`` → 1234, ``151.598`` → 151.598."""
+    """The number a cell holds, or None. ``1,234`` → 1234, ``151.598`` → 151.598; None too for
+    a number of more than :data:`MAX_DIGITS` digits before its point."""
     t = clean_cell(text).replace(",", "").replace("，", "").replace(" ", "")
     t = t.replace("−", "-").replace("－", "-")
-    if not _NUMBER.fullmatch(t):
+    if not _NUMBER.fullmatch(t) or _too_long(t):
         return None
     return float(t) if "." in t else int(t)
+
+
+def _too_long(t: str) -> bool:
+    return len(t) > MAX_DIGITS and len(t.lstrip("-").partition(".")[0]) > MAX_DIGITS
+
+
+@lru_cache(maxsize=16384)
+def long_number(text: str) -> str | None:
+    """The digits of a number too long to be a value (see :data:`MAX_DIGITS`), or None."""
+    t = clean_cell(text).replace(",", "").replace("，", "").replace(" ", "")
+    t = t.replace("−", "-").replace("－", "-")
+    return t if _NUMBER.fullmatch(t) and _too_long(t) else None
 
 
 def is_blank_mark(text: str) -> bool:
@@ -197,8 +216,9 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 if seg.strip(_DEBRIS_CHARS):
                     _add_text(seg, wstart + pos, out)
             value = parse_number(raw_digits)
-            if value is None and raw_digits.count(".") > 1:
-                # decimals run together ("5.0142.3"): a number the decoder may split
+            if value is None and (raw_digits.count(".") > 1 or long_number(raw_digits)):
+                # decimals run together ("5.0142.3"), or digits too many for one value: a
+                # number the decoder may split
                 out.append(Item(NUM, raw_digits, wstart + mstart, wstart + mend, None))
             elif value is None:
                 out.append(Item(TEXT, word[mstart:mend], wstart + mstart, wstart + mend))
@@ -247,6 +267,9 @@ def _cell_kind(t: str) -> tuple[str | None, str, float | int | None]:
     value = parse_number(t)
     if value is not None:
         return NUM, clean_cell(t).replace(",", "").replace("，", ""), value
+    digits = long_number(t)
+    if digits is not None:  # a cell of digits too many for one value: no value, but a cell
+        return NUM, digits, None
     if is_blank_mark(t):
         return BLANK, t, 0
     if _ANY_DIGIT.search(t) and _SPACED_DIGIT.search(t):

@@ -70,6 +70,15 @@ rule("extract.reordered", "info", "extraction", "单元格顺序错乱，已按�
      "原文中表格单元格的顺序错乱（如 PDF 转出的文字按列输出），其位置已由勾稽关系唯一确定。",
      "The source prints the table's cells out of order (e.g. PDF text emitted column by column); their "
      "places follow uniquely from the identities.")
+rule("extract.search_budget", "warning", "extraction", "读法过多，超出搜索上限", "search budget spent",
+     "表格中粘连或错位的数字可能读法过多，超出每张表的搜索上限：仍未确定的单元格留空（或给出未经确认的最可能读法），不作猜测。请对照原文核对所列单元格。",
+     "Digits run together or misplaced admit too many readings for the search budget of one table: the cells "
+     "still open are left empty (or hold the most plausible reading, unconfirmed), never guessed. Check the "
+     "cells against the source.")
+rule("extract.internal_error", "error", "extraction", "抽取出错", "extraction failed",
+     "抽取的某一阶段意外出错（程序缺陷或库对异常输入的报错），该文件未能抽取；错误信息给出文件、阶段和原因。",
+     "A stage of extraction failed unexpectedly (a defect, or a library's error on odd input); the file was not "
+     "extracted. The message names the file, the stage and the cause.")
 rule("extract.not_a_report", "warning", "extraction", "可能不是年度报告", "may not be an annual report",
      "文件中没有找到年度报告的标题、章节或统计表；格式类规则不对其作判断。",
      "No title, section or statistical table of an annual report was found; the form rules do not judge it.")
