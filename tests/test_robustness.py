@@ -73,7 +73,8 @@ SHARED_EXPECT = {
     "h01_digit_split_memory_4KB.txt": ("record", budget.RULE),
     "h02_blocks_parts_for_hang_6KB.txt": ("record", budget.RULE),
     "h03_pdf_one_bitflip_hang.pdf": ("record", budget.RULE),
-    "h04_html_zero_width_hang.html": ("record", budget.RULE),
+    # read without reaching the budget now; its doubtful cells are flagged (see below)
+    "h04_html_zero_width_hang.html": ("record", None),
 }
 
 
@@ -87,6 +88,8 @@ def test_shared_reproductions(name):
     assert got == kind, value
     if kind == "error":
         assert value.reason == detail and str(path) in str(value)
+    elif name.startswith("h04"):
+        assert flagged(value, "extract.ambiguous") and flagged(value, "extract.unreadable")
     elif detail:
         # where the search budget bound, the cells it left open are flagged and hold no guess
         cells = flagged(value, detail)
@@ -184,8 +187,9 @@ def test_where_the_budget_binds_the_cells_are_flagged_not_guessed(monkeypatch):
             continue
         bound += 1
         for ref in cells:
+            # left empty, or flagged as doubtful, or filled by the identities alone (and said so)
             assert cell(rec, ref) is None and ref in flagged(rec, "extract.unreadable") \
-                or ref in flagged(rec, "extract.ambiguous"), ref
+                or ref in flagged(rec, "extract.ambiguous") or ref in flagged(rec, "extract.inferred"), ref
         finding = next(f for f in rec["findings"] if f["rule"] == budget.RULE)
         assert finding["severity"] == "warning" and finding["evidence"]
     assert bound >= 3

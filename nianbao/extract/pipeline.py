@@ -31,7 +31,7 @@ def _ref(table: str, cell) -> str:
 
 
 def _evidence(doc: Document, dec: Decoded, cells) -> str:
-    spans = sorted({tuple(dec.origins[c]["span"]) for c in cells if c in dec.origins})
+    spans = sorted({tuple(dec.origins[c]["span"]) for c in cells if "span" in dec.origins.get(c, {})})
     parts = []
     for s, e in spans[:12]:
         parts.append(doc.text[s:e])
@@ -64,13 +64,16 @@ def _report_uncertain(rec: dict, doc: Document, table: str, dec: Decoded) -> Non
             cells=[_ref(table, c) for c in cells], evidence=_evidence(doc, dec, cells)))
         for cell in dec.inferred:
             dec.origins.setdefault(cell, {})["inferred"] = True
-    for ident, cells in dec.breaks:
-        described = IDENTITY_TEXT.get(ident, (ident, ident))
+    if dec.breaks:
+        idents = list(dict.fromkeys(ident for ident, _ in dec.breaks))
+        cells = sorted({c for _, cs in dec.breaks for c in cs}, key=lambda c: (str(c[0]), c[1]))
+        zh = "；".join(IDENTITY_TEXT.get(i, (i, i))[0] for i in idents)
+        en = "; ".join(IDENTITY_TEXT.get(i, (i, i))[1] for i in idents)
         rec["findings"].append(finding(
             "extract.unresolved", "warning",
-            f"无法确定的读法下勾稽关系不成立（{described[0]}）：所列单元格的数字连在一起或位置不明，"
+            f"存疑单元格处有 {len(dec.breaks)} 处勾稽关系不成立（{zh}）：所列单元格的数字连在一起或位置不明，"
             "无法判断是原文有误还是读取有误，请核对原文",
-            f"an identity does not hold ({described[1]}) where cells were read with doubt (digits run "
+            f"{len(dec.breaks)} identities do not hold ({en}) where cells were read with doubt (digits run "
             "together, or their places unknown): whether the original or the reading is wrong cannot be "
             "told — check the source",
             cells=[_ref(table, c) for c in cells], evidence=_evidence(doc, dec, cells)))
