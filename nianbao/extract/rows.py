@@ -24,10 +24,11 @@ class Segment:
     labels: list[str] = field(default_factory=list)
     label_items: list[Item] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
+    continued: bool = False   # the segment's row begins with text that names no row
 
 
 def segments_of(events: Sequence[tuple]) -> list[Segment]:
-    """events: ("label", key, item) | ("num", item) | ("row_end",)"""
+    """events: ("label", key, item) | ("num", item) | ("text", item) | ("row_end",)"""
     out: list[Segment] = []
     cur = Segment()
 
@@ -44,6 +45,9 @@ def segments_of(events: Sequence[tuple]) -> list[Segment]:
             if not cur.labels or cur.labels[-1] != ev[1]:
                 cur.labels.append(ev[1])
                 cur.label_items.append(ev[2])
+        elif ev[0] == "text":
+            if not cur.labels and all(it.kind == BLANK and it.cell for it in cur.items):
+                cur.continued = True
         elif ev[0] == "num":
             cur.items.append(ev[1])
         elif ev[0] == "row_end":
@@ -52,6 +56,24 @@ def segments_of(events: Sequence[tuple]) -> list[Segment]:
                 cur = Segment()
     if cur.items or cur.labels:
         close()
+    return _wrapped_rows(out)
+
+
+def _wrapped_rows(segments: list[Segment]) -> list[Segment]:
+    """A row whose label wrapped onto a second row of the table, the numbers printed on the
+    second (``| 二、上年结转政府信息公 | | … |`` then ``| 开申请数量 | 0 | 0 | …``): the
+    numbers are the first row's, its empty cells only layout."""
+    out: list[Segment] = []
+    for seg in segments:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.labels and prev.items
+                and all(it.kind == BLANK and it.cell for it in prev.items)
+                and any(it.kind == NUM for it in seg.items)
+                and ((seg.continued and not seg.labels) or seg.labels == prev.labels[-1:])):
+            # (the rest of the label may name the row again: "…确认或重" / "新出具已获取信息")
+            prev.items = list(seg.items)
+            continue
+        out.append(seg)
     return out
 
 
@@ -77,6 +99,8 @@ def assign_blocks(segments: Sequence[Segment], order: Sequence[str], width: int)
         if len(filled) == len(order):
             break
         unfilled_labels = [k for k in dict.fromkeys(seg.labels) if k in pos and k not in filled]
+        if seg.labels and not unfilled_labels and all(it.kind == BLANK and it.cell for it in seg.items):
+            continue  # the wrapped rest of a row's label ("重新出具已获取信息"), its cells empty
         shuffled_labels = [pos[k] for k in unfilled_labels] != sorted(pos[k] for k in unfilled_labels)
         if unfilled_labels:
             # numbers keep the table's order even when the labels around them do not
@@ -90,6 +114,12 @@ def assign_blocks(segments: Sequence[Segment], order: Sequence[str], width: int)
         while (items and items[-1].kind == BLANK and items[-1].cell and len(items) % width
                and len(items) > width * max(1, len(unfilled_labels))):
             items.pop()
+        # Empty label columns before the numbers, once the merge marks
+        # after them are gone (a pipe table that keeps every column of
+        # the form in every row): layout, not values.
+        while (items and items[0].kind == BLANK and items[0].cell
+               and len(items) > width * max(1, len(unfilled_labels))):
+            items.pop(0)
         m = len(items)
         splittable = any(it.kind == NUM and it.text.isdigit() and len(it.text) > 1
                          for it in seg.items)

@@ -97,6 +97,8 @@ def label_events(items: list[Item], form: str) -> list[tuple]:
                     events.append(("label", key, it))
                     seen.add(key)
                     started = True
+                if not keys and started and it.cell:
+                    events.append(("text", it))
         elif it.kind in (NUM, BLANK):
             if started:
                 events.append(("num", it))

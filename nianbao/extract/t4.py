@@ -21,11 +21,32 @@ def _header_words(text: str) -> int:
     return sum(1 for w in _SHORT_HEADER_WORDS if w in text)
 
 
+def _header_rows(items: list[Item]) -> set[int]:
+    """Indexes of the items in rows of a grid or pipe table that hold header words: their
+    empty cells are the header's merged cells, not values."""
+    out: set[int] = set()
+    row: list[int] = []
+    header = False
+    for i, it in enumerate(items):
+        if it.kind == ROW_END:
+            if header:
+                out.update(row)
+            row, header = [], False
+            continue
+        row.append(i)
+        if it.kind == TEXT and _header_words(normalize(it.text)):
+            header = True
+    return out
+
+
 def _numbers(items: list[Item]) -> list[Item]:
     """The numbers printed under the header, up to the prose that follows."""
     out: list[Item] = []
     header_words = _header_words(normalize(items[0].text)) if items else 0
+    in_header = _header_rows(items)
     for i, it in enumerate(items[1:], 1):
+        if it.kind == BLANK and it.cell and i in in_header:
+            continue
         nxt = items[i + 1] if i + 1 < len(items) else None
         if (it.kind == BLANK and not out and items[i - 1].kind == TEXT
                 and (nxt is None or nxt.kind == ROW_END)):

@@ -215,6 +215,16 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 seg = word[pos:mstart]
                 if seg.strip(_DEBRIS_CHARS):
                     _add_text(seg, wstart + pos, out)
+            follows = word[mend:mend + 1] or (_NEXT_CHAR.match(text, wend).group(1) if mend == len(word) else "")
+            year = _glued_year(raw_digits, follows)
+            if year:
+                # "…继续办理20000022025年，我局…": the row's digits, then the year of the prose
+                cut = mend - 4
+                head = raw_digits[:-4]
+                out.append(Item(NUM, head, wstart + mstart, wstart + cut, parse_number(head)))
+                out.append(Item(QTY, year, wstart + cut, wstart + mend, int(year)))
+                pos = mend
+                continue
             value = parse_number(raw_digits)
             if value is None and (raw_digits.count(".") > 1 or long_number(raw_digits)):
                 # decimals run together ("5.0142.3"), or digits too many for one value: a
@@ -223,16 +233,8 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
             elif value is None:
                 out.append(Item(TEXT, word[mstart:mend], wstart + mstart, wstart + mend))
             else:
-                follows = word[mend:mend + 1] or (_NEXT_CHAR.match(text, wend).group(1) if mend == len(word) else "")
                 kind = QTY if follows and follows in _UNIT_AFTER else NUM
-                year = _glued_year(raw_digits, follows)
-                if year:
-                    # "…继续办理20000022025年，我局…": the row's digits, then the year of the prose
-                    cut = mend - 4
-                    out.append(Item(NUM, raw_digits[:-4], wstart + mstart, wstart + cut, int(raw_digits[:-4])))
-                    out.append(Item(QTY, year, wstart + cut, wstart + mend, int(year)))
-                else:
-                    out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + mend, value))
+                out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + mend, value))
             pos = mend
         if pos == 0 and word in _BLANK_MARKS:
             # "/" or "—" standing alone between numbers: an empty cell
@@ -340,14 +342,21 @@ def _strip_page_marks(text: str) -> str:
     return _PAGE_MARK.sub(lambda m: " " * len(m.group()), text)
 
 
-def _pipe_line(block: TextBlock, out: list[Item]) -> None:
+_MD_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*")
+
+
+def _pipe_line(block: TextBlock, out: list[Item], markdown: bool = False) -> None:
     text = block.text
     base = block.origin.start
+    if _MD_RULE.fullmatch(text):
+        return  # a markdown table's rule under its first row
     cells = []
     pos = 0
     for part in text.split("|"):
         cells.append((pos, pos + len(part)))
         pos += len(part) + 1
+    if markdown and text.startswith("|") and len(cells) > 2:
+        cells.pop(0)  # a markdown row: "| a | b |" opens with its border, not with an empty cell
     # Trailing runs of "|" mark merged cells ("5 | ||"), not blanks; a blank
     # cell holds at least a space. The decoder trims a blank too many.
     while cells and cells[-1][0] == cells[-1][1]:
@@ -384,6 +393,7 @@ def _looks_like_pipe_table(block: TextBlock) -> bool:
 def tokenize(doc: Document) -> list[Item]:
     """The whole document as one stream of items."""
     out: list[Item] = []
+    markdown: bool | None = None
     for block in doc.blocks:
         if isinstance(block, TableBlock):
             for row in block.rows:
@@ -400,7 +410,11 @@ def tokenize(doc: Document) -> list[Item]:
                 end = block.origin.end
                 out.append(Item(ROW_END, "", end, end))
         elif _looks_like_pipe_table(block):
-            _pipe_line(block, out)
+            if markdown is None:
+                # markdown tables (a "|---|" rule under the first row) open each row with a border
+                markdown = any(isinstance(b, TextBlock) and "|" in b.text and _MD_RULE.fullmatch(b.text)
+                               for b in doc.blocks)
+            _pipe_line(block, out, markdown)
         else:
             if block.text.strip() in _BLANK_MARKS:
                 # "/" or "—" alone on its line: an empty cell, one cell per line

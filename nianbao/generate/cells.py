@@ -93,3 +93,58 @@ def html_table(grid: Grid, noise: Noise, split_at: int | None = None) -> str:
         parts.append("<tr>" + "".join(tds) + "</tr>")
     parts.append("</table>")
     return "\n".join(parts)
+
+
+def _expanded(grid: Grid, texts: list[list[str]]) -> list[list[tuple[str, bool]]]:
+    """The grid as a full matrix: (text, is a value) per position, spanned positions empty."""
+    out: list[list[tuple[str, bool]]] = []
+    covered: dict[tuple[int, int], bool] = {}
+    for r, (row, row_texts) in enumerate(zip(grid.rows, texts)):
+        line: list[tuple[str, bool]] = []
+        c = 0
+        for cell, text in zip(row, row_texts):
+            while (r, c) in covered:
+                line.append(("", False))
+                c += 1
+            line.append((text, cell.kind == "value"))
+            for dr in range(cell.rowspan):
+                for dc in range(cell.colspan):
+                    if dr or dc:
+                        covered[(r + dr, c + dc)] = True
+            c += 1
+            for _ in range(cell.colspan - 1):
+                line.append(("", False))
+                c += 1
+        while c < grid.width:
+            line.append(("", False))
+            c += 1
+        out.append(line)
+    return out
+
+
+def markdown_table(grid: Grid, noise: Noise) -> list[str]:
+    """A pipe table as PDF-to-markdown converters write it: every column of the grid in every
+    row (merged cells leave empty ones), a ``|---|`` rule under the first row, and long labels
+    that wrapped in their cell split over two rows: the numbers on the first or the second."""
+    rng = noise.rng
+    split_share = rng.choice([0.0, 0.15, 0.4])
+    lines: list[str] = []
+    for r, line in enumerate(_expanded(grid, grid_texts(grid, noise, allow_debris=False))):
+        texts = [t for t, _ in line]
+        label_at = next((i for i, (t, v) in enumerate(line) if t and not v), None)
+        has_values = any(v for _, v in line)
+        if has_values and label_at is not None and len(texts[label_at]) > 14 and rng.random() < split_share:
+            label = texts[label_at]
+            cut = rng.randrange(6, len(label) - 4)
+            first, second = list(texts), [""] * len(texts)
+            first[label_at], second[label_at] = label[:cut], label[cut:]
+            if rng.random() < 0.5:   # the numbers sit on the label's last line
+                for i, (_, v) in enumerate(line):
+                    if v:
+                        second[i], first[i] = first[i], ""
+            lines += ["| " + " | ".join(first) + " |", "| " + " | ".join(second) + " |"]
+        else:
+            lines.append("| " + " | ".join(texts) + " |")
+        if r == 0:
+            lines.append("|" + "---|" * len(texts))
+    return lines

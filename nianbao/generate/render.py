@@ -20,6 +20,9 @@ Shapes (see ``../shared/spec/template.md``, "Shapes found in the wild"):
                       item number glued to the last digits (``00000002.其他法律…``), a few spaces,
                       non-breaking or zero-width spaces at borders between cells; pre-2019 appendices
                       with units and both columns run together (``主动公开信息数条2626其中：1、…``).
+- ``markdown``        markdown made from a PDF by a converter: ``## 一、总体情况`` headings, the tables as
+                      pipe tables with every column of the form in every row (merged cells leave
+                      empty ones), labels wrapped over two rows, page footers ``— 3 —`` between lines.
 - ``no_table``        the six sections and no statistical table.
 - ``legacy``          a pre-2019 report with its appendix (html, one cell a line, pipe rows, or run together).
 
@@ -43,7 +46,8 @@ from .prose import (BANNERS, COMMENT_DEBRIS, CRAWL_TAIL, crawl_header, page_foot
 from .records import random_record
 from .tables import Grid, legacy_grid, t2_grid, t3_grid, t4_grid
 
-SHAPES = ("html", "cells_per_line", "pipe_rows", "plain_lines", "pdf_flat", "concat", "crawl", "no_table", "legacy")
+SHAPES = ("html", "cells_per_line", "pipe_rows", "plain_lines", "pdf_flat", "concat", "crawl", "markdown", "no_table",
+          "legacy")
 MAX_ATTEMPTS = 50
 
 
@@ -330,6 +334,32 @@ def render_concat(rng: random.Random, rec: dict, budget: Budget, shape: str = "c
     return ("\n".join(lines) + "\n").encode("utf-8"), truth
 
 
+# ---------------------------------------------------------------- markdown
+
+def render_markdown(rng: random.Random, rec: dict) -> tuple[bytes, dict]:
+    noise = Noise(rng, level=rng.choice([0.0, 0.1, 0.25]))
+    plan, claims = plan_modern(rng, rec, grids=grids_of(rec))
+    lines: list[str] = []
+    page = rng.randint(1, 3)
+    for kind, payload in plan:
+        if kind == "title":
+            lines += ["# " + "".join(payload), ""]
+        elif kind == "h":
+            lines += ["## " + payload, ""]
+        elif kind == "p":
+            lines += [payload, ""]
+        elif kind == "table":
+            lines += cellshapes.markdown_table(payload, noise) + [""]
+        elif kind == "sign":
+            lines += payload
+        if rng.random() < 0.2:
+            page += 1
+            lines += [rng.choice([f"— {page} —", f"- {page} -", f"第 {page} 页"]), ""]
+    truth = base_truth(rec, "markdown")
+    truth.update(claims=claims, encoding="utf-8", variant="markdown")
+    return ("\n".join(lines) + "\n").encode("utf-8"), truth
+
+
 # ---------------------------------------------------------------- crawl
 
 def render_crawl(rng: random.Random, rec: dict, budget: Budget) -> tuple[bytes, dict]:
@@ -411,6 +441,8 @@ def render(rng: random.Random, rec: dict, shape: str, budget: Budget | None = No
         return render_concat(rng, rec, budget)
     if shape == "crawl":
         return render_crawl(rng, rec, budget)
+    if shape == "markdown":
+        return render_markdown(rng, rec)
     if shape == "no_table":
         if rng.random() < 0.4:
             data, truth = render_html(rng, rec, "no_table", tables=False)
