@@ -1,0 +1,33 @@
+"""Year and agency from an entry's title, read as the extractor reads a report's own title."""
+from __future__ import annotations
+
+import re
+
+_SPACE = re.compile(r"\s+")
+
+
+def read_title(title: str | None) -> tuple[int | None, str | None]:
+    """(year, agency) named by a title such as 平潭县财政局2009年度政府信息公开年度报告; None where it names none."""
+    from ..extract import meta
+
+    text = _SPACE.sub("", title or "")
+    if not text:
+        return None, None
+    titles = meta.find_titles(text)
+    year, _ = meta.find_year(text, titles)
+    agency = None
+    if titles:
+        agency, _ = meta.find_agency(text, titles, [text])
+    if year is not None and not 1990 <= year <= 2100:
+        year = None
+    return year, agency
+
+
+def better_title(listed: str | None, shown: str | None) -> str | None:
+    """The fuller of the listing's link text and the page's own title (listings cut long titles short)."""
+    from .pages import is_report_title
+    listed, shown = (listed or "").strip(), (shown or "").strip()
+    if shown and is_report_title(shown) and (not listed or len(shown) > len(listed.rstrip(".…⋯ "))
+                                             or not is_report_title(listed)):
+        return shown
+    return listed or shown or None
