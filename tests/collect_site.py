@@ -51,7 +51,8 @@ class Site:
     def __init__(self, name: str = "site"):
         self.name = name
         self.resources: dict[str, Resource] = {}
-        self.log: list[Hit] = []
+        self.log: list[Hit] = []       # requests answered (or given up by the client), as they end
+        self.started: list[str] = []   # paths requested, as they start
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
@@ -71,6 +72,7 @@ class Site:
     def clear_log(self) -> None:
         with self._lock:
             self.log.clear()
+            self.started.clear()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -84,6 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
         site = self.site
         start = time.monotonic()
         with site._lock:
+            site.started.append(self.path)
             site.in_flight += 1
             site.max_in_flight = max(site.max_in_flight, site.in_flight)
         status = 0
