@@ -82,6 +82,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # the test's log is self.site.log
         pass
 
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # a client that closed its kept-alive connection, or gave up waiting
+
     def do_GET(self):
         site = self.site
         start = time.monotonic()

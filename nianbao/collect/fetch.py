@@ -156,6 +156,14 @@ class HostGate:
         self.delay = max(0.0, delay)
         self._lock = asyncio.Lock()
         self._next = 0.0
+        self._last = None
+
+    def slow_down(self, delay: float) -> None:
+        """A longer delay from now on (robots.txt's Crawl-delay), counted from the last start."""
+        if delay > self.delay:
+            self.delay = delay
+            if self._last is not None:
+                self._next = max(self._next, self._last + delay)
 
     @asynccontextmanager
     async def slot(self):
@@ -165,7 +173,8 @@ class HostGate:
                 wait = self._next - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                self._next = loop.time() + self.delay
+                self._last = loop.time()
+                self._next = self._last + self.delay
             yield
 
 
@@ -241,8 +250,7 @@ class Fetcher:
         rules = Protego.parse(text)
         delay = rules.crawl_delay(ROBOTS_AGENT)
         if delay:
-            gate = self.gate(url)
-            gate.delay = max(gate.delay, min(float(delay), self.policy.max_wait))
+            self.gate(url).slow_down(min(float(delay), self.policy.max_wait))
         return rules
 
     # ------------------------------------------------------------------ GET
