@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -31,7 +32,8 @@ class IngestOptions:
     scheduler: str | None = None
     workers: int | None = None
     timeout: float | None = 300       # per document
-    batch: int = 0                    # entries per batch (0: 2 × workers)
+    batch: int = 0                    # entries per batch (0: 4 × workers)
+    linger: float = 2.0               # seconds a batch waits for more entries before it starts
 
 
 @dataclass
@@ -125,13 +127,15 @@ class Ingester:
     def _run(self) -> None:
         try:
             workers = self.options.workers or 2
-            size = self.options.batch or max(2, 2 * workers)
+            size = self.options.batch or max(4, 4 * workers)
             done = False
             while not done:
+                # a batch starts worker processes: gather a few entries (or wait a little) for each
                 batch = [self._queue.get()]
-                while len(batch) < size:
+                until = time.monotonic() + self.options.linger
+                while len(batch) < size and None not in batch:
                     try:
-                        batch.append(self._queue.get_nowait())
+                        batch.append(self._queue.get(timeout=max(0.0, until - time.monotonic())))
                     except queue.Empty:
                         break
                 if None in batch:

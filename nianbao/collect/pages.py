@@ -24,6 +24,8 @@ _TRUNCATED = re.compile(r"(\.\.\.|…|⋯)\s*$")
 _NEXT = re.compile(r"^[\[【(（]?\s*(下一页|下页|后页|尾页|末页|最后一页|>|>>|»|›|\d{1,4})\s*[\]】)）]?$")
 _TRS_PAGER = re.compile(r"createPage(?:HTML|Html)\s*\(([^)]*)\)")
 _SPACE = re.compile(r"\s+")
+# words only a report's statistical tables print (table 二's, 三's and 四's headings, the old appendix's)
+_TABLE_WORDS = re.compile(r"本年新收|申请人情况|本年制发件数|行政复议|指标名称")
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Page:
     links: list[Link] = field(default_factory=list)
     embeds: list[Link] = field(default_factory=list)   # iframe/embed/object sources (PDF viewers)
     scripts: str = ""
+    has_tables: bool = False     # it prints a report's statistical tables itself
 
 
 def is_html(data: bytes, content_type: str | None, name: str = "") -> bool:
@@ -99,6 +102,7 @@ def parse(data: bytes, url: str) -> Page | None:
             if target:
                 page.embeds.append(Link(target, ""))
     page.scripts = "\n".join(s.text or "" for s in root.iter("script"))[:200_000]
+    page.has_tables = any(_TABLE_WORDS.search(t.text_content()[:20000]) for t in root.iter("table"))
     return page
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import pages
-from .fetch import Fetcher, FetchError, Policy, normalize, resolve
+from .fetch import Fetcher, FetchError, Policy, resolve
 from .ingest import Ingester, IngestOptions, Outcome
 from .originals import Known, Originals
 from .titles import better_title, read_title
@@ -128,38 +128,40 @@ class Run:
             async with asyncio.TaskGroup() as tg:
                 self.tg = tg
                 for t in targets:
-                    self._spawn(self._start(t))
+                    self._spawn(self._start(t), t.url)
             self.result.requests = dict(fetcher.requests)
 
-    def _spawn(self, coro) -> None:
-        self.tg.create_task(self._guard(coro))
+    def _spawn(self, coro, url: str) -> None:
+        self.tg.create_task(self._guard(coro, url))
 
-    async def _guard(self, coro) -> None:
+    async def _guard(self, coro, url: str) -> None:
         try:
             await coro
-        except FetchError:
-            pass  # noted where it happened
         except Exception as exc:  # a bug or a store failure costs one branch of the crawl, not the run
-            self.result.failed.append({"url": getattr(coro, "__qualname__", "?"), "role": "run", "reason": "error",
-                                       "error": f"{type(exc).__name__}: {exc}"})
+            self._fail(url, "run", "error", f"{type(exc).__name__}: {exc}")
 
     async def _db(self, fn, *args, **kw):
         return await asyncio.get_running_loop().run_in_executor(self._writer, functools.partial(fn, *args, **kw))
 
     # ------------------------------------------------------------------ fetching with the store
     async def _fetch(self, url: str, role: str, parent: str | None = None, text: str | None = None) -> dict | None:
-        """The document at ``url``, fetched once per run: {url, final_url, sha256, data, …} or None (failed)."""
+        """The document at ``url``, fetched once per run: {url, final_url, sha256, data, …} or None (failed).
+
+        Only the first caller gets the bytes; a later one (the same attachment on a second page) reads
+        them from the store if it needs them, so a run holds no more bytes than it is working on."""
         fut = self._docs.get(url)
-        if fut is None:
-            fut = self._docs[url] = asyncio.get_running_loop().create_future()
-            try:
-                fut.set_result(await self._fetch_once(url, role, parent, text))
-            except BaseException as exc:
-                fut.set_result(None)
-                if not isinstance(exc, Exception):
-                    raise
-                self._fail(url, role, "error", f"{type(exc).__name__}: {exc}")
-        return await fut
+        if fut is not None:
+            doc = await fut
+            return dict(doc) if doc else None
+        fut = self._docs[url] = asyncio.get_running_loop().create_future()
+        doc = None
+        try:
+            doc = await self._fetch_once(url, role, parent, text)
+        except Exception as exc:  # a store failure or a bug: this address fails, the run goes on
+            self._fail(url, role, "error", f"{type(exc).__name__}: {exc}")
+        finally:
+            fut.set_result(dict(doc, data=None) if doc else None)
+        return doc
 
     async def _fetch_once(self, url: str, role: str, parent: str | None, text: str | None) -> dict | None:
         known = self._known.get(url)
@@ -221,12 +223,12 @@ class Run:
             return
         page = await self._page(doc)
         if page is None or t.type == "report" or (t.type == "auto" and pages.kind(page) == "report"):
-            await self._report(t.url, None, None, t.given, doc=doc, page=page)
+            await self._report(t.url, None, None, t.given, doc=doc, page=page, depth=1)
             return
         await self._listing(t.url, t.url, doc, page, t.given, {t.url})
 
     async def _listing(self, column: str, url: str, doc: dict | None, page: pages.Page | None, given: dict,
-                       seen: set[str]) -> None:
+                       seen: set[str], depth: int = 0) -> None:
         if doc is None:
             doc = await self._fetch(url, "listing", column)
             if doc is None:
@@ -236,7 +238,7 @@ class Run:
             self._fail(url, "listing", "not-html", "栏目页不是网页 (the listing is not an HTML page)")
             return
         for link in pages.entries(page):
-            self._spawn(self._entry(link, column, given))
+            self._spawn(self._report(link.url, column, link.text, given, depth=depth), link.url)
         for nxt in pages.pagination(page, column):
             if nxt in seen:
                 continue
@@ -246,10 +248,7 @@ class Run:
                                                      f"listing pages)"})
                 break
             seen.add(nxt)
-            self._spawn(self._listing(column, nxt, None, None, given, seen))
-
-    async def _entry(self, link: pages.Link, column: str, given: dict) -> None:
-        await self._report(link.url, column, link.text, given)
+            self._spawn(self._listing(column, nxt, None, None, given, seen, depth), nxt)
 
     async def _entry_record(self, url: str, column: str | None, title: str | None, given: dict) -> int:
         year, agency = read_title(title)
@@ -258,7 +257,7 @@ class Run:
         return eid
 
     async def _report(self, url: str, column: str | None, title: str | None, given: dict, *,
-                      doc: dict | None = None, page: pages.Page | None = None) -> None:
+                      doc: dict | None = None, page: pages.Page | None = None, depth: int = 0) -> None:
         if url in self._entries:  # linked twice (on two listing pages, or on a column and in the list)
             return
         self._entries.add(url)
@@ -268,15 +267,20 @@ class Run:
             self.result.skipped.append({"url": url, "role": "page", "reason": "since",
                                         "error": f"{year} 年早于 --since {self.since} (year before --since)"})
             return
+        if doc is None:
+            doc = await self._fetch(url, "page", column, title)
+            page = await self._page(doc) if doc is not None else None
+        if page is not None and depth == 0 and not page.has_tables and not pages.attachments(page) \
+                and pages.kind(page) == "column":
+            # an entry that lists reports itself (one year's reports of every agency): one level down
+            await self._listing(url, url, doc, page, given, {url}, depth=1)
+            return
         eid = await self._entry_record(url, column, title, given)
         item = {"entry": eid, "url": url, "title": title, "column": column}
         self.result.entries.append(item)
         if doc is None:
-            doc = await self._fetch(url, "page", column, title)
-            if doc is None:
-                await self._db(self.originals.link, eid, [(url, "page", title)])
-                return
-            page = await self._page(doc)
+            await self._db(self.originals.link, eid, [(url, "page", title)])
+            return
         if page is None:  # the entry links the report's file itself
             await self._db(self.originals.link, eid, [(url, "file", title)])
             self._done(eid)
