@@ -42,6 +42,7 @@ class Page:
     embeds: list[Link] = field(default_factory=list)   # iframe/embed/object sources (PDF viewers)
     scripts: str = ""
     has_tables: bool = False     # it prints a report's statistical tables itself
+    prose: int = 0               # characters of text outside links (a report's body, not a list)
 
 
 def is_html(data: bytes, content_type: str | None, name: str = "") -> bool:
@@ -103,6 +104,9 @@ def parse(data: bytes, url: str) -> Page | None:
                 page.embeds.append(Link(target, ""))
     page.scripts = "\n".join(s.text or "" for s in root.iter("script"))[:200_000]
     page.has_tables = any(_TABLE_WORDS.search(t.text_content()[:20000]) for t in root.iter("table"))
+    body = next(root.iter("body"), root)
+    linked = sum(len(_SPACE.sub("", a.text_content())) for a in body.iter("a"))
+    page.prose = max(0, len(_SPACE.sub("", body.text_content())) - linked)
     return page
 
 
@@ -189,9 +193,21 @@ def attachments(page: Page) -> list[Link]:
     return out
 
 
+PROSE = 800  # a report's page reads like one; a listing is mostly its links
+
+
 def kind(page: Page) -> str:
-    """"report" for a report's own page, "column" for a listing of reports."""
-    n = len(entries(page))
-    if is_report_title(page.title) and n < 3:
+    """"report" for a report's own page, "column" for a listing of reports.
+
+    A page that prints the tables is a report; one that links three reports or more is a listing;
+    otherwise a page titled as a year's report with an attachment or a body of text is the report
+    (its links are to other years), and one with links to reports is a listing."""
+    if page.has_tables:
         return "report"
-    return "column" if n else "report"
+    found = entries(page)
+    if len(found) >= 3:
+        return "column"
+    titled = is_report_title(page.title) and bool(_YEAR.search(page.title))
+    if titled and (attachments(page) or page.prose >= PROSE or not found):
+        return "report"
+    return "column" if found else "report"

@@ -298,3 +298,38 @@ def test_cli(tmp_path):
     res = runner.invoke(app, ["collect", "--ingest", "--engine", "inline", "--db", db])
     assert res.exit_code == 0, res.output
     assert "入库 stored: 2" in res.output
+
+
+def test_year_page_listing_every_agency_is_read_one_level_down(store):
+    site = Site()
+    agencies = ["临海市教育局", "临海市财政局", "临海市公安局"]
+    site.add("/col/index.html", column_page("年报", [("y2023.html", "2023年度政府信息公开工作年度报告", "2024-01-30")]))
+    site.add("/col/y2023.html", column_page("2023年度政府信息公开工作年度报告", [
+        (f"r{i}.html", f"{a}2023年度政府信息公开工作年度报告", "2024-01-20") for i, a in enumerate(agencies)]))
+    for i, a in enumerate(agencies):
+        site.add(f"/col/r{i}.html", report_page(f"{a}2023年度政府信息公开工作年度报告", []))
+    with Server(site) as srv:
+        res = collect(store, [target(srv.base + "/col/index.html")], Policy(**FAST))
+    assert sorted(e["url"] for e in res.entries) == [f"{srv.base}/col/r{i}.html" for i in range(3)]
+    assert not res.failed
+
+
+def test_list_targets_given_values_and_the_dask_engine(store, tmp_path):
+    from nianbao.collect import IngestOptions
+    site = _small_site()
+    site.add("/files/r.txt", "某某机关政府信息公开工作年度报告\n一、总体情况\n本机关认真贯彻条例。\n",
+             content_type="text/plain; charset=utf-8")
+    with Server(site) as srv:
+        lst = tmp_path / "urls.csv"
+        lst.write_text("url,type,agency,region,year\n"
+                       f"{srv.base}/col/a.html,report,,,\n"
+                       f"{srv.base}/files/r.txt,,临海市审计局,浙江省台州市临海市,2022\n", encoding="utf-8")
+        res = collect(store, read_list(lst), Policy(**FAST), ingest=IngestOptions(engine="dask", workers=1,
+                                                                                   timeout=120))
+    assert not res.failed and not res.ingest.failed, (res.failed, res.ingest.failed)
+    assert len(res.ingest.stored) == 2
+    rid = store.find_report("临海市审计局", 2022)   # what the list gives wins over the extraction
+    rep = store.get_report(rid)
+    assert rep["source"]["url"] == f"{srv.base}/files/r.txt" and rep["record"]["source"]["page_url"] is None
+    assert rep["region"]["name"] == "浙江省台州市临海市"
+    assert "/col/index.html" not in site.started   # a report page given is not a column
