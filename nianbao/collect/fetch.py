@@ -221,11 +221,12 @@ class Fetcher:
             fut = self._robots[host] = asyncio.get_running_loop().create_future()
             try:
                 rules = await self._read_robots(host)
-            except BaseException:
-                # cancelled (the run is ending): the next caller asks again
-                del self._robots[host]
+            except asyncio.CancelledError:
+                del self._robots[host]  # the run is ending: the next caller asks again
                 fut.cancel()
                 raise
+            except Exception:  # an unreadable answer is treated as no answer: the host is left alone
+                rules = "unreachable"
             fut.set_result(rules)
         rules = await asyncio.shield(fut)
         if rules is None:

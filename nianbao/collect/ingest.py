@@ -103,6 +103,7 @@ class Ingester:
         self._seen: set[int] = set()
         self._thread = threading.Thread(target=self._run, name="nianbao-collect-ingest", daemon=True)
         self._error: BaseException | None = None
+        self._cancelled = threading.Event()
 
     def start(self) -> "Ingester":
         self._thread.start()
@@ -115,6 +116,11 @@ class Ingester:
         if self.on_submit:
             self.on_submit()
         self._queue.put(entry_id)
+
+    def cancel(self) -> None:
+        """Stop soon: the entries not yet extracted are left for the next run."""
+        self._cancelled.set()
+        self._queue.put(None)
 
     def close(self) -> Outcome:
         self._queue.put(None)
@@ -141,7 +147,7 @@ class Ingester:
                 if None in batch:
                     done = True
                     batch = [b for b in batch if b is not None]
-                if batch:
+                if batch and not self._cancelled.is_set():
                     self._batch(batch, workers)
         except BaseException as exc:  # surfaced by close(); the crawl goes on meanwhile
             self._error = exc
@@ -180,6 +186,8 @@ class Ingester:
         if not tasks:
             return
         for (eid, pos), ok, payload in self._stream(tasks, workers):
+            if self._cancelled.is_set():
+                break  # closing the stream stops its workers
             p = plan[eid]
             p["results"][pos] = payload if ok else str(payload)
             if len(p["results"]) == len(p["readable"]):

@@ -115,6 +115,10 @@ class Run:
             elif self._ingester is not None:
                 for eid in self.originals.pending():
                     self._ingester.submit(eid)
+        except BaseException:
+            if self._ingester is not None:
+                self._ingester.cancel()
+            raise
         finally:
             self._writer.shutdown(wait=True)
             if self._ingester is not None:
@@ -211,7 +215,8 @@ class Run:
         data = doc["data"]
         if data is None:
             data = await self._db(self.originals.blob, doc["sha256"])
-        return pages.parse(data, doc["final_url"])
+        # parsing a large page takes a while: the other hosts' transfers go on meanwhile
+        return await asyncio.to_thread(pages.parse, data, doc["final_url"])
 
     def _fail(self, url: str, role: str, reason: str, error: str) -> None:
         self.result.failed.append({"url": url, "role": role, "reason": reason, "error": error})
@@ -237,6 +242,8 @@ class Run:
         if page is None:
             self._fail(url, "listing", "not-html", "栏目页不是网页 (the listing is not an HTML page)")
             return
+        # what a list row says of a column holds for all its reports, but its year for none
+        given = {k: v for k, v in given.items() if k != "year"}
         for link in pages.entries(page):
             self._spawn(self._report(link.url, column, link.text, given, depth=depth), link.url)
         for nxt in pages.pagination(page, column):
