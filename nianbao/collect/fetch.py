@@ -26,7 +26,7 @@ USER_AGENT = f"nianbao/{__version__} (collector of government information disclo
 ROBOTS_AGENT = "nianbao"        # the token robots.txt groups are matched against
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-MAX_URL = 2000                  # longer addresses are refused (they are keys in the store)
+MAX_URL = 2000                  # bytes; longer addresses are refused (they are indexed keys in the store)
 ROBOTS_MAX_BYTES = 500 * 1024   # RFC 9309: at least 500 KiB must be parsed; more is ignored
 
 
@@ -108,7 +108,8 @@ def resolve(base: str, href: str) -> str | None:
         parts.port  # raises on a malformed port
     except ValueError:
         return None
-    return normalize(url)
+    url = normalize(url)
+    return url if len(url.encode("utf-8")) <= MAX_URL else None
 
 
 def host_of(url: str) -> str:
@@ -257,8 +258,8 @@ class Fetcher:
     # ------------------------------------------------------------------ GET
     async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
         """GET ``url``; conditional when validators are given. Raises :class:`FetchError`."""
-        if len(url) > MAX_URL:
-            raise FetchError(url, "bad-url", f"地址过长 (URL longer than {MAX_URL} characters)")
+        if len(url.encode("utf-8")) > MAX_URL:
+            raise FetchError(url, "bad-url", f"地址过长 (URL longer than {MAX_URL} bytes)")
         headers = {}
         if etag:
             headers["If-None-Match"] = etag

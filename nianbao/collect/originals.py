@@ -196,18 +196,20 @@ class Originals:
     def link(self, entry_id: int, documents: list[tuple[str, str, str | None]]) -> None:
         """The entry's originals, in order: [(url, role, link text), …] (the page first)."""
         with self.engine.begin() as conn:
-            ids = []
-            for url, role, text in documents:
-                ids.append(self._document(conn, url, role, None, text))
-            conn.execute(delete(ED).where(ED.c.entry_id == entry_id))
-            seen = set()
-            rows = []
-            for pos, ((url, role, text), doc_id) in enumerate(zip(documents, ids)):
+            rows, seen = [], set()
+            for pos, (url, role, text) in enumerate(documents):
+                doc_id = self._document(conn, url, role, None, text)
                 if doc_id in seen:
                     continue
                 seen.add(doc_id)
                 rows.append({"entry_id": entry_id, "document_id": doc_id, "role": role, "position": pos,
                              "link_text": (text or None) and text[:500]})
+            have = [dict(r) for r in conn.execute(
+                select(ED.c.entry_id, ED.c.document_id, ED.c.role, ED.c.position, ED.c.link_text)
+                .where(ED.c.entry_id == entry_id).order_by(ED.c.position)).mappings()]
+            if have == rows:
+                return  # found as before: nothing to write
+            conn.execute(delete(ED).where(ED.c.entry_id == entry_id))
             if rows:
                 conn.execute(insert(ED), rows)
 
