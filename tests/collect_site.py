@@ -69,6 +69,12 @@ class Site:
     def paths(self, status: int | None = None) -> list[str]:
         return [h.path for h in self.log if status is None or h.status == status]
 
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until no request is being answered (a handler logs after the client has its answer)."""
+        end = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < end:
+            time.sleep(0.01)
+
     def clear_log(self) -> None:
         with self._lock:
             self.log.clear()
@@ -195,6 +201,12 @@ def min_gap(hits: list[Hit]) -> float | None:
     starts = sorted(h.start for h in hits)
     gaps = [b - a for a, b in zip(starts, starts[1:])]
     return min(gaps) if gaps else None
+
+
+def mean_gap(hits: list[Hit]) -> float | None:
+    """The mean time between the starts of two requests (first to last start, over the gaps)."""
+    starts = sorted(h.start for h in hits)
+    return (starts[-1] - starts[0]) / (len(starts) - 1) if len(starts) > 1 else None
 
 
 # ---------------------------------------------------------------------- pages of a 年报 column

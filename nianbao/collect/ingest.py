@@ -158,40 +158,58 @@ class Ingester:
             self.on_done(kind, item)
 
     def _batch(self, entry_ids: list[int], workers: int) -> None:
-        from ..sources import sniff_format
         tasks, plan = [], {}
         for eid in entry_ids:
-            entry = self.originals.entry(eid)
-            cands = self.originals.candidates(eid)
-            label = {"entry": eid, "url": entry.get("url"), "title": entry.get("title")}
-            if not cands:
-                self._note("failed", {**label, "error": "没有取得任何原件 (no original could be fetched)"})
+            try:
+                p = self._plan(eid)
+            except Exception as exc:  # this entry fails; the others go on
+                self._note("failed", {"entry": eid, "error": f"{type(exc).__name__}: {exc}"})
                 continue
-            dig = digest(cands)
-            if entry.get("ingested") == dig:
-                self._note("unchanged", {**label, "report_id": entry.get("report_id")})
+            if p is None:
                 continue
-            readable = []
-            for c in cands:
-                data = self.originals.blob(c.sha256)
-                name = _name(c)
-                if sniff_format(data[:2048], name) not in READABLE or not _readable_suffix(name):
-                    continue
-                readable.append(c)
-                tasks.append(((eid, c.position), (None, data, name, "nianbao.extract:extract_path")))
-            plan[eid] = {"entry": entry, "cands": cands, "readable": readable, "digest": dig, "results": {},
-                         "label": label}
-            if not readable:
-                self._finish(eid, plan.pop(eid))
+            if not p["readable"]:
+                self._finish(eid, p)
+                continue
+            plan[eid] = p
+            tasks += p.pop("tasks")
         if not tasks:
             return
-        for (eid, pos), ok, payload in self._stream(tasks, workers):
-            if self._cancelled.is_set():
-                break  # closing the stream stops its workers
-            p = plan[eid]
-            p["results"][pos] = payload if ok else str(payload)
-            if len(p["results"]) == len(p["readable"]):
-                self._finish(eid, plan.pop(eid))
+        try:
+            for (eid, pos), ok, payload in self._stream(tasks, workers):
+                if self._cancelled.is_set():
+                    return  # closing the stream stops its workers
+                p = plan[eid]
+                p["results"][pos] = payload if ok else str(payload)
+                if len(p["results"]) == len(p["readable"]):
+                    self._finish(eid, plan.pop(eid))
+        except Exception as exc:  # the engine itself failed (a Dask scheduler gone): these entries fail
+            for eid, p in plan.items():
+                self._note("failed", {**p["label"], "error": f"抽取引擎出错 (extraction engine failed): "
+                                                             f"{type(exc).__name__}: {exc}"})
+
+    def _plan(self, eid: int) -> dict | None:
+        """An entry's extraction tasks, or None when there is nothing to do (noted)."""
+        from ..sources import sniff_format
+        entry = self.originals.entry(eid)
+        cands = self.originals.candidates(eid)
+        label = {"entry": eid, "url": entry.get("url"), "title": entry.get("title")}
+        if not cands:
+            self._note("failed", {**label, "error": "没有取得任何原件 (no original could be fetched)"})
+            return None
+        dig = digest(cands)
+        if entry.get("ingested") == dig:
+            self._note("unchanged", {**label, "report_id": entry.get("report_id")})
+            return None
+        readable, tasks = [], []
+        for c in cands:
+            name = _name(c)
+            if not _readable_suffix(name) or sniff_format(self.originals.head(c.sha256), name) not in READABLE:
+                continue
+            readable.append(c)
+            tasks.append(((eid, c.position), (None, self.originals.blob(c.sha256), name,
+                                              "nianbao.extract:extract_path")))
+        return {"entry": entry, "cands": cands, "readable": readable, "digest": dig, "results": {},
+                "label": label, "tasks": tasks}
 
     def _stream(self, tasks, workers):
         o = self.options
@@ -204,6 +222,12 @@ class Ingester:
         return run_tasks(EXTRACT_TASK, tasks, workers=workers, timeout=o.timeout)
 
     def _finish(self, eid: int, p: dict) -> None:
+        try:
+            self._store(eid, p)
+        except Exception as exc:  # the store refused or failed: this entry only
+            self._note("failed", {**p["label"], "error": f"入库失败 (store failed): {type(exc).__name__}: {exc}"})
+
+    def _store(self, eid: int, p: dict) -> None:
         entry, label = p["entry"], p["label"]
         results = [(c, p["results"].get(c.position)) for c in p["readable"]]
         picked = choose(results)

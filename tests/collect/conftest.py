@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE.parent / "store")]  # collect_site, formats_corpus, kit
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "store")]  # gov, collect_site, formats_corpus, kit
 
 _spec = importlib.util.spec_from_file_location("store_fixtures", HERE.parent / "store" / "conftest.py")
 _store_fixtures = importlib.util.module_from_spec(_spec)

@@ -142,6 +142,7 @@ def test_collect_column_ingest_then_second_run_fetches_nothing(db_url, site):
 
         # --- a second run: conditional requests, nothing new fetched or stored
         n_fetches, n_blobs, n_versions = len(fetches), _count(store, collect_blobs), store.counts()["versions"]
+        site.settle()
         site.clear_log()
         again = _run(store, site)
         new_content = [h.path for h in site.log if h.status == 200 and h.path != "/robots.txt"]
