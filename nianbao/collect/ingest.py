@@ -270,7 +270,8 @@ def _name(c: Candidate) -> str:
         name += {"text/html": ".html", "application/xhtml+xml": ".html", "application/pdf": ".pdf",
                  "application/msword": ".doc", "text/plain": ".txt",
                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-                 "application/vnd.ms-works": ".wps", "application/kswps": ".wps"}.get(ctype, "")
+                 "application/vnd.ms-works": ".wps", "application/kswps": ".wps", "image/jpeg": ".jpg",
+                 "image/png": ".png", "image/tiff": ".tif"}.get(ctype, "")
     return name
 
 

@@ -15,8 +15,9 @@ from .fetch import resolve
 
 # what a report's own file can be; the extractor reads some of them (see nianbao.sources), the
 # others (spreadsheets, OFD) are kept beside the report all the same
-DOCUMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".txt")
 _DOC_RE = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|ofd|txt)$", re.I)
+# a scan linked from the page (a picture shown in it is a logo or a banner more often than a report)
+_SCAN_RE = re.compile(r"\.(jpe?g|png|tiff?)$", re.I)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _REPORT = re.compile(r"年度报告|年报|年度工作报告")
 _DISCLOSURE = re.compile(r"信息公开|政务公开")
@@ -179,13 +180,16 @@ def pagination(page: Page, column_url: str) -> list[str]:
 
 
 def attachments(page: Page) -> list[Link]:
-    """Files the page links to or embeds that may hold the report: PDF, DOC, DOCX, WPS, XLS, …"""
+    """Files the page links to or embeds that may hold the report: PDF, DOC, DOCX, WPS, XLS, TXT,
+    a linked scan, or a download link named as an attachment."""
     out, seen = [], {page.url}
+    embedded = {e.url for e in page.embeds}
     for link in page.links + page.embeds:
         if link.url in seen:
             continue
         path = urlsplit(link.url).path
         if _DOC_RE.search(path) or _DOC_RE.search(link.text) or \
+                (link.url not in embedded and _SCAN_RE.search(path)) or \
                 (re.search(r"附件|下载", link.text) and not re.search(r"\.s?html?$", path, re.I)
                  and re.search(r"(?i)download|attach|file|fj", link.url)):
             seen.add(link.url)

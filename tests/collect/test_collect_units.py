@@ -57,12 +57,13 @@ def test_report_page_attachments_and_gbk():
     html = report_page("某某县人民政府2023年度政府信息公开工作年度报告",
                        [("./P020240115.pdf", "年报.pdf"), ("/servlet/download?id=7", "附件下载：统计表"),
                         ("./t2.html", "2022年度报告")], charset="gbk")
-    html = html.replace(b"</body>", b"<iframe src='/viewer/P1.pdf'></iframe></body>")
+    html = html.replace(b"</body>", b"<iframe src='/viewer/P1.pdf'></iframe><img src='/img/logo.png'>"
+                        b"<a href='scan/t3.jpg'>" + "附表".encode("gbk") + b"</a></body>")
     page = pages.parse(html, "http://s.example/col/2024/t1.html")
     assert page.title == "某某县人民政府2023年度政府信息公开工作年度报告"
     assert [a.url for a in pages.attachments(page)] == [
         "http://s.example/col/2024/P020240115.pdf", "http://s.example/servlet/download?id=7",
-        "http://s.example/viewer/P1.pdf"]
+        "http://s.example/col/2024/scan/t3.jpg", "http://s.example/viewer/P1.pdf"]
     assert pages.kind(page) == "report"
 
 
