@@ -206,22 +206,27 @@ def test_kill_9_in_the_middle_then_rerun_loses_and_duplicates_nothing(db_url, si
     args = [site.base + COLUMN, "--db", db_url, "--ingest", "--workers", "2", "--no-progress", "--delay", "0.25",
             "--timeout", str(POLICY["timeout"]), "--retries", "2"]
     store = Store.open(db_url)
-    proc = _cli(args, env)
+
+    def kill_when(ready):
+        proc = _cli(args, env)
+        try:
+            deadline = time.monotonic() + 120
+            while not ready():
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            os.killpg(proc.pid, signal.SIGKILL)   # the command and its extraction workers
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+
     try:
-        # kill it once a report is stored, while the crawl is still going
-        deadline = time.monotonic() + 120
-        while store.counts()["versions"] < 1:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    try:
-        mid = _count(store, collect_fetches)
-        assert 0 < mid < 25 and store.counts()["versions"] < len(gov.REPORTED), mid
+        # killed in the middle of the crawl (28 requests 0.25 s apart), then in the middle of the extraction
+        kill_when(lambda: _count(store, collect_fetches) >= 8)
+        assert 8 <= _count(store, collect_fetches) < 25
+        kill_when(lambda: store.counts()["versions"] >= 1)
+        assert store.counts()["versions"] < len(gov.REPORTED)
         done = _cli(args[:args.index("--delay") + 1] + ["0.02"] + args[args.index("--delay") + 2:], env)
         out, err = done.communicate(timeout=240)
         assert done.returncode == 1, err.decode()  # the lost page and the attachment that never answers
