@@ -31,6 +31,8 @@ def collect(urls: List[str] = typer.Argument(None, help="栏目页或报告页�
             max_redirects: int = typer.Option(5, "--max-redirects"),
             max_pages: int = typer.Option(500, "--max-pages", help="每个栏目最多翻几页 (listing pages per column)"),
             user_agent: Optional[str] = typer.Option(None, "--user-agent", help="User-Agent（默认注明 nianbao）"),
+            insecure: bool = typer.Option(False, "--insecure", help="不验证 TLS 证书（政府网站证书过期或缺中间证书时）"
+                                          "(do not verify TLS certificates)"),
             workers: int = typer.Option(0, "--workers", "-j", help="抽取进程数，0 = CPU 数 (extraction workers)"),
             engine: str = typer.Option("process", "--engine", help="抽取引擎 process | dask (extraction engine)"),
             scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask 调度器地址 tcp://host:8786"),
@@ -71,7 +73,7 @@ def collect(urls: List[str] = typer.Argument(None, help="栏目页或报告页�
         _err(str(exc))
     policy = Policy(per_host=per_host, delay=delay, timeout=timeout, retries=retries,
                     max_bytes=int(max_mb * 1024 * 1024), max_redirects=max_redirects,
-                    user_agent=user_agent or USER_AGENT)
+                    user_agent=user_agent or USER_AGENT, verify=not insecure)
     options = None
     if ingest:
         options = IngestOptions(engine=engine, scheduler=scheduler,

@@ -45,6 +45,7 @@ class Policy:
     max_connections: int = 32       # in flight over all hosts
     user_agent: str = USER_AGENT
     robots: bool = True
+    verify: bool = True             # check TLS certificates (--insecure turns it off)
 
 
 @dataclass
@@ -198,6 +199,7 @@ class Fetcher:
         self._client = httpx.AsyncClient(
             headers={"User-Agent": p.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
             timeout=httpx.Timeout(p.timeout, pool=None), follow_redirects=False, transport=self._transport,
+            verify=p.verify,
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=max(8, p.max_connections)))
         self._all = asyncio.Semaphore(max(1, p.max_connections))
         return self
@@ -232,6 +234,8 @@ class Fetcher:
         rules = await asyncio.shield(fut)
         if rules is None:
             return True
+        if isinstance(rules, FetchError):  # the host cannot be reached the way it is served (TLS)
+            raise FetchError(url, rules.reason, str(rules), rules.status)
         if rules == "unreachable":
             raise FetchError(url, "robots-unreachable",
                              f"robots.txt 无法读取，按规定不采集此站点 (robots.txt unreachable: the host is not "
@@ -239,7 +243,8 @@ class Fetcher:
         return rules.can_fetch(url, ROBOTS_AGENT)
 
     async def _read_robots(self, host: str):
-        """Protego rules, None (no robots.txt: all allowed) or "unreachable" (5xx or no answer)."""
+        """Protego rules, None (no robots.txt: all allowed), "unreachable" (5xx or no answer), or the
+        FetchError of a certificate that cannot be verified (nothing on that host can be fetched)."""
         from protego import Protego
         url = host + "/robots.txt"
         try:
@@ -247,6 +252,8 @@ class Fetcher:
         except FetchError as exc:
             if exc.status is not None and 400 <= exc.status < 500:
                 return None
+            if exc.reason == "tls":
+                return exc
             return "unreachable"
         text = (res.data or b"").decode("utf-8", "replace")
         rules = Protego.parse(text)
@@ -321,6 +328,11 @@ class Fetcher:
         except (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError,
                 httpx.CloseError, httpx.ProxyError) as exc:
             self._note(url, "connection")
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
+                # asking again will not mend a certificate
+                raise FetchError(url, "tls", f"TLS 证书无法验证（过期、自签名或缺中间证书），可用 --insecure 跳过验证 "
+                                             f"(the TLS certificate cannot be verified; --insecure skips the "
+                                             f"check): {exc}") from None
             raise _Retry("connection", f"连接失败或被重置 (connection failed or reset): {type(exc).__name__}: {exc}")
         except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError) as exc:
             raise FetchError(url, "bad-url", f"地址无效 (unusable URL): {exc}") from None

@@ -363,3 +363,23 @@ def test_export_then_rebuild_the_corpus_with_ingest(tmp_path):
         assert sorted((i["agency"], i["year"]) for i in items) == before and len(before) == 2
         assert {store.get_report(i["id"])["source"]["url"] for i in items} == \
             {srv.base + "/col/a.txt", srv.base + "/col/b.txt"}
+
+
+def test_tls_certificate_not_verified_is_said_once_and_insecure_goes_on(tmp_path):
+    import ssl
+    import subprocess
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    site = Site()
+    site.add("/a.html", "<p>ok</p>")
+    with Server(site) as srv:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        srv.httpd.socket = ctx.wrap_socket(srv.httpd.socket, server_side=True)
+        url = f"https://127.0.0.1:{srv.port}/a.html"
+        refused = _get(Policy(**FAST), url)[0]
+        assert isinstance(refused, FetchError) and refused.reason == "tls" and "--insecure" in str(refused)
+        assert site.started == []   # no request went through, nor was it tried again
+        ok = _get(Policy(verify=False, **FAST), url)[0]
+    assert ok.status == 200 and ok.data == b"<p>ok</p>"
