@@ -8,7 +8,7 @@ from .blocks import provenance
 from .solver import Candidate, Variable, ambiguous_cells
 from .splits import split_kinds
 from .t3 import Decoded
-from .tokens import BLANK, NUM, ROW_END, TEXT, Item
+from .tokens import BLANK, NUM, QTY, ROW_END, TEXT, Item
 
 
 def detect_layout(items: list[Item]) -> str:
@@ -21,11 +21,24 @@ def detect_layout(items: list[Item]) -> str:
     return "2021"
 
 
+# Units printed right after a cell of table 二 ("政府集中采购1个246900元"): the number is a cell.
+_CELL_UNITS = ("个", "项", "件", "元", "万元")
+
+
+def _unit_after(items: list[Item], i: int) -> str:
+    nxt = items[i + 1] if i + 1 < len(items) else None
+    if nxt is None or nxt.kind != TEXT or nxt.start != items[i].end:
+        return ""
+    return nxt.text
+
+
 def _events(items: list[Item], layout: str) -> list[tuple]:
     events = []
     started = False
-    for it in items:
-        if it.kind == TEXT and len(it.text) <= MAX_LABEL_CHARS:
+    for i, it in enumerate(items):
+        if it.kind == QTY and started and _unit_after(items, i).startswith(_CELL_UNITS):
+            events.append(("num", Item(NUM, it.text, it.start, it.end, it.value, it.cell, it.origin)))
+        elif it.kind == TEXT and len(it.text) <= MAX_LABEL_CHARS:
             norm = normalize(it.text)
             for unit, _ in label_units(norm):
                 for key in find_t2_fields(unit, layout):
