@@ -13,14 +13,9 @@ def read_title(title: str | None) -> tuple[int | None, str | None]:
     text = _SPACE.sub("", title or "")
     if not text:
         return None, None
-    titles = meta.find_titles(text)
-    year, _ = meta.find_year(text, titles)
-    agency = None
-    if titles:
-        agency, _ = meta.find_agency(text, titles, [text])
-    if year is not None and not 1990 <= year <= 2100:
-        year = None
-    return year, agency
+    m = meta.read(text, [text])
+    year = m.year if m.year is not None and 1990 <= m.year <= 2100 else None
+    return year, m.agency
 
 
 def better_title(listed: str | None, shown: str | None) -> str | None:
