@@ -21,7 +21,7 @@ _SCAN_RE = re.compile(r"\.(jpe?g|png|tiff?)$", re.I)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _REPORT = re.compile(r"年度报告|年报|年度工作报告")
 _DISCLOSURE = re.compile(r"信息公开|政务公开")
-_TRUNCATED = re.compile(r"(\.\.\.|…|⋯)\s*$")
+TRUNCATED = re.compile(r"(\.\.\.|…|⋯)\s*$")
 _NEXT = re.compile(r"^[\[【(（]?\s*(下一页|下页|后页|尾页|末页|最后一页|>|>>|»|›|\d{1,4})\s*[\]】)）]?$")
 _TRS_PAGER = re.compile(r"createPage(?:HTML|Html)\s*\(([^)]*)\)")
 _SPACE = re.compile(r"\s+")
@@ -57,11 +57,11 @@ def is_report_title(text: str) -> bool:
     """A link or page title naming an annual report: 年度报告/年报 and a year or 信息公开, or a
     title cut short by the listing (``…``) that still shows a year and 信息公开."""
     text = _SPACE.sub("", text or "")
-    if not text or len(text) > 120:
+    if not text or len(text) > 80:  # longer: a page's info block or a sentence naming a report
         return False
     if _REPORT.search(text):
         return bool(_YEAR.search(text) or _DISCLOSURE.search(text))
-    return bool(_TRUNCATED.search(text) and _YEAR.search(text) and _DISCLOSURE.search(text))
+    return bool(TRUNCATED.search(text) and _YEAR.search(text) and _DISCLOSURE.search(text))
 
 
 def parse(data: bytes, url: str) -> Page | None:
@@ -95,7 +95,7 @@ def parse(data: bytes, url: str) -> Page | None:
             continue
         label = _clean(a.text_content())
         title = _clean(a.get("title") or "")
-        if title and (len(title) >= len(label) or _TRUNCATED.search(label)):
+        if title and (len(title) >= len(label) or TRUNCATED.search(label)):
             label = title
         page.links.append(Link(target, label))
     for tag, attr in (("iframe", "src"), ("embed", "src"), ("object", "data")):
@@ -115,20 +115,28 @@ def _clean(s: str) -> str:
     return _SPACE.sub(" ", s or "").strip()
 
 
+def _headline(text: str) -> str:
+    """A title without the crumbs pages print before it: 当前位置：首页 > … > title, 标题：title."""
+    text = re.split(r"\s*[>＞›»]\s*", _clean(text))[-1]
+    return re.split(r"标\s*题\s*[:：]\s*", text)[-1].strip()
+
+
 def _title(root) -> str:
     for m in root.iter("meta"):
         if (m.get("name") or "").lower() in ("articletitle", "title") and m.get("content"):
-            return _clean(m.get("content"))
+            return _headline(m.get("content"))
+    for t in root.iter("title"):
+        # "XX局2023年度政府信息公开工作年度报告_XX市人民政府门户网站": the site's name goes
+        head = _headline(re.split(r"\s*[_|｜]\s*|\s+-\s+", _clean(t.text_content()))[0])
+        if is_report_title(head):
+            return head
     for tag in ("h1", "h2", "h3"):
         for h in root.iter(tag):
-            t = _clean(h.text_content())
+            t = _headline(h.text_content())
             if is_report_title(t):
                 return t
     for t in root.iter("title"):
-        full = _clean(t.text_content())
-        # "XX局2023年度政府信息公开工作年度报告_XX市人民政府门户网站": the site's name goes
-        head = re.split(r"\s*[_|｜]\s*|\s+-\s+", full)[0]
-        return head if is_report_title(head) else full
+        return _clean(t.text_content())
     return ""
 
 

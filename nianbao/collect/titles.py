@@ -19,10 +19,10 @@ def read_title(title: str | None) -> tuple[int | None, str | None]:
 
 
 def better_title(listed: str | None, shown: str | None) -> str | None:
-    """The fuller of the listing's link text and the page's own title (listings cut long titles short)."""
-    from .pages import is_report_title
+    """The listing's link text, unless the listing cut it short (…) or it names no report: then the
+    page's own title, when that names one."""
+    from .pages import TRUNCATED, is_report_title
     listed, shown = (listed or "").strip(), (shown or "").strip()
-    if shown and is_report_title(shown) and (not listed or len(shown) > len(listed.rstrip(".…⋯ "))
-                                             or not is_report_title(listed)):
+    if shown and is_report_title(shown) and (not listed or TRUNCATED.search(listed) or not is_report_title(listed)):
         return shown
     return listed or shown or None
