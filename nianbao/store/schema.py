@@ -191,3 +191,77 @@ web_secrets = Table(
     Column("name", String(40), primary_key=True),
     Column("value", String(255), nullable=False),
 )
+
+
+# What ``nianbao collect`` fetched from government websites (nianbao.collect.originals reads and writes
+# these with Core statements). Bytes are kept once per sha256 in ``collect_blobs``; ``collect_fetches``
+# is the history of what each address served (never updated); ``collect_documents`` is each address's
+# current state (its latest content, when it was last checked, its last failure); ``collect_entries``
+# are the reports found on a column, linked to their page and attachments by ``collect_entry_documents``.
+_TS = DateTime(timezone=True)
+
+collect_blobs = Table(
+    "collect_blobs", Base.metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("stored_at", _TS, nullable=False),
+)
+
+collect_documents = Table(
+    "collect_documents", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("role", String(16), nullable=False),         # column|listing|page|attachment|file
+    Column("parent_url", Text),                         # the page that linked it first
+    Column("link_text", Text),
+    Column("fetch_id", Integer),                        # its current content (collect_fetches.id)
+    Column("status", Integer),                          # last HTTP status (304: unchanged)
+    Column("error", Text),                              # last failure; NULL once fetched again
+    Column("first_seen", _TS, nullable=False),
+    Column("checked_at", _TS),
+)
+
+collect_fetches = Table(
+    "collect_fetches", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", ForeignKey("collect_documents.id"), nullable=False, index=True),
+    Column("url", Text, nullable=False),
+    Column("final_url", Text, nullable=False),
+    Column("redirects", JSON),                          # [[status, location], …] before final_url
+    Column("status", Integer, nullable=False),
+    Column("content_type", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("filename", Text),
+    Column("sha256", ForeignKey("collect_blobs.sha256"), nullable=False, index=True),
+    Column("size", BigInteger, nullable=False),
+    Column("fetched_at", _TS, nullable=False),
+)
+
+collect_entries = Table(
+    "collect_entries", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),   # the report's page (or file) as linked
+    Column("column_url", Text),                         # where it was listed (NULL: given directly)
+    Column("title", Text),
+    Column("year", Integer),                            # read from the title
+    Column("agency", Text),
+    Column("given", JSON),                              # agency/region/level/year/kind of a --list row
+    Column("found_at", _TS, nullable=False),
+    Column("seen_at", _TS, nullable=False),
+    Column("report_id", ForeignKey("reports.id"), index=True),
+    Column("source_sha256", String(64)),                # the original that became the report's source
+    Column("ingested", String(64)),                     # digest of the originals last ingested
+    Column("ingested_at", _TS),
+    Column("ingest_error", Text),
+)
+
+collect_entry_documents = Table(
+    "collect_entry_documents", Base.metadata,
+    Column("entry_id", ForeignKey("collect_entries.id"), primary_key=True),
+    Column("document_id", ForeignKey("collect_documents.id"), primary_key=True, index=True),
+    Column("role", String(16), nullable=False),         # page|attachment|file
+    Column("position", Integer, nullable=False),
+    Column("link_text", Text),
+)
