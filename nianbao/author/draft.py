@@ -213,7 +213,8 @@ def _date_or_none(value, where: str) -> str | None:
 # ---------------------------------------------------------------------- drafts
 
 def new_draft(agency: str, year: int, *, region: str | None = None, form: str | None = None,
-              previous: dict | None = None, previous_id: int | None = None) -> dict:
+              previous: dict | None = None, previous_id: int | None = None,
+              allow_blank_agency: bool = False) -> dict:
     """A draft of ``agency``'s report for ``year``, pre-filled from its ``previous`` year's record.
 
     From last year: table 三 二、上年结转 = its 四、结转下年度继续办理, column by column; table 二
@@ -222,7 +223,7 @@ def new_draft(agency: str, year: int, *, region: str | None = None, form: str | 
     empty — last year's text is kept beside them for reference, never copied in.
     """
     agency = "".join((agency or "").split())
-    if not agency:
+    if not agency and not allow_blank_agency:  # (a blank workbook template names it later)
         raise AuthorError("请给出机关名称 (give the agency's name)")
     prev = _snapshot(previous) if previous else None
     if prev is not None and (prev["meta"].get("year") != year - 1):
@@ -230,7 +231,7 @@ def new_draft(agency: str, year: int, *, region: str | None = None, form: str | 
                           f"(the previous report is for {prev['meta'].get('year')}, not {year - 1})")
     if region is None and prev is not None:
         region = prev["meta"].get("region")
-    if region is None:
+    if region is None and agency:
         region = _region_of(agency, year)
     rec = blank_record(agency, year, region=region, form=form)
     draft = {"format": FORMAT, "record": rec, "follow": [], "contact": "",
@@ -444,3 +445,30 @@ def check_shape(draft) -> dict:
     draft.setdefault("contact", "")
     draft.setdefault("previous", None)
     return draft
+
+
+def merge(draft: dict, record: dict, contact: str | None = None) -> dict:
+    """The draft with the figures, sections and date of a filled-in ``record`` (a workbook's, a JSON's).
+
+    Last year's record and the suggestions stay the draft's; a suggested cell the record fills stops
+    following its suggestion. The record must be of the draft's agency and year.
+    """
+    rec = normalise(record)
+    meta, mine = rec["meta"], draft["record"]["meta"]
+    if rec["meta"]["agency"] != mine["agency"] or meta["year"] != mine["year"]:
+        raise AuthorError(f"文件是 {meta['agency']} {meta['year']} 年度的报告，而草稿是 {mine['agency']} {mine['year']} 年度 "
+                          f"(the file is {meta['agency']}'s report for {meta['year']}, the draft "
+                          f"{mine['agency']}'s for {mine['year']})")
+    if not meta.get("region"):
+        meta["region"] = mine.get("region")
+    draft["record"] = rec
+    draft["follow"] = [ref for ref in draft.get("follow", []) if _has_cell(rec, ref) and get_value(rec, ref) is None]
+    if contact is not None:
+        draft["contact"] = " ".join(contact.split())[:500]
+    follow_suggestions(draft)
+    complete(rec)
+    return draft
+
+
+def _has_cell(record: dict, ref: str) -> bool:
+    return ref in set(leaf_refs(form_of(record), layout_of(record)))

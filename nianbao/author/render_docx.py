@@ -32,8 +32,10 @@ TWIPS_PER_MM = 56.6929
 COLUMNS_MM = {"t2": (50, 35, 35, 36), "t3": (10, 19, 48) + (11.3,) * 7, "t4": (156 / 15,) * 15}
 TABLE_PT = {"t2": 12, "t3": 9, "t4": 9}
 
-STYLE_TITLE, STYLE_HEADING, STYLE_BODY, STYLE_TABLE, STYLE_SIGN = (
-    "NB Title", "Heading 1", "NB Body", "NB Table", "NB Signoff")
+STYLE_TITLE, STYLE_HEADING, STYLE_BODY, STYLE_TABLE, STYLE_SIGN, STYLE_REFERENCE = (
+    "NB Title", "Heading 1", "NB Body", "NB Table", "NB Signoff", "NB Reference")
+# Opens every paragraph of last year's text in a working copy; reading the file back drops them.
+REFERENCE_MARK = "【上年原文，仅供参考，勿照抄】"
 
 
 def _fonts_xml(face: fonts.Face) -> str:
@@ -185,11 +187,25 @@ def _add_table(doc, grid: Grid) -> None:
     doc.add_paragraph("", style=STYLE_BODY)
 
 
-def render_docx(record: dict, *, properties: dict | None = None) -> bytes:
-    """The Word file of a complete record (see :func:`nianbao.author.draft.to_record`)."""
+def render_docx(record: dict, *, properties: dict | None = None, references: dict[str, str] | None = None,
+                banner: str | None = None) -> bytes:
+    """The Word file of a complete record (see :func:`nianbao.author.draft.to_record`).
+
+    A working copy (not the report) may carry ``references``: section number → last year's text,
+    printed grey under the section, each paragraph marked :data:`REFERENCE_MARK` so that reading the
+    file back drops it; and a ``banner`` in the page header ("草稿").
+    """
     meta = record.get("meta") or {}
     doc = Document()
     _setup(doc)
+    if banner:
+        head = doc.sections[0].header.paragraphs[0]
+        head.text = banner
+        head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if references:
+        _paragraph_style(doc, STYLE_REFERENCE, fonts.BODY, 12, align="both", line_pt=20)
+        ref_rpr = doc.styles[STYLE_REFERENCE].element.get_or_add_rPr()
+        ref_rpr.find(qn("w:color")).set(qn("w:val"), "7F7F7F")
     for line in text.title_lines(meta):
         doc.add_paragraph(line, style=STYLE_TITLE)
     doc.add_paragraph("", style=STYLE_BODY)
@@ -204,6 +220,8 @@ def render_docx(record: dict, *, properties: dict | None = None) -> bytes:
             _add_table(doc, tables[key])
         for para in text.paragraphs(sec.get("text") or ""):
             doc.add_paragraph(para, style=STYLE_BODY)
+        for para in text.paragraphs((references or {}).get(sec["number"]) or ""):
+            doc.add_paragraph(REFERENCE_MARK + para, style=STYLE_REFERENCE)
     doc.add_paragraph("", style=STYLE_BODY)
     if meta.get("agency"):
         doc.add_paragraph(meta["agency"], style=STYLE_SIGN)
