@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .draft import AuthorError, normalise, previous_record, suggestions, to_record
+from .draft import AuthorError, normalise, previous_record, reference_text, suggestions, to_record
 
 
 def to_json(draft: dict, *, findings: list[dict] | None = None, note: str = "") -> dict:
@@ -24,7 +24,8 @@ def to_json(draft: dict, *, findings: list[dict] | None = None, note: str = "") 
     if prev:
         author["previous"] = {"year": (draft.get("previous") or {}).get("year"),
                               "report_id": (draft.get("previous") or {}).get("report_id"),
-                              "sections": prev.get("sections") or []}
+                              "sections": [dict(s, text=reference_text(s.get("text") or "", prev.get("meta")))
+                                           for s in prev.get("sections") or []]}
     if note:
         author["override"] = note
     record["author"] = author

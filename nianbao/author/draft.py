@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import re
 
 from ..template import (SECTIONS, T2_LAYOUTS, T2_SIGNED_COLUMNS, T3_TOTAL_COL, T3_WIDTH, T4_GROUPS, T4_WIDTH,
                         CellRef, form_of_year, t3_leaf_keys, t3_row_keys)
@@ -472,3 +473,17 @@ def merge(draft: dict, record: dict, contact: str | None = None) -> dict:
 
 def _has_cell(record: dict, ref: str) -> bool:
     return ref in set(leaf_refs(form_of(record), layout_of(record)))
+
+
+_DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+
+
+def reference_text(text: str, meta: dict | None = None) -> str:
+    """Last year's section as prose to read beside this year's box: without the table rows an extracted
+    record keeps in its sections' text, and without the sign-off (agency, date) after section 六."""
+    agency = "".join(((meta or {}).get("agency") or "").split())
+    lines = [line.strip() for line in (text or "").splitlines()]
+    lines = [line for line in lines if line and "|" not in line]
+    while lines and (_DATE_LINE.match("".join(lines[-1].split())) or (agency and "".join(lines[-1].split()) == agency)):
+        lines.pop()
+    return "\n".join(lines)

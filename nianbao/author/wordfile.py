@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .draft import AuthorError, normalise, previous_record, to_record
+from .draft import AuthorError, normalise, previous_record, reference_text, to_record
 from .render_docx import REFERENCE_MARK, render_docx
 
 BANNER = "草稿 · 未经校验，不得作为正式文本发布 (draft: not checked, not for publication)"
@@ -18,7 +18,7 @@ BANNER = "草稿 · 未经校验，不得作为正式文本发布 (draft: not ch
 
 def draft_docx(draft: dict) -> bytes:
     prev = previous_record(draft) or {}
-    refs = {s.get("number"): s.get("text") or "" for s in prev.get("sections") or []}
+    refs = {s.get("number"): reference_text(s.get("text") or "", prev.get("meta")) for s in prev.get("sections") or []}
     return render_docx(to_record(draft), references=refs, banner=BANNER)
 
 
@@ -31,8 +31,8 @@ def read_docx(path: str | Path) -> tuple[dict, str | None]:
         raise AuthorError(str(exc)) from None
     for sec in record.get("sections") or []:
         lines = [line for line in (sec.get("text") or "").splitlines() if not line.strip().startswith(REFERENCE_MARK[:5])]
-        # the tables of sections 二–四 are the figures, not the author's words
-        sec["text"] = "\n".join(line for line in lines if "|" not in line).strip()
+        # the tables of sections 二–四 are the figures and the sign-off is the form's, not the author's words
+        sec["text"] = reference_text("\n".join(lines), record.get("meta"))
     try:
         return normalise(record), None
     except AuthorError as exc:

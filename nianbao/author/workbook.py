@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..template import T2_LAYOUTS, T3_COLUMNS, T3_ROW_BY_KEY, T4_COLUMNS, T4_GROUPS, CellRef, SECTIONS
 from .draft import (FORMAT, AuthorError, blank_record, complete, form_of, get_value, layout_of, leaf_refs,
-                    parse_number, previous_record, suggestions, to_record, total_refs)
+                    parse_number, previous_record, reference_text, suggestions, to_record, total_refs)
 from .layout import Grid, cell_text, grids, spans
 
 SHEETS = {"t2": "表二", "t3": "表三", "t4": "表四"}
@@ -230,7 +230,9 @@ def _sections(ws, draft, record, Font, Alignment, unlocked, fill) -> None:
     ws["A1"], ws["B1"], ws["C1"], ws["D1"] = "部分", "标题", "本年正文（请撰写）", "上年原文（仅供参考，勿照抄）"
     for c in "ABCD":
         ws[f"{c}1"].font = Font(bold=True)
-    prev = {s.get("number"): s.get("text") or "" for s in (previous_record(draft) or {}).get("sections") or []}
+    last = previous_record(draft) or {}
+    prev = {s.get("number"): reference_text(s.get("text") or "", last.get("meta"))
+            for s in last.get("sections") or []}
     for i, sec in enumerate(record["sections"], start=2):
         ws.cell(i, 1, sec["number"])
         ws.cell(i, 2, sec["title"])

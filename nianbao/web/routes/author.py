@@ -25,7 +25,8 @@ from ...author import drafts
 from ...author.canonical import from_json, to_json
 from ...author.checks import AUTHOR_RULES, COPY_THRESHOLD, cell_marks, check_draft, copy_rates, summary
 from ...author.draft import (AuthorError, fill_blanks, form_of, get_value, layout_of, leaf_refs, merge,
-                             parse_number, set_meta, set_section, set_values, suggestions, total_refs)
+                             parse_number, reference_text, set_meta, set_section, set_values, suggestions,
+                             total_refs)
 from ...author.publish import FORMATS, Refused, export, store_report
 from ...template import SECTIONS
 from ...validate.describe import describe_cell
@@ -109,7 +110,13 @@ def _live(draft: dict, lang: str, problems: dict[str, str] | None = None) -> dic
     for ref, message in problems.items():  # what could not be read is shown first, on its cell
         findings.insert(0, {"rule": "author.input", "severity": "error", "message": message, "message_en": message,
                             "cells": [ref]})
-    marks = cell_marks(findings)
+    # what is still to be done (blank cells, unwritten sections) is marked apart from what is wrong
+    todo_rules = {"author.blank", "author.empty_section", "author.no_date"}
+    marks = cell_marks([f for f in findings if f.get("rule") not in todo_rules])
+    for f in findings:
+        if f.get("rule") in todo_rules:
+            for ref in f.get("cells") or ():
+                marks.setdefault(ref, "todo")
     totals = {ref: get_value(record, ref) for ref in total_refs(form_of(record))}
     follow = {ref: s["value"] for ref, s in suggestions(draft).items() if s["following"]}
     rates = copy_rates(draft)
@@ -126,7 +133,8 @@ def _page(request: Request, info: dict, draft: dict, *, message: str = "", kind:
     record = draft["record"]
     form, layout = form_of(record), layout_of(record)
     prev = draft.get("previous") or {}
-    prev_sections = {s.get("number"): s.get("text") or "" for s in (prev.get("record") or {}).get("sections") or []}
+    prev_sections = {s.get("number"): reference_text(s.get("text") or "", (prev.get("record") or {}).get("meta"))
+                     for s in (prev.get("record") or {}).get("sections") or []}
     live = _live(draft, lang, problems)
     editable = (info["version"] == info["latest"] and info["status"] != "stored"
                 and may_write(request, user, info["agency"]))

@@ -2,7 +2,7 @@
 // this script only puts its answer in place: totals, suggested cells, marks on cells, 重复率 per section.
 (function () {
   "use strict";
-  var SEV = ["sev-error", "sev-warning", "sev-info"];
+  var SEV = ["sev-error", "sev-warning", "sev-info", "sev-todo"];
 
   function json(el, name) {
     try { return JSON.parse(el.getAttribute(name) || "{}"); } catch (e) { return {}; }
