@@ -156,7 +156,7 @@ def normalise(record: dict) -> dict:
     year = meta.get("year")
     if isinstance(year, bool) or not isinstance(year, int) or not 2019 <= year <= 2100:
         raise AuthorError(f"meta.year 须为 2019 年以后的年份 (meta.year must be a year from 2019 on): {year!r}")
-    agency = " ".join(str(meta.get("agency") or "").split()).replace(" ", "")
+    agency = "".join(clean_text(meta.get("agency")).split())
     if not agency:
         raise AuthorError("meta.agency 不能为空 (meta.agency is required)")
     rows_in = ((record.get("t3") or {}).get("rows") or {}) if isinstance(record.get("t3"), dict) else {}
@@ -166,7 +166,8 @@ def normalise(record: dict) -> dict:
             else form_of_year(year)
     t2_in = record.get("t2") if isinstance(record.get("t2"), dict) else {}
     layout = t2_in.get("layout") if t2_in.get("layout") in FORMS else form
-    out = blank_record(agency, year, region=meta.get("region") or None, form=form, layout=layout)
+    region = "".join(clean_text(meta.get("region")).split()) or None
+    out = blank_record(agency, year, region=region, form=form, layout=layout)
     out["meta"]["published"] = _date_or_none(meta.get("published"), "meta.published")
     if meta.get("kind") in ("government", "department"):
         out["meta"]["kind"] = meta["kind"]
@@ -197,7 +198,9 @@ def normalise(record: dict) -> dict:
     for sec in out["sections"]:
         got = by_number.get(sec["number"])
         if got and isinstance(got.get("text"), str):
-            sec["text"] = got["text"].strip()
+            sec["text"] = clean_text(got["text"]).strip()
+            if len(sec["text"]) > MAX_SECTION:
+                raise AuthorError(f"第{sec['number']}部分过长 (section {sec['number']} is too long)")
     return out
 
 
@@ -223,7 +226,7 @@ def new_draft(agency: str, year: int, *, region: str | None = None, form: str | 
     the region as stored. Section 六 opens with the fee sentence (2021 on); the other sections start
     empty — last year's text is kept beside them for reference, never copied in.
     """
-    agency = "".join((agency or "").split())
+    agency = "".join(clean_text(agency).split())
     if not agency and not allow_blank_agency:  # (a blank workbook template names it later)
         raise AuthorError("请给出机关名称 (give the agency's name)")
     prev = _snapshot(previous) if previous else None
@@ -400,16 +403,31 @@ def set_meta(draft: dict, *, published=..., contact=..., region=...) -> dict:
     if published is not ...:
         meta["published"] = _date_or_none(published, "落款日期 (date)")
     if contact is not ...:
-        draft["contact"] = " ".join(str(contact or "").split())[:500]
+        draft["contact"] = " ".join(clean_text(contact).split())[:500]
     if region is not ...:
-        meta["region"] = " ".join(str(region or "").split()) or None
+        meta["region"] = "".join(clean_text(region).split()) or None
     return draft
 
 
+MAX_SECTION = 50_000  # characters: a long report's section is a few thousand
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def clean_text(text) -> str:
+    """Text as a Word file can hold it: no control characters (they make the XML invalid), \n line ends."""
+    return _CONTROL.sub("", str(text or "").replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def set_section(draft: dict, number: str, body: str) -> dict:
+    body = clean_text(body).strip()
+    if len(body) > MAX_SECTION:
+        raise AuthorError(f"第{number}部分过长（{len(body)} 字，上限 {MAX_SECTION}） "
+                          f"(section {number} is too long: {len(body)} characters, at most {MAX_SECTION})")
     for sec in draft["record"]["sections"]:
         if sec["number"] == number:
-            sec["text"] = (body or "").replace("\r\n", "\n").strip()
+            sec["text"] = body
             return draft
     raise AuthorError(f"没有第{number}部分 (no section {number})")
 
@@ -465,7 +483,7 @@ def merge(draft: dict, record: dict, contact: str | None = None) -> dict:
     draft["record"] = rec
     draft["follow"] = [ref for ref in draft.get("follow", []) if _has_cell(rec, ref) and get_value(rec, ref) is None]
     if contact is not None:
-        draft["contact"] = " ".join(contact.split())[:500]
+        draft["contact"] = " ".join(clean_text(contact).split())[:500]
     follow_suggestions(draft)
     complete(rec)
     return draft

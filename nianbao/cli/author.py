@@ -8,9 +8,9 @@
     nianbao author store --draft ID [--reason "…"]
     nianbao author list | show ID | grant USER AGENCY | revoke USER AGENCY | grants
 
-Exit codes: 0 done (and no error finding); 1 done, but the draft still has errors — or, for
-render/store, refused because of them; 2 usage (a missing draft, option or file); 3 the file cannot
-be read (every problem listed, with its place).
+Exit codes: 0 done (and no error finding); 1 load and check: done, but the draft still has errors;
+render and store: refused because of them; 2 usage (a missing draft, option or file); 3 the file
+cannot be read (every problem listed, with its place).
 """
 from __future__ import annotations
 
@@ -180,6 +180,10 @@ def new(agency: str = typer.Option(..., "--agency", help="机关全称 (the agen
     store = _store(db)
     console = Console()
     try:
+        open_ = [d for d in drafts.list_drafts(store, [agency]) if d["year"] == year and d["status"] != "stored"]
+        if open_:
+            console.print(_say(f"注意：该机关 {year} 年度已有草稿 #{open_[0]['id']}（v{open_[0]['version']}），仍新建一份",
+                               f"note: draft #{open_[0]['id']} of this agency and year exists; starting another"))
         draft_id = drafts.start(store, agency, year, _user(user), form=template)
         info = drafts.get(store, draft_id)
     except AuthorError as exc:

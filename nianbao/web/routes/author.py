@@ -18,6 +18,7 @@ import re
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -186,7 +187,10 @@ def _from_form(draft: dict, form) -> tuple[dict, dict[str, str], dict[str, str]]
     for sec in SECTIONS:
         key = f"s:{sec.number}"
         if key in form:
-            set_section(draft, sec.number, str(form.get(key) or "")[:50000])
+            try:
+                set_section(draft, sec.number, str(form.get(key) or ""))
+            except AuthorError as exc:
+                problems[f"sections.{sec.number}"] = str(exc)
     try:
         set_meta(draft, published=str(form.get("published") or "") or None)
     except AuthorError as exc:
@@ -265,28 +269,35 @@ def author_page(request: Request, draft_id: int, v: int | None = None, user: Use
 
 @router.post("/author/{draft_id}/check")
 async def author_check(request: Request, draft_id: int, user: User = Depends(_need_account)):
-    info = _info_or_404(request, draft_id, user)
     form = await request.form()
-    draft, problems, _ = _from_form(info["draft"], form)
-    return render(request, "_author_live.html", {"live": _live(draft, lang_of(request), problems)})
+
+    def work():
+        info = _info_or_404(request, draft_id, user)
+        draft, problems, _ = _from_form(info["draft"], form)
+        return _live(draft, lang_of(request), problems)
+    return render(request, "_author_live.html", {"live": await run_in_threadpool(work)})
 
 
 @router.post("/author/{draft_id}/save")
 async def author_save(request: Request, draft_id: int, user: User = Depends(_need_account)):
-    info = _info_or_404(request, draft_id, user, write=True)
     form = await request.form()
-    draft, problems, raw = _from_form(info["draft"], form)
     t = _t(request)
-    if problems:
-        return _status(request, t("author.not_saved_input"), "error", 422)
-    try:
-        number = drafts.save(_store(request), draft_id, draft, user.name, note=str(form.get("note") or "")[:500],
-                             base=_base(form))
-    except drafts.Conflict as exc:
-        return _status(request, str(exc), "error", 409)
-    except AuthorError as exc:
-        return _status(request, str(exc), "error", 400)
-    return _status(request, t("author.saved", n=number, user=user.name), "ok", 200, base=number)
+
+    def work():
+        info = _info_or_404(request, draft_id, user, write=True)
+        draft, problems, raw = _from_form(info["draft"], form)
+        if problems:
+            return t("author.not_saved_input"), "error", 422, None
+        try:
+            number = drafts.save(_store(request), draft_id, draft, user.name,
+                                 note=str(form.get("note") or "")[:500], base=_base(form))
+        except drafts.Conflict as exc:
+            return str(exc), "error", 409, None
+        except AuthorError as exc:
+            return str(exc), "error", 400, None
+        return t("author.saved", n=number, user=user.name), "ok", 200, number
+    message, kind, status, base = await run_in_threadpool(work)
+    return _status(request, message, kind, status, base=base)
 
 
 def _status(request: Request, message: str, kind: str, status: int, base: int | None = None):
@@ -296,70 +307,79 @@ def _status(request: Request, message: str, kind: str, status: int, base: int | 
 
 @router.post("/author/{draft_id}/zeros")
 async def author_zeros(request: Request, draft_id: int, user: User = Depends(_need_account)):
-    info = _info_or_404(request, draft_id, user, write=True)
     form = await request.form()
-    draft, problems, raw = _from_form(info["draft"], form)
     t = _t(request)
-    if problems:
-        return _page(request, info, draft, message=t("author.not_saved_input"), kind="error", problems=problems,
-                     status=422, raw=raw)
-    filled = fill_blanks(draft)
-    try:
-        drafts.save(_store(request), draft_id, draft, user.name, note=t("author.zeros_note", n=len(filled)),
-                    base=_base(form))
-    except AuthorError as exc:
-        return _page(request, info, draft, message=str(exc), kind="error", status=409)
-    return RedirectResponse(f"/author/{draft_id}", status_code=303)
+
+    def work():
+        info = _info_or_404(request, draft_id, user, write=True)
+        draft, problems, raw = _from_form(info["draft"], form)
+        if problems:
+            return _page(request, info, draft, message=t("author.not_saved_input"), kind="error",
+                         problems=problems, status=422, raw=raw)
+        filled = fill_blanks(draft)
+        try:
+            drafts.save(_store(request), draft_id, draft, user.name, note=t("author.zeros_note", n=len(filled)),
+                        base=_base(form))
+        except AuthorError as exc:
+            return _page(request, info, draft, message=str(exc), kind="error", status=409)
+        return RedirectResponse(f"/author/{draft_id}", status_code=303)
+    return await run_in_threadpool(work)
 
 
 @router.post("/author/{draft_id}/export")
 async def author_export(request: Request, draft_id: int, fmt: str = "docx", user: User = Depends(_need_account)):
     if fmt not in EXPORTS + ("json", "xlsx"):
         raise HTTPException(400, detail="format")
-    info = _info_or_404(request, draft_id, user, write=True)
     form = await request.form()
-    draft, problems, raw = _from_form(info["draft"], form)
     t = _t(request)
-    if problems:
-        return _page(request, info, draft, message=t("author.not_saved_input"), kind="error", problems=problems,
-                     status=422, raw=raw)
-    reason = str(form.get("reason") or "")[:2000]
-    try:
-        info = _save_if_changed(request, info, draft, user, t("author.saved_before", what=fmt), _base(form))
-        exp = export(info["draft"], fmt, reason=reason)
-    except Refused as exc:
-        return _page(request, info, info["draft"], message=t("author.refused", n=len(exc.errors)), kind="error",
-                     status=409)
-    except AuthorError as exc:
-        return _page(request, info, draft, message=str(exc), kind="error", status=409)
-    drafts.log_export(_store(request), draft_id, info["version"], "export", fmt, user.name, exp.overridden, exp.reason,
-                      exp.filename, exp.sha256)
-    return Response(exp.data, media_type=exp.media, headers={"Content-Disposition": _attachment(exp.filename)})
+
+    def work():
+        info = _info_or_404(request, draft_id, user, write=True)
+        draft, problems, raw = _from_form(info["draft"], form)
+        if problems:
+            return _page(request, info, draft, message=t("author.not_saved_input"), kind="error",
+                         problems=problems, status=422, raw=raw)
+        reason = str(form.get("reason") or "")[:2000]
+        try:
+            info = _save_if_changed(request, info, draft, user, t("author.saved_before", what=fmt), _base(form))
+            exp = export(info["draft"], fmt, reason=reason)
+        except Refused as exc:
+            return _page(request, info, info["draft"], message=t("author.refused", n=len(exc.errors)),
+                         kind="error", status=409)
+        except AuthorError as exc:
+            return _page(request, info, draft, message=str(exc), kind="error", status=409)
+        drafts.log_export(_store(request), draft_id, info["version"], "export", fmt, user.name, exp.overridden,
+                          exp.reason, exp.filename, exp.sha256)
+        return Response(exp.data, media_type=exp.media, headers={"Content-Disposition": _attachment(exp.filename)})
+    return await run_in_threadpool(work)
 
 
 @router.post("/author/{draft_id}/store")
 async def author_store(request: Request, draft_id: int, user: User = Depends(_need_account)):
-    info = _info_or_404(request, draft_id, user, write=True)
     form = await request.form()
-    draft, problems, raw = _from_form(info["draft"], form)
     t = _t(request)
-    if problems:
-        return _page(request, info, draft, message=t("author.not_saved_input"), kind="error", problems=problems,
-                     status=422, raw=raw)
-    reason = str(form.get("reason") or "")[:2000]
-    try:
-        info = _save_if_changed(request, info, draft, user, t("author.saved_before", what=t("author.store")),
-                                _base(form))
-        res = store_report(_store(request), info["draft"], user=user.name, reason=reason)
-    except Refused as exc:
-        return _page(request, info, info["draft"], message=t("author.refused", n=len(exc.errors)), kind="error",
-                     status=409)
-    except AuthorError as exc:
-        return _page(request, info, draft, message=str(exc), kind="error", status=409)
-    exp = res["export"]
-    drafts.log_export(_store(request), draft_id, info["version"], "store", "docx", user.name, exp.overridden,
-                      exp.reason, exp.filename, exp.sha256, report_id=res["report_id"])
-    return RedirectResponse(f"/reports/{res['report_id']}", status_code=303)
+
+    def work():
+        info = _info_or_404(request, draft_id, user, write=True)
+        draft, problems, raw = _from_form(info["draft"], form)
+        if problems:
+            return _page(request, info, draft, message=t("author.not_saved_input"), kind="error",
+                         problems=problems, status=422, raw=raw)
+        reason = str(form.get("reason") or "")[:2000]
+        try:
+            info = _save_if_changed(request, info, draft, user,
+                                    t("author.saved_before", what=t("author.store", year=info["year"])), _base(form))
+            res = store_report(_store(request), info["draft"], user=user.name, reason=reason)
+        except Refused as exc:
+            return _page(request, info, info["draft"], message=t("author.refused", n=len(exc.errors)),
+                         kind="error", status=409)
+        except AuthorError as exc:
+            return _page(request, info, draft, message=str(exc), kind="error", status=409)
+        exp = res["export"]
+        drafts.log_export(_store(request), draft_id, info["version"], "store", "docx", user.name, exp.overridden,
+                          exp.reason, exp.filename, exp.sha256, report_id=res["report_id"])
+        return RedirectResponse(f"/reports/{res['report_id']}", status_code=303)
+    return await run_in_threadpool(work)
 
 
 @router.get("/author/admin/grants")
