@@ -196,3 +196,17 @@ def test_cli_template_fill_load_render(tmp_path, monkeypatch):
     wb.save(tmp_path / "bad.xlsx")
     r = runner.invoke(cli, ["author", "load", str(tmp_path / "bad.xlsx"), "--db", db])
     assert r.exit_code == 3 and "表四!A6（“行政复议”行 × “结果维持”列）" in r.output, r.output
+
+
+def test_workbook_of_the_2019_form(tmp_path):
+    """2019 and 2020 reports: the 2019 form's table 二 (本年增/减 may be negative, 采购总金额 in 万元)."""
+    draft = new_draft("温州市教育局", 2020)
+    assert draft["record"]["meta"]["template"] == "2019"
+    path = tmp_path / "t19.xlsx"
+    path.write_bytes(write_workbook(draft))
+    figures = random_record(random.Random(3), "2019", 2020)
+    _fill(path, tmp_path / "f19.xlsx", figures, date="2021-01-20", texts=TEXTS)
+    record, _ = read_workbook(tmp_path / "f19.xlsx")
+    assert record["t2"] == figures["t2"]
+    assert record["t3"]["rows"] == figures["t3"]["rows"] and "other" in record["t3"]["rows"]
+    assert record["t4"] == figures["t4"]
