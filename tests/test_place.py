@@ -263,3 +263,75 @@ def test_provenance_says_where_the_region_came_from():
     assert text[prov["span"][0]:prov["span"][1]] == p.chain[-2] + p.name
     assert resolve("江州市教育局", "", 2022).provenance() == {"via": "unknown", "named": "江州市"}
     assert resolve("国务院办公厅", "", 2022).provenance() == {"via": "national"}
+
+
+TOWNS = gazetteer.towns()
+TOWN_NAMES = defaultdict(list)
+for _t in TOWNS:
+    TOWN_NAMES[_t.name].append(_t)
+
+
+def test_the_gazetteer_has_the_townships():
+    assert len(TOWNS) > 38000
+    assert {t.name[-2:] if t.name.endswith(("街道", "苏木")) else t.name[-1] for t in TOWNS} >= {"镇", "乡", "街道", "苏木"}
+    assert all(t.level == gazetteer.TOWNSHIP and t.code and len(t.code) == 9 for t in TOWNS[::500])
+    # a township's chain runs through its county (or its city, where there are no counties: 东莞市)
+    assert all(gazetteer.by_full("".join(t.chain[:-1])) is not None for t in TOWNS[::300])
+
+
+@pytest.mark.parametrize("i", range(0, 38000, 1999))
+def test_a_township_named_with_its_county_resolves_to_its_whole_chain(i):
+    t = TOWNS[i]
+    suffix = "办事处" if t.name.endswith("街道") else "人民政府"
+    r = resolve(f"{t.chain[-2]}{t.name}{suffix}", FILLER, 2023)
+    assert r.name == t.full and r.place.code == t.code, (t, r)
+    assert r.provenance()["level"] == "township"
+
+
+def test_a_unique_township_name_alone_gets_its_chain_and_a_shared_one_needs_its_county():
+    unique = [ps[0] for n, ps in TOWN_NAMES.items() if len(ps) == 1 and len(n) >= 3]
+    for t in unique[::2500]:
+        assert resolve(f"{t.name}人民政府", FILLER, 2022).name == t.full, t
+    shared = [(n, ps) for n, ps in TOWN_NAMES.items() if len({p.chain[-2] for p in ps}) == len(ps) > 3][:10]
+    assert shared
+    for name, ps in shared:
+        alone = resolve(f"{name}人民政府", FILLER, 2022)
+        assert alone.name != ps[0].full and alone.via == "ambiguous"
+        county = ps[1].chain[-2]
+        if len(gazetteer.lookup(county)) == 1:
+            named = "".join(ps[1].chain[-3:-1])      # 苏州市吴中区: a county named as people name it
+            text = f"{FILLER}在{named}委、区政府的领导下，我镇认真落实《条例》。\n"
+            assert resolve(f"{name}人民政府", text, 2022).name == ps[1].full, name
+
+
+def test_township_words_inside_a_department_are_no_township():
+    p = CITIES[7]
+    for dept in ("住房和城乡建设局", "乡村振兴局", "农业农村局"):
+        assert resolve(f"{p.name}{dept}", FILLER, 2022).name == p.full
+
+
+def test_zones_governed_like_divisions():
+    r = resolve("平潭综合实验区财政金融局", FILLER, 2020)
+    assert r.name == "福建省平潭综合实验区" and r.via == "agency"
+    assert region_of("雄安新区管理委员会") == "河北省雄安新区"
+    # a division whose name ends like a zone's is a division
+    assert region_of("天津市滨海新区人民政府") == "天津市滨海新区"
+
+
+def test_look_alike_misprints_of_a_place_name_are_put_right():
+    pairs = gazetteer._lookalikes()
+    fixed = 0
+    for p in COUNTIES + CITIES:
+        for i, ch in enumerate(p.name[:-1]):
+            for alt in pairs.get(ch, ()):
+                wrong = p.name[:i] + alt + p.name[i + 1:]
+                if gazetteer.lookup(wrong) or len(gazetteer.misprints(wrong)) != 1:
+                    continue
+                r = resolve(f"{wrong}人民政府", FILLER, 2022)
+                assert r.corrected == {wrong: p.name} and r.correct(f"{wrong}人民政府") == f"{p.name}人民政府", p
+                if len(gazetteer.lookup(p.name)) == 1:
+                    assert r.name == p.full
+                fixed += 1
+    assert fixed > 40
+    # a name that is no misprint of anything stays unknown (江州市), and its own words are kept
+    assert resolve("江州市教育局", FILLER, 2022).corrected == {}

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import app
-from ..extract import SourceError, extract_path
+from ..extract import SourceError, StageError, extract_path
 from ..record import empty_record
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_UNREADABLE, EXIT_NO_REPORT = 0, 1, 2, 3, 4
@@ -40,11 +40,13 @@ def extract_one(f: Path, limited: bool = False, timeout: float | None = None,
         rec = extract_path(f, limited=limited, timeout=timeout, memory_mb=memory_mb)
     except SourceError as exc:
         rec = empty_record(str(f))
-        rec["findings"].append({"rule": "source.unreadable", "severity": "error", "message": str(exc),
-                                "message_en": str(exc), "cells": [], "evidence": "",
-                                "reason": getattr(exc, "reason", "unreadable")})
+        stage = getattr(exc, "stage", None)
+        rec["findings"].append({"rule": "extract.internal_error" if isinstance(exc, StageError) else "source.unreadable",
+                                "severity": "error", "message": str(exc), "message_en": str(exc), "cells": [],
+                                "evidence": "", "reason": getattr(exc, "reason", "unreadable"),
+                                **({"stage": stage} if stage else {})})
         return rec, EXIT_UNREADABLE
-    except Exception as exc:  # a defect of ours must not stop a batch
+    except Exception as exc:  # a defect of ours must not stop a batch (extract_path names its errors: a last guard)
         rec = empty_record(str(f))
         msg = f"抽取时出错 (internal error while extracting): {type(exc).__name__}: {exc}"
         rec["findings"].append({"rule": "extract.internal_error", "severity": "error", "message": msg,

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import os
 
-from ..sources import SourceError, read, read_bytes
-from .pipeline import extract_document
+from ..sources import LimitError, SourceError, StageError, read, read_bytes
+from ..sources.guard import guarded
+from .pipeline import extract_document as _extract_document
 
-__all__ = ["extract_document", "extract_path", "extract_bytes", "SourceError"]
+__all__ = ["extract_document", "extract_path", "extract_bytes", "SourceError", "LimitError", "StageError"]
+
+
+def extract_document(doc) -> dict:
+    """The record of a read Document. Raises only :class:`SourceError` and its kinds: an
+    unexpected failure of a stage comes out as a :class:`StageError` naming the file and the stage."""
+    return guarded("extract", doc.path, _extract_document, doc)
 
 
 def extract_path(path: str | os.PathLike, *, limited: bool = False, timeout: float | None = None,

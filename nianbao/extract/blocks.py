@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 from .solver import Candidate
 from itertools import product
 
+from .budget import spend
 from .splits import MAX_READINGS, split_tokens, split_with_total
 from .tokens import BLANK, NUM, Item
 
@@ -47,6 +48,8 @@ def provenance(cand: Candidate) -> dict:
 
 
 def _row_ok(row: Sequence, width: int) -> bool:
+    if any(v is None for v in row[:width]):
+        return False  # a cell without value: the row cannot be shown to add up
     return abs(sum(row[:width - 1]) - row[width - 1]) < 1e-6
 
 
@@ -84,7 +87,8 @@ def split_readings(items: Sequence[Item], keys: Sequence[str], width: int,
     raws = [("0" if it.kind == BLANK else it.text) for it in items]
     splittable = [it.kind != BLANK and it.text.isdigit() and len(it.text) > 1 for it in items]
     check: Callable | None = (lambda row: _row_ok(row, width)) if row_total else None
-    readings = split_tokens(raws, n, splittable, group=width if check else None, group_ok=check)
+    values = [0 if it.kind == BLANK else it.value for it in items]
+    readings = split_tokens(raws, n, splittable, group=width if check else None, group_ok=check, values=values)
     out = []
     for reading in readings:
         values, origins = {}, {}
@@ -143,7 +147,7 @@ def _split_rank(cand: Candidate, keys: Sequence[str], width: int) -> float:
     for k in keys:
         row = [cand.values[(k, c)] for c in range(width)]
         score += sum(1 for v in row[:width - 1] if v)
-        if row[width - 1]:
+        if row[width - 1] and row[0] is not None:
             score += 1 - row[0] / row[width - 1]
     return score
 
@@ -173,6 +177,7 @@ def multiset_readings(items: Sequence[Item], keys: Sequence[str], width: int,
         """Assign parts (columns col..width-2) adding up to ``total``."""
         if len(results) >= MAX_MULTISET:
             return
+        spend()
         if col == width - 1:
             if total == 0:
                 yield list(acc), list(budgets_left)
@@ -197,6 +202,7 @@ def multiset_readings(items: Sequence[Item], keys: Sequence[str], width: int,
     def rows(ri: int, counter: Counter, budgets_left: list, acc: list):
         if len(results) >= MAX_MULTISET:
             return
+        spend()
         if ri == k:
             if sum(counter.values()) == 0 and all(b in (None, 0) for b in budgets_left[:width - 1]):
                 results.append({keys[r]: row for r, row in enumerate(acc)})

@@ -124,6 +124,24 @@ def match_t2_field(unit: str, layout: str) -> str | None:
     return fields[0] if fields else None
 
 
+# The template's numbered sub-rows ("2.其他法律行政法规禁止公开"): the first words of each
+# label, and its number. A flattened table glues the number to the digits before it
+# ("00000002.其他法律…"); knowing which label carries which number tells them apart.
+_NUMBERED_LABELS: tuple[tuple[str, int], ...] = tuple(sorted(
+    ((normalize(m.group(2))[:6], int(m.group(1)))
+     for m in (re.match(r"(\d)[.、．](.+)", row.label) for row in T3_ROWS) if m),
+    key=lambda x: -len(x[0])))
+
+
+def template_enumeration(text: str) -> int | None:
+    """The number the template prints before the label that ``text`` begins with."""
+    head = normalize(text[:12])
+    for words, number in _NUMBERED_LABELS:
+        if head.startswith(words):
+            return number
+    return None
+
+
 _LEGACY_INDICATOR = re.compile("|".join(f"(?:{p})" for p in LEGACY_INDICATOR_PATTERNS))
 
 

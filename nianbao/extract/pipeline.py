@@ -5,13 +5,13 @@ import re
 
 from ..findings import finding
 from ..validate import check as validate
+from ..validate.rules import RULES
 from ..record import record_for
 from ..sources import Document
-from ..template import T2_LAYOUTS, T4_GROUPS, t3_leaf_keys, t3_row_keys
+from ..template import T2_LAYOUTS, T4_GROUPS, identities, t3_leaf_keys, t3_row_keys
 from . import meta as meta_mod
 from .legacy import decode_legacy
 from .ocr_repair import repair
-from .place import resolve as resolve_region
 from .regions import find_regions
 from .sections import find_sections
 from .solver import Equation
@@ -21,13 +21,17 @@ from .t4 import decode_t4
 from .tokens import tokenize
 
 
+# identity rule → (description, description in English), for the findings of breaks in doubt
+IDENTITY_TEXT = {i.rule: (i.description, i.description_en) for form in ("2021", "2019") for i in identities(form)}
+
+
 def _ref(table: str, cell) -> str:
     key, col = cell
     return f"{table}.{key}[{col}]"
 
 
 def _evidence(doc: Document, dec: Decoded, cells) -> str:
-    spans = sorted({tuple(dec.origins[c]["span"]) for c in cells if c in dec.origins})
+    spans = sorted({tuple(dec.origins[c]["span"]) for c in cells if "span" in dec.origins.get(c, {})})
     parts = []
     for s, e in spans[:12]:
         parts.append(doc.text[s:e])
@@ -51,8 +55,31 @@ def _report_uncertain(rec: dict, doc: Document, table: str, dec: Decoded) -> Non
             f"以下单元格在原文中存在但无法读出数字：{len(cells)} 个单元格",
             f"{len(cells)} cells are present but could not be read",
             cells=[_ref(table, c) for c in cells], evidence=_evidence(doc, dec, cells)))
+    if dec.inferred:
+        cells = sorted(dec.inferred, key=lambda c: (str(c[0]), c[1]))
+        rec["findings"].append(finding(
+            "extract.inferred", "warning",
+            f"以下单元格原文未印出数字，其值由勾稽关系唯一确定，已据此填入，请核对原文：{len(cells)} 个单元格",
+            f"{len(cells)} cells print no number; the identities fix their values, which are given — check the source",
+            cells=[_ref(table, c) for c in cells], evidence=_evidence(doc, dec, cells)))
+        for cell in dec.inferred:
+            dec.origins.setdefault(cell, {})["inferred"] = True
+    if dec.breaks:
+        idents = list(dict.fromkeys(ident for ident, _ in dec.breaks))
+        cells = sorted({c for _, cs in dec.breaks for c in cs}, key=lambda c: (str(c[0]), c[1]))
+        zh = "；".join(IDENTITY_TEXT.get(i, (i, i))[0] for i in idents)
+        en = "; ".join(IDENTITY_TEXT.get(i, (i, i))[1] for i in idents)
+        rec["findings"].append(finding(
+            "extract.unresolved", "warning",
+            f"存疑单元格处有 {len(dec.breaks)} 处勾稽关系不成立（{zh}）：所列单元格的数字连在一起或位置不明，"
+            "无法判断是原文有误还是读取有误，请核对原文",
+            f"{len(dec.breaks)} identities do not hold ({en}) where cells were read with doubt (digits run "
+            "together, or their places unknown): whether the original or the reading is wrong cannot be "
+            "told — check the source",
+            cells=[_ref(table, c) for c in cells], evidence=_evidence(doc, dec, cells)))
     for rule, cells, _, zh, en in dec.notes:
-        rec["findings"].append(finding(rule, "info", zh, en, cells=[_ref(table, c) for c in cells],
+        severity = RULES[rule].severity if rule in RULES else "info"
+        rec["findings"].append(finding(rule, severity, zh, en, cells=[_ref(table, c) for c in cells],
                                        evidence=_evidence(doc, dec, cells)))
     for cell, origin in dec.origins.items():
         rec["provenance"][_ref(table, cell)] = origin
@@ -146,11 +173,13 @@ def extract_document(doc: Document) -> dict:
                     continue
                 t2[f.key] = vals[0] if f.scalar else vals
             if layout == "2019" and t2.get("procurement") is not None:
-                unit = re.search(r"采购总金额[(（]?(?:单位[:：]?)?\s*(万元|元)", text)
+                unit = (re.search(r"采购总金额[(（]?(?:单位[:：]?)?\s*(万元|元)", text)
+                        or re.search(r"集中采购[\s\d.,，个项件]{1,40}?(万元|元)", text))
                 t2["procurement_unit"] = unit.group(1) if unit else None
             rec["t2"] = t2
             _report_uncertain(rec, doc, "t2", dec2)
-    if rec["t3"] is None:
+    if rec["t3"] is None and rec["t4"] is None and (rec["t2"] is None or not regions.t3):
+        # (a report on the 2019/2021 form has no appendix table, whatever its text lists)
         got = decode_legacy(items, prose)
         if got is not None:
             legacy, decl = got
@@ -159,20 +188,16 @@ def extract_document(doc: Document) -> dict:
             _report_uncertain(rec, doc, "legacy", decl)
 
     # Metadata.
-    titles = meta_mod.find_titles(text)
-    year, yspan = meta_mod.find_year(text, titles)
-    agency, aspan = meta_mod.find_agency(text, titles, lines)
-    published, pspan = meta_mod.find_published(text, lines, year)
-    period = meta_mod.find_period(text)
-    region = resolve_region(agency, text, year, aspan)
-    rec["meta"].update({"agency": agency, "region": region.name, "year": year, "published": published})
-    if region.provenance():
-        rec["provenance"]["meta.region"] = region.provenance()
-    if period:
-        rec["meta"]["period"] = {"start": period["start"], "end": period["end"]}
-    for key, span in (("agency", aspan), ("year", yspan), ("published", pspan)):
-        if span:
-            rec["provenance"][f"meta.{key}"] = {"span": list(span)}
+    meta = meta_mod.read(text, lines)
+    rec["meta"].update({"agency": meta.agency, "region": meta.region.name, "year": meta.year,
+                        "published": meta.published})
+    if meta.region.provenance():
+        rec["provenance"]["meta.region"] = meta.region.provenance()
+    if meta.period:
+        rec["meta"]["period"] = {"start": meta.period["start"], "end": meta.period["end"]}
+    for key, span in meta.spans.items():
+        rec["provenance"][f"meta.{key}"] = {"span": list(span)}
+    titles = meta.titles
 
     if not any(rec[k] for k in ("t2", "t3", "t4", "legacy")) and not sections and not titles:
         rec["findings"].append(finding(

@@ -24,7 +24,8 @@ _NATIONAL = re.compile(r"^(国务院|国家|中华人民共和国|中国|中央|
 # right before a known name it contradicts it (江州市临川区 is not 抚州市临川区); leading the
 # agency's name it is still the agency's place, and the text cannot stand in for it
 _UNKNOWN_BEFORE = re.compile(r"[\u4e00-\u9fff]{2}(?:省|市|自治区|自治州|地区|盟|县|旗)$")
-_UNKNOWN_LEAD = re.compile(r"(?:中共)?[\u4e00-\u9fff]{2,6}?(?:省|市|自治区|自治州|地区|盟|县|旗)")
+_UNKNOWN_LEAD = re.compile(r"(?:中共)?[\u4e00-\u9fff]{2,6}?(?:省|市|自治区|自治州|地区|盟|县|旗)"
+                           r"(?!场|容|貌|级|域)")     # 平潭市场监督管理局 names no 平潭市
 
 
 @dataclass
@@ -37,6 +38,13 @@ class Region:
     context: tuple[int, int] | None = None        # the name in the text that disambiguated the agency
     candidates: list[str] = field(default_factory=list)  # the readings left when ambiguous
     named: str | None = None            # the place name the gazetteer does not know (江州市), as written
+    corrected: dict[str, str] = field(default_factory=dict)  # misprinted name → the name it stands for
+
+    def correct(self, agency: str | None) -> str | None:
+        """The agency's name with its misprinted place names put right (沐阳县… → 沭阳县…)."""
+        for wrong, right in self.corrected.items():
+            agency = agency.replace(wrong, right) if agency else agency
+        return agency
 
     @property
     def name(self) -> str | None:
@@ -60,7 +68,64 @@ class Region:
             out["candidates"] = self.candidates
         if self.named:
             out["named"] = self.named
+        if self.corrected:
+            out["corrected"] = dict(self.corrected)
         return out
+
+
+_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,14}?(?:特别行政区|自治区|自治州|自治县|自治旗|省|市|县|区|旗|盟|地区|镇|乡|街道|苏木)")
+
+
+def _agency_mentions(agency: str) -> list[Mention]:
+    """The places an agency's name holds: divisions and zones, and a township where it starts the
+    name or follows them (二郎街道办事处, 仁寿县钟祥镇人民政府) — elsewhere 城乡 is no township."""
+    found = gazetteer.find(agency)
+    if not gazetteer.TOWN_HINT.search(agency):
+        return found
+    starts = {0} | {m.end for m in found}
+    taken = set()
+    for m in found:
+        taken.update(range(m.start, m.end))
+    towns = [t for t in gazetteer.find_towns(agency) if t.start in starts and t.start not in taken]
+    return sorted(found + towns, key=lambda m: m.start)
+
+
+def _repair(agency: str, text: str, year: int | None) -> tuple[str, dict[str, str]]:
+    """Misprinted place names in the agency's name (沐阳县 for 沭阳县), put right where one look-alike
+    reading fits its neighbours in the name or the places the text names."""
+    fixes: dict[str, str] = {}
+    found = _agency_mentions(agency)
+    starts = [0] + [m.end for m in found]
+    known = {m.start for m in found}
+    odd = gazetteer.lookalike_chars()
+    context = None
+    for at in starts:
+        if at in known or not any(ch in odd for ch in agency[at:at + 18]):
+            continue
+        # the shortest name ending like a place that has a look-alike reading (崮镇县 holds 崮镇 too)
+        token, options = None, []
+        for end in range(at + 2, min(len(agency), at + 18) + 1):
+            if _TOKEN.fullmatch(agency, at, end):
+                options = gazetteer.misprints(agency[at:end])
+                if options:
+                    token = agency[at:end]
+                    break
+        if not options:
+            continue
+        before = [x for x in found if x.end == at]
+        if before:
+            parents = _places(before[-1], year)
+            options = [(n, ps) for n, ps in options if any(q.within(p) and q != p for q in ps for p in parents)]
+        if len(options) > 1:
+            if context is None:
+                context = [p for _, ps in _text_places(gazetteer.find(text[:HEAD] + text[-TAIL:]), year)
+                           if len(ps) == 1 for p in ps]
+            options = [(n, ps) for n, ps in options if any(q.within(p) for q in ps for p in context)]
+        if len(options) == 1:
+            fixes[token] = options[0][0]
+    for wrong, right in fixes.items():
+        agency = agency.replace(wrong, right)
+    return agency, fixes
 
 
 def _places(m: Mention, year: int | None) -> list[Place]:
@@ -188,8 +253,18 @@ def resolve(agency: str | None, text: str = "", year: int | None = None,
             text_mentions = gazetteer.find(text)
         return text_mentions
 
+    fixes: dict[str, str] = {}
     if agency:
-        found = gazetteer.find(agency)
+        agency, fixes = _repair(agency, text, year)
+    region = _resolve(agency, text, year, agency_span, mentions)
+    region.corrected = fixes
+    return region
+
+
+def _resolve(agency, text, year, agency_span, mentions) -> Region:
+    tail_start = max(HEAD, len(text) - TAIL)
+    if agency:
+        found = _agency_mentions(agency)
         groups = _groups(found)
         unknown = groups and _UNKNOWN_BEFORE.search(agency[:groups[0][0].start])
         if unknown:

@@ -47,9 +47,13 @@ def find_t3_start(items: list[Item]) -> int | None:
 def find_t4_start(items: list[Item], after: int) -> int | None:
     for i in range(after, len(items)):
         it = items[i]
-        if it.kind != TEXT or len(it.text) > MAX_LABEL_CHARS:
+        if it.kind != TEXT:
             continue
         n = _norm(it)
+        # A flattened page runs the section heading and the whole two-row header
+        # into one piece of text: long, but nothing but headings.
+        if len(it.text) > MAX_LABEL_CHARS and sum(1 for w in _T4_HEADER if w in n) < 4:
+            continue
         if "行政复议" in n or "行政法复议" in n or n in ("复议",):
             window = " ".join(_norm(x) for x in items[i:i + 40])
             hits = sum(1 for w in _T4_HEADER if w in window)

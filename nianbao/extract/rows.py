@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .blocks import column_major, multiset_readings, row_major, rows_consistent, split_readings
+from .budget import BudgetExceeded
 from .solver import Candidate, Variable
 from .tokens import BLANK, NUM, Item
 
@@ -126,7 +127,26 @@ def block_variable(block: Block, width: int, *, row_total: bool,
                    col_targets: Sequence[float | None] | None = None) -> Variable:
     """Candidate readings of one block. ``col_targets`` (what each column of
     the block must add up to, where known) enables the reading of shuffled
-    blocks."""
+    blocks. When the table's search budget runs out, the block's cells are
+    left without value (candidate note ``budget``), never guessed."""
+    try:
+        return _block_readings(block, width, row_total=row_total, col_targets=col_targets)
+    except BudgetExceeded:
+        return over_budget(block, width)
+
+
+def over_budget(block: Block, width: int) -> Variable:
+    """The block read as nothing: its cells None, each pointing at the numbers printed."""
+    items = block.items
+    span = {"span": [items[0].start, items[-1].end]} if items else {}
+    cells = [(k, c) for k in block.keys for c in range(width)]
+    return Variable("+".join(block.keys), [Candidate({cell: None for cell in cells}, 0.0,
+                                                     {cell: dict(span) for cell in cells} if span else {},
+                                                     "budget")])
+
+
+def _block_readings(block: Block, width: int, *, row_total: bool,
+                    col_targets: Sequence[float | None] | None = None) -> Variable:
     keys, items = block.keys, block.items
     n = len(keys) * width
     name = "+".join(keys)
@@ -159,6 +179,9 @@ def block_variable(block: Block, width: int, *, row_total: bool,
         return Variable(name, cands)
     if len(items) < n:
         cands = split_readings(items, keys, width, row_total=row_total)
+        if not cands and len(keys) > 1 and not block.side_by_side:
+            # Several labels, numbers enough for one row: the others were printed empty.
+            cands = _one_row_readings(items, keys, width, row_total)
         if not cands and row_total:
             cands = split_readings(items, keys, width, row_total=False)[:50]
             for c in cands:
@@ -177,6 +200,31 @@ def block_variable(block: Block, width: int, *, row_total: bool,
         return Variable(name, [Candidate(values, 0.0, origins, "short")])
     # More numbers than cells: keep the first ones (stray numbers follow).
     return Variable(name, [row_major(items[:n], keys, width, note="truncated")])
+
+
+def _one_row_readings(items, keys, width, row_total: bool) -> list[Candidate]:
+    """Readings of a block's numbers as one row of the block, the other rows printed
+    without numbers: the row right before the numbers first."""
+    out: list[Candidate] = []
+    for j in reversed(range(len(keys))):
+        row = [keys[j]]
+        if len(items) == width:
+            found = [row_major(items, row, width)]
+            if row_total and not rows_consistent(found[0], row, width):
+                found[0].rank = 1.0
+        elif len(items) < width:
+            found = split_readings(items, row, width, row_total=row_total)
+        else:
+            found = []
+        for cand in found:
+            for k in keys:
+                if k != keys[j]:
+                    cand.values.update({(k, c): None for c in range(width)})
+            cand.note = "one-row"
+            out.append(cand)
+    for i, cand in enumerate(sorted(out, key=lambda c: c.rank)):
+        cand.rank = float(i)
+    return out
 
 
 def _any_row_order(items, keys, width, row_total: bool) -> list[Candidate]:

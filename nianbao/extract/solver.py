@@ -18,8 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Hashable, Mapping, Sequence
 
+from .budget import BudgetExceeded, spend
+
 Cell = Hashable  # e.g. ("new", 0)
-MAX_STATES = 200_000
+MAX_STATES = 200_000        # states of one step
+MAX_TOTAL_STATES = 400_000  # states kept over all the steps (each holds a sum per equation)
 
 
 @dataclass
@@ -49,6 +52,7 @@ class Solution:
     choice: list[int]                  # chosen candidate per variable
     feasible: list[list[int]] | None   # candidates possible per variable (None: not computed)
     satisfied: bool                    # some reading satisfies every equation
+    exhausted: bool = False            # the search ran out of budget before it could tell
 
 
 def _eqs_of_cells(eqs: Sequence[Equation]) -> dict:
@@ -128,7 +132,17 @@ def _exact(x):
 
 
 def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solution:
-    """The most plausible consistent reading, and which candidates remain possible."""
+    """The most plausible consistent reading, and which candidates remain possible. When the
+    search is over its budget (the table's steps, or the states it may keep), the reading is
+    the most plausible candidate of each variable and nothing is known feasible
+    (``exhausted``): the decoder flags every cell the candidates disagree on."""
+    try:
+        return _solve(variables, equations)
+    except BudgetExceeded:
+        return Solution([0] * len(variables), None, False, True)
+
+
+def _solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solution:
     defined: set = set()
     for var in variables:
         for cand in var.candidates:
@@ -173,8 +187,10 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
 
     # forward: state (partial sums) → (cost, previous state, candidate index)
     forward: list[dict] = [{zero: (0.0, None, None)}]
+    kept = 1
     for vi, var in enumerate(variables):
         cur = forward[-1]
+        spend(len(cur) * max(1, len(var.candidates)))
         nxt: dict = {}
         closing = [k for k, lv in enumerate(last_var) if lv == vi]
         # A state whose sums the remaining variables cannot bring to the
@@ -200,12 +216,15 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
                     nxt[new] = (c2, state, ci)
                 elif c2 < old[0]:
                     nxt[new] = (c2, state, ci)
-        if len(nxt) > MAX_STATES:
-            return Solution(default, None, False)
+        kept += len(nxt)
+        if len(nxt) > MAX_STATES or kept > MAX_TOTAL_STATES:
+            sol = least_broken(variables, eqs)
+            sol.exhausted, sol.feasible = True, None  # not every reading was weighed: all stay open
+            return sol
         forward.append(nxt)
     final = forward[-1].get(target)
     if final is None:
-        return Solution(default, None, False)
+        return least_broken(variables, eqs)
     # Best reading: walk the back pointers.
     choice = [0] * n
     state = target
@@ -218,6 +237,7 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
     feasible: list[list[int]] = [[] for _ in range(n)]
     for vi in range(n - 1, -1, -1):
         var = variables[vi]
+        spend(len(forward[vi]) * max(1, len(var.candidates)))
         reach_before = set()
         ok_cands = set()
         for state in forward[vi]:
@@ -230,6 +250,82 @@ def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solut
         feasible[vi] = sorted(ok_cands)
         need = reach_before
     return Solution(choice, feasible, True)
+
+
+MAX_COMBINATIONS = 20_000
+
+
+def least_broken(variables: Sequence[Variable], eqs: Sequence[Equation]) -> Solution:
+    """When no reading satisfies every equation: the readings that break the fewest
+    (then the most plausible). What an original misprints stays broken in every
+    reading; the rest of the table is still read as the identities want it.
+    ``feasible`` holds the candidates of the optimal readings when all combinations
+    could be tried, else None (every candidate stays possible)."""
+    n = len(variables)
+    index = _eqs_of_cells(eqs)
+    target = [_exact(eq.constant) for eq in eqs]
+    base = [0] * len(eqs)
+    multi = []
+    for vi, var in enumerate(variables):
+        if len(var.candidates) == 1:
+            for k, amount in _contribution(var.candidates[0], eqs, index):
+                base[k] += amount
+        elif var.candidates:
+            multi.append(vi)
+    contrib = {vi: [_contribution(c, eqs, index) for c in variables[vi].candidates] for vi in multi}
+
+    def broken(picks: dict) -> int:
+        sums = list(base)
+        for vi, ci in picks.items():
+            for k, amount in contrib[vi][ci]:
+                sums[k] += amount
+        return sum(1 for s, t in zip(sums, target) if abs(s - t) > 1e-6)
+
+    def cost(picks: dict) -> tuple:
+        return broken(picks), sum(variables[vi].candidates[ci].rank for vi, ci in picks.items())
+
+    choice = [0] * n
+    sizes = [len(variables[vi].candidates) for vi in multi]
+    combos = 1
+    for size in sizes:
+        combos *= size
+        if combos > MAX_COMBINATIONS:
+            break
+    if combos <= MAX_COMBINATIONS:
+        from itertools import product
+        best, optimal = None, []
+        for combo in product(*(range(size) for size in sizes)):
+            c = cost(dict(zip(multi, combo)))
+            if best is None or c[0] < best[0] or (c[0] == best[0] and c[1] < best[1]):
+                if best is None or c[0] < best[0]:
+                    optimal = []
+                best = c
+            if c[0] == best[0]:
+                optimal.append(combo)
+        best_combo = min(optimal, key=lambda combo: cost(dict(zip(multi, combo)))[1])
+        for vi, ci in zip(multi, best_combo):
+            choice[vi] = ci
+        feasible = [[0] if len(v.candidates) == 1 else [] for v in variables]
+        for pos, vi in enumerate(multi):
+            feasible[vi] = sorted({combo[pos] for combo in optimal})
+        return Solution(choice, feasible, False)
+    # Too many combinations: improve one variable at a time from the most plausible reading.
+    picks = {vi: 0 for vi in multi}
+    current = cost(picks)
+    for _ in range(3):
+        improved = False
+        for vi in multi:
+            for ci in range(len(variables[vi].candidates)):
+                trial = dict(picks)
+                trial[vi] = ci
+                c = cost(trial)
+                if c < current:
+                    picks, current, improved = trial, c, True
+        if not improved:
+            break
+    for vi, ci in picks.items():
+        choice[vi] = ci
+    return Solution(choice, None, False)
 
 
 def ambiguous_cells(variables: Sequence[Variable], feasible: Sequence[Sequence[int]] | None,

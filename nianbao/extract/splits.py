@@ -9,18 +9,23 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterator, Sequence
 
+from .budget import spend
+from .tokens import MAX_DIGITS
+
 MAX_READINGS = 400
 
 
 def _parts(digits: str, n: int) -> Iterator[list[str]]:
-    """Every way to cut ``digits`` into ``n`` numbers (no leading zeros)."""
+    """Every way to cut ``digits`` into ``n`` numbers (no leading zeros, none longer than
+    MAX_DIGITS: a count is never that long). A branch that cannot end in a cut is not entered,
+    so the work is that of the cuts yielded."""
     if n == 1:
-        if digits and (digits == "0" or digits[0] != "0"):
+        if digits and (digits == "0" or digits[0] != "0") and len(digits) <= MAX_DIGITS:
             yield [digits]
         return
-    if len(digits) < n:
+    if not n <= len(digits) <= n * MAX_DIGITS:
         return
-    first_max = 1 if digits[0] == "0" else len(digits) - n + 1
+    first_max = 1 if digits[0] == "0" else min(len(digits) - n + 1, MAX_DIGITS)
     for i in range(1, first_max + 1):
         head = digits[:i]
         for rest in _parts(digits[i:], n - 1):
@@ -31,8 +36,10 @@ def split_with_total(digits: str, n_parts: int) -> list[list[int]]:
     """Readings of ``digits`` as ``n_parts`` numbers followed by their sum."""
     out: list[list[int]] = []
     L = len(digits)
+    if L > (n_parts + 1) * MAX_DIGITS:
+        return out
     cuts = _Cuts(digits)
-    for tlen in range(1, L - n_parts + 1):
+    for tlen in range(1, min(L - n_parts, MAX_DIGITS) + 1):
         tail = digits[L - tlen:]
         if tail[0] == "0" and tlen > 1:
             continue
@@ -63,6 +70,7 @@ class _Cuts:
     def bounded(self, start: int, end: int, n: int, target: int) -> Iterator[list[int]]:
         """Every cut into ``n`` numbers adding up to ``target``, in order."""
         d = self.digits
+        spend()
         if n == 1:
             if start < end and (end - start == 1 or d[start] != "0") and int(d[start:end]) == target:
                 yield [target]
@@ -95,6 +103,7 @@ class _Cuts:
         key = (start, end, n, width)
         if key in self.ranges:
             return self.ranges[key]
+        spend()
         d = self.digits
         got = None
         if n == 1:
@@ -116,6 +125,7 @@ def split_plain(digits: str, n: int, accept: Callable[[list[int]], bool] | None 
     """Readings of ``digits`` as ``n`` numbers, filtered by ``accept``."""
     out = []
     for parts in _parts(digits, n):
+        spend(n)
         vals = [int(p) for p in parts]
         if accept is None or accept(vals):
             out.append(vals)
@@ -125,13 +135,16 @@ def split_plain(digits: str, n: int, accept: Callable[[list[int]], bool] | None 
 
 
 def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
-                 group: int | None = None, group_ok: Callable[[list[int]], bool] | None = None) -> list[list[tuple[int, int]]]:
+                 group: int | None = None, group_ok: Callable[[list[int]], bool] | None = None,
+                 values: Sequence | None = None) -> list[list[tuple[int, int]]]:
     """Cut a sequence of printed numbers into ``n`` numbers in order.
 
     Each token either stays whole or (when ``splittable``) is cut into several
     numbers. With ``group``/``group_ok``, every consecutive group of ``group``
     numbers must satisfy ``group_ok`` (e.g. a row's total). Returns readings as
-    lists of (value, index of the token it came from).
+    lists of (value, index of the token it came from). ``values``: what each token
+    holds when it stays whole (as the tokenizer read it: "－21", "7 75"; None for no
+    value); without them, whole tokens are read here.
     """
     out: list[list[tuple[int, int]]] = []
     # most numbers the tokens from i on can yield: fewer pieces of a token than
@@ -146,14 +159,20 @@ def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
         got = pieces_of.get((ti, pieces))
         if got is None:
             tok = tokens[ti]
-            got = [[(int(p) if p.lstrip("-").isdigit() else float(p), ti) for p in parts]
-                   for parts in (_parts(tok, pieces) if pieces > 1 else [[tok]])]
+            if pieces == 1:
+                got = [[(values[ti] if values is not None else _whole(tok), ti)]]
+            else:
+                got = []
+                for parts in _parts(tok, pieces):
+                    spend(4 + 2 * pieces)  # a cut kept costs more than a step of the search
+                    got.append([(int(p), ti) for p in parts])
             pieces_of[(ti, pieces)] = got
         return got
 
     def rec(ti: int, acc: list[tuple[int, int]]):
         if len(out) >= MAX_READINGS:
             return
+        spend()
         remaining_tokens = len(tokens) - ti
         remaining = n - len(acc)
         if remaining_tokens == 0:
@@ -182,6 +201,16 @@ def split_tokens(tokens: Sequence[str], n: int, splittable: Sequence[bool],
     return out
 
 
+def _whole(tok: str):
+    """A token that stays whole, read as a number (None when it is none)."""
+    if tok.lstrip("-").isdigit():
+        return int(tok) if len(tok.lstrip("-")) <= MAX_DIGITS else None
+    try:
+        return float(tok)
+    except ValueError:
+        return None
+
+
 _KIND_PATTERNS = {
     "u": re.compile(r"0|[1-9]\d*"),                 # a count
     "s": re.compile(r"0|-?[1-9]\d*"),               # a change that may be negative (本年增/减)
@@ -190,22 +219,37 @@ _KIND_PATTERNS = {
 
 
 def split_kinds(raw: str, kinds: Sequence[str]) -> list[list[float | int]]:
-    """Readings of ``raw`` as consecutive numbers of the given kinds."""
+    """Readings of ``raw`` as consecutive numbers of the given kinds. A number is at most
+    MAX_DIGITS digits before its point (and as many after), and a place in ``raw`` from which
+    no reading ends is tried once: the work grows with ``len(raw)`` times the kinds, not
+    with the readings that fail."""
     out: list[list] = []
+    longest = 2 * MAX_DIGITS + 2
+    if len(raw) > len(kinds) * longest:
+        return out
+    dead: set[tuple[int, int]] = set()
 
-    def rec(pos: int, k: int, acc: list):
+    def rec(pos: int, k: int, acc: list) -> bool:
+        """Whether some reading ends from here (True once the readings are capped)."""
         if len(out) >= MAX_READINGS:
-            return
+            return True
         if k == len(kinds):
             if pos == len(raw):
                 out.append(list(acc))
-            return
+                return True
+            return False
+        if (pos, k) in dead:
+            return False
         last = k == len(kinds) - 1
-        ends = [len(raw)] if last else range(pos + 1, len(raw) - (len(kinds) - k - 1) + 1)
+        ends = [len(raw)] if last else range(pos + 1, min(len(raw) - (len(kinds) - k - 1), pos + longest) + 1)
+        found = False
         for end in ends:
             piece = raw[pos:end]
-            if _KIND_PATTERNS[kinds[k]].fullmatch(piece):
-                rec(end, k + 1, acc + [float(piece) if "." in piece else int(piece)])
+            if _KIND_PATTERNS[kinds[k]].fullmatch(piece) and len(piece.lstrip("-").partition(".")[0]) <= MAX_DIGITS:
+                found = rec(end, k + 1, acc + [float(piece) if "." in piece else int(piece)]) or found
+        if not found:
+            dead.add((pos, k))
+        return found
 
     rec(0, 0, [])
     return out

@@ -6,9 +6,9 @@ from .labels import MAX_LABEL_CHARS, find_t2_fields, label_units, normalize
 from .rows import segments_of
 from .blocks import provenance
 from .solver import Candidate, Variable, ambiguous_cells
-from .splits import split_kinds
+from .splits import MAX_READINGS, split_kinds
 from .t3 import Decoded
-from .tokens import BLANK, NUM, ROW_END, TEXT, Item
+from .tokens import BLANK, NUM, QTY, ROW_END, TEXT, Item
 
 
 def detect_layout(items: list[Item]) -> str:
@@ -21,11 +21,24 @@ def detect_layout(items: list[Item]) -> str:
     return "2021"
 
 
+# Units printed right after a cell of table 二 ("政府集中采购1个246900元"): the number is a cell.
+_CELL_UNITS = ("个", "项", "件", "元", "万元")
+
+
+def _unit_after(items: list[Item], i: int) -> str:
+    nxt = items[i + 1] if i + 1 < len(items) else None
+    if nxt is None or nxt.kind != TEXT or nxt.start != items[i].end:
+        return ""
+    return nxt.text
+
+
 def _events(items: list[Item], layout: str) -> list[tuple]:
     events = []
     started = False
-    for it in items:
-        if it.kind == TEXT and len(it.text) <= MAX_LABEL_CHARS:
+    for i, it in enumerate(items):
+        if it.kind == QTY and started and _unit_after(items, i).startswith(_CELL_UNITS):
+            events.append(("num", Item(NUM, it.text, it.start, it.end, it.value, it.cell, it.origin)))
+        elif it.kind == TEXT and len(it.text) <= MAX_LABEL_CHARS:
             norm = normalize(it.text)
             for unit, _ in label_units(norm):
                 for key in find_t2_fields(unit, layout):
@@ -67,9 +80,8 @@ def decode_t2(items: list[Item]) -> tuple[str, Decoded] | None:
             single_label_run = len(labels) <= 1 and 1 <= len(queue) < w
             if single_label_run and all(it.kind == NUM for it in queue):
                 # A run of digits holding the whole row ("50-1613007" = 50 | -16 | 13007).
-                raw = "".join(it.text for it in queue)
                 kinds = [_kind(col, f_by_key[key]) for col in f_by_key[key].columns]
-                readings = _ranked(split_kinds(raw, kinds))
+                readings = _ranked(_token_readings([it.text for it in queue], kinds))
                 if readings:
                     origin = {"span": [queue[0].start, queue[-1].end]}
                     cands = [Candidate({(key, c): v for c, v in enumerate(vals)}, float(r),
@@ -100,6 +112,27 @@ def decode_t2(items: list[Item]) -> tuple[str, Decoded] | None:
     dec.ambiguous = ambiguous_cells(variables, None)
     dec.unreadable = {c for c, v in dec.values.items() if v is None}
     return layout, dec
+
+
+def _token_readings(tokens: list[str], kinds: list[str]) -> list[list]:
+    """Readings of printed numbers as cells of the given kinds, each number cut into
+    one or more cells, never two numbers joined (a space between digits is a border)."""
+    out: list[list] = []
+
+    def rec(ti: int, ki: int, acc: list) -> None:
+        if len(out) >= MAX_READINGS:
+            return
+        if ti == len(tokens):
+            if ki == len(kinds):
+                out.append(list(acc))
+            return
+        later = len(tokens) - ti - 1
+        for n in range(1, len(kinds) - ki - later + 1):
+            for parts in split_kinds(tokens[ti], kinds[ki:ki + n]):
+                rec(ti + 1, ki + n, acc + parts)
+
+    rec(0, 0, [])
+    return out
 
 
 def _kind(column: str, field) -> str:

@@ -1,14 +1,17 @@
 """Table 三 (requests received and handled) from the item stream."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..template import T3_TOTAL_COL, T3_WIDTH, identities, t3_leaf_keys, t3_row_keys
+from ..template import T3_ROW_BY_KEY, T3_TOTAL_COL, T3_WIDTH, identities, t3_leaf_keys, t3_row_keys, t3_rows
 from .labels import MAX_LABEL_CHARS, find_t3_rows, label_units, normalize
 from .blocks import provenance
+from . import budget
 from .rows import assign_blocks, block_variable, needs_reordering, segments_of
-from .solver import Equation, Variable, ambiguous_cells, solve
+from .infer import infer_missing
+from .solver import Candidate, Equation, Variable, ambiguous_cells, solve
 from .tokens import BLANK, NUM, ROW_END, TEXT, Item
 
 _2021_ONLY = ("other_no_correction", "other_no_fee", "other_misc")
@@ -21,6 +24,8 @@ class Decoded:
     origins: dict = field(default_factory=dict)
     ambiguous: set = field(default_factory=set)
     unreadable: set = field(default_factory=set)
+    inferred: set = field(default_factory=set)     # cells not printed, fixed by the identities
+    breaks: list = field(default_factory=list)     # (identity, cells) broken where some cell is in doubt
     notes: list = field(default_factory=list)      # (rule, cells, evidence, message zh, message en)
     form: str | None = None
 
@@ -33,6 +38,36 @@ def detect_form(items: list[Item]) -> str:
     if "(六)其他处理" in text or "六)其他处理" in text:
         return "2019"
     return "2019" if 7 * 22 < numbers <= 7 * 23 else "2021"
+
+
+def last_label(events: list[tuple]) -> str | None:
+    for ev in reversed(events):
+        if ev[0] == "label":
+            return ev[1]
+    return None
+
+
+_NUMBERED = re.compile(r"(\d)[.、．]")
+
+
+def _numbered_next(unit: str, previous: str | None, form: str) -> list[str]:
+    """A numbered label the patterns do not know (a misprint: ``7.属于行政执法案件``)
+    that goes on the numbering of the group the last label belongs to: the template's
+    row of that group with that number."""
+    m = _NUMBERED.match(unit)
+    if previous is None or not m or len(unit) < 4:
+        return []
+    rows = t3_rows(form)
+    keys = [r.key for r in rows]
+    if previous not in keys:
+        return []
+    group = T3_ROW_BY_KEY[previous].group
+    for row in rows[keys.index(previous) + 1:]:
+        if row.group != group:
+            break
+        if row.label.startswith(m.group(1)):
+            return [row.key]
+    return []
 
 
 def label_events(items: list[Item], form: str) -> list[tuple]:
@@ -56,6 +91,8 @@ def label_events(items: list[Item], form: str) -> list[tuple]:
                     keys.append(key)
                 if not keys and unit in ("其他", "3其他") and "other_no_fee" in seen and form == "2021":
                     keys = ["other_misc"]
+                if not keys and events:
+                    keys = _numbered_next(unit, last_label(events), form)
                 for key in keys:
                     events.append(("label", key, it))
                     seen.add(key)
@@ -73,10 +110,11 @@ def equations(form: str, extra: list[Equation] = ()) -> list[Equation]:
 
 
 @lru_cache(maxsize=None)
-def _identity_equations(form: str) -> tuple[Equation, ...]:
+def _identity_equations(form: str, table: str = "t3") -> tuple[Equation, ...]:
+    """The identities of one table as equations over its cells (key, column)."""
     out = []
     for ident in identities(form):
-        if ident.lhs[0].table != "t3":
+        if ident.lhs[0].table != table:
             continue
         terms = tuple(((r.key, r.index), 1) for r in ident.lhs) + tuple(((r.key, r.index), -1) for r in ident.rhs)
         out.append(Equation(terms, 0.0, ident.rule))
@@ -103,6 +141,7 @@ def _column_targets(block_keys, certain: dict, form: str) -> list[float | None]:
     return targets
 
 
+@budget.table_budget
 def decode_t3(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
     form = detect_form(items)
     order = list(t3_row_keys(form))
@@ -137,9 +176,12 @@ def decode_t3(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
         cand = var.candidates[sol.choice[vi]]
         dec.values.update(cand.values)
         dec.origins.update(provenance(cand))
-    amb = ambiguous_cells(variables, sol.feasible if sol.satisfied else None)
+    amb = ambiguous_cells(variables, sol.feasible)
+    for vi, var in enumerate(variables):
+        amb |= misplaced_cells(var.candidates[sol.choice[vi]])
     dec.ambiguous = amb
-    dec.unreadable = {c for c, v in dec.values.items() if v is None}
+    fill_in(dec, equations(form))
+    dec.notes.extend(budget.notes(variables, sol.choice, sol.exhausted, amb))
     for vi, var in enumerate(variables):
         cand = var.candidates[sol.choice[vi]]
         if cand.note in ("reordered", "column-major") and not any(c in amb for c in cand.values):
@@ -147,6 +189,31 @@ def decode_t3(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
                               "表格单元格顺序错乱，已按勾稽关系唯一确定其位置",
                               "cells printed out of order; their places follow uniquely from the identities"))
     return dec
+
+
+def misplaced_cells(cand: Candidate) -> set:
+    """Cells of a row printed with too few numbers: which cell is the empty one is
+    not known, so every value may sit one place off — unless they are all the same."""
+    if cand.note != "short":
+        return set()
+    printed = {v for v in cand.values.values() if v is not None}
+    return set(cand.values) if len(printed) > 1 else set()
+
+
+def fill_in(dec: Decoded, eqs: list[Equation]) -> None:
+    """Cells left empty get the value the identities fix, if any; the rest are unreadable.
+    Then the identities still broken where a cell is in doubt are noted: whether the
+    original or our reading breaks them is not known, so no one is accused."""
+    inferred = infer_missing(dec.values, eqs, dec.ambiguous)
+    dec.values.update(inferred)
+    dec.inferred = set(inferred)
+    dec.unreadable = {c for c, v in dec.values.items() if v is None}
+    for eq in eqs:
+        cells = [c for c, _ in eq.terms]
+        if not any(c in dec.ambiguous for c in cells) or any(dec.values.get(c) is None for c in cells):
+            continue
+        if abs(sum(coef * dec.values[c] for c, coef in eq.terms) - eq.constant) > 1e-6:
+            dec.breaks.append((eq.label, cells))
 
 
 def _usable_equations(variables: list[Variable], eqs: list[Equation]) -> list[Equation]:

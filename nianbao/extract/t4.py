@@ -4,9 +4,10 @@ from __future__ import annotations
 from ..template import T4_GROUPS, T4_HEADER_WORDS, T4_WIDTH
 from .labels import normalize
 from .blocks import provenance
+from . import budget
 from .rows import Block, block_variable
 from .solver import Equation, ambiguous_cells, solve
-from .t3 import Decoded
+from .t3 import Decoded, _identity_equations, fill_in, misplaced_cells
 from .tokens import BLANK, NUM, ROW_END, TEXT, Item
 
 GROUP_KEYS = [g[0] for g in T4_GROUPS]
@@ -47,6 +48,7 @@ def _numbers(items: list[Item]) -> list[Item]:
     return out
 
 
+@budget.table_budget
 def decode_t4(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
     nums = _numbers(items)
     if not nums:
@@ -60,6 +62,7 @@ def decode_t4(items: list[Item], claims: list[Equation] = ()) -> Decoded | None:
     cand = var.candidates[sol.choice[0]]
     dec.values.update(cand.values)
     dec.origins.update(provenance(cand))
-    dec.ambiguous = ambiguous_cells([var], sol.feasible if sol.satisfied else None)
-    dec.unreadable = {c for c, v in dec.values.items() if v is None}
+    dec.ambiguous = ambiguous_cells([var], sol.feasible) | misplaced_cells(cand)
+    fill_in(dec, list(_identity_equations("2021", "t4")))
+    dec.notes.extend(budget.notes([var], sol.choice, sol.exhausted, dec.ambiguous))
     return dec

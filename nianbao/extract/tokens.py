@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..sources.base import Document, Origin, TableBlock, TextBlock
-from ..template import T3_ROWS
-from .labels import find_t3_rows, normalize
+from ..template import T2_LAYOUTS, T3_ROWS
+from .labels import MAX_LABEL_CHARS, find_t2_fields, find_t3_rows, normalize, template_enumeration
 
 TEXT, NUM, BLANK, ROW_END = "text", "num", "blank", "row_end"
 # A number glued to a unit ("2020年", "8件", "49%") counts something in the prose, not a table cell.
@@ -69,14 +69,33 @@ def clean_cell(text: str) -> str:
     return text.translate(_FULLWIDTH_DIGITS).strip(_DEBRIS_CHARS + " \t")
 
 
+# A count in a report is far below 10**15: a longer run of digits is several cells run
+# together (split later, by its text) or noise, never one value. (Also keeps int() clear of
+# Python's 4,300-digit limit and float() of numbers it cannot hold.)
+MAX_DIGITS = 15
+
+
 @lru_cache(maxsize=16384)
 def parse_number(text: str):
-    """The number a cell holds, or None. ``1,234`` → 1234, ``151.598`` → 151.598."""
+    """The number a cell holds, or None. ``1,234`` → 1234, ``151.598`` → 151.598; None too for
+    a number of more than :data:`MAX_DIGITS` digits before its point."""
     t = clean_cell(text).replace(",", "").replace("，", "").replace(" ", "")
     t = t.replace("−", "-").replace("－", "-")
-    if not _NUMBER.fullmatch(t):
+    if not _NUMBER.fullmatch(t) or _too_long(t):
         return None
     return float(t) if "." in t else int(t)
+
+
+def _too_long(t: str) -> bool:
+    return len(t) > MAX_DIGITS and len(t.lstrip("-").partition(".")[0]) > MAX_DIGITS
+
+
+@lru_cache(maxsize=16384)
+def long_number(text: str) -> str | None:
+    """The digits of a number too long to be a value (see :data:`MAX_DIGITS`), or None."""
+    t = clean_cell(text).replace(",", "").replace("，", "").replace(" ", "")
+    t = t.replace("−", "-").replace("－", "-")
+    return t if _NUMBER.fullmatch(t) and _too_long(t) else None
 
 
 def is_blank_mark(text: str) -> bool:
@@ -90,8 +109,8 @@ def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
     g = m.group()
     if "." in g or g.startswith(("-", "−", "－")):
         return False
-    if len(g) > 2 or g.strip("0") == "":
-        return False  # items are numbered from 1
+    if len(g) > 2 or g[0] == "0":
+        return False  # items are numbered from 1; "02." is a cell's 0 glued to the label "2."
     after = text[m.end():m.end() + 2] or (tail.lstrip()[:2] if len(g) == 1 else "")
     before = text[m.start() - 1] if m.start() else ""
     if after[:1] in (".", "、", "．"):
@@ -112,36 +131,108 @@ _SPACED_DIGIT = re.compile(r"\s\d")
 _NEXT_CHAR = re.compile(r"\s*(\S?)")  # text[i:].lstrip()[:1] without copying the rest of a long line
 
 
+def _glued_enumeration(word: str, m: re.Match, last_enum: int | None, tail: str = "") -> int:
+    """How many trailing digits of a digit run are the number of the label glued after
+    it: ``00000002.其他法律…`` is a row of zeros, then the label ``2.其他法律…``; in an
+    appendix ``26262、政府公报公开`` is 2626, then ``2、政府公报公开``. The digits are the
+    label's when the template numbers that label so, or when they continue the
+    enumeration of the labels before (1 → 2)."""
+    g = m.group()
+    end = m.end()
+    if not g.isdigit() or len(g) < 2:
+        return 0
+    if word[end:end + 1] in (".", "、", "．"):
+        rest = word[end + 1:] or tail.lstrip()  # "…71000198. 属于行政查询事项": the label after a space
+    elif end == len(word) and tail.lstrip()[:1] in (".", "、", "．"):
+        rest = tail.lstrip()[1:].lstrip()      # "…00003 . 其 他": the mark spaced out
+    else:
+        return 0
+    if not rest or rest[0].isdigit() or rest[0] in "-—/|" or rest.startswith(_LABEL_CONTINUATIONS):
+        return 0
+    expected = template_enumeration(rest)
+    for k in (1, 2):
+        if len(g) <= k or g[-k] == "0":
+            continue
+        number = int(g[-k:])
+        if number == expected or (last_enum is not None and number == last_enum + 1):
+            return k
+    return 0
+
+
+_YEAR_TAIL = re.compile(r"\d+?((?:19|20)\d\d)")
+
+
+def _glued_year(digits: str, follows: str) -> str | None:
+    """The year at the end of a digit run printed right before 年 (``20000022025年``)."""
+    if follows != "年" or len(digits) <= 4 or not digits.isdigit():
+        return None
+    m = _YEAR_TAIL.fullmatch(digits)
+    return m.group(1) if m else None
+
+
+# Where a long run of text may be cut into labels: before a heading numeral
+# ("三、", "（四）") or an item number ("2.") that starts a label.
+_LABEL_CUT = re.compile(r"(?<=\S)(?=[一二三四五六七八九十]、|[（(][一二三四五六七八九十]{1,2}[)）]|(?<![\d.])\d{1,2}[.、．][^\d\s])")
+
+
+def _add_text(seg: str, start: int, out: list[Item]) -> None:
+    """A text piece; one too long to be a label is cut where labels begin (a flattened
+    table runs its headings and first label together with the text before)."""
+    if len(seg) <= MAX_LABEL_CHARS:
+        out.append(Item(TEXT, seg, start, start + len(seg)))
+        return
+    cuts = [0, *(m.start() for m in _LABEL_CUT.finditer(seg)), len(seg)]
+    for a, b in zip(cuts, cuts[1:]):
+        if b > a:
+            out.append(Item(TEXT, seg[a:b], start + a, start + b))
+
+
 def _split_free_text(text: str, base: int, out: list[Item]) -> None:
     """Cut a line of running text into text and number items."""
+    last_enum: int | None = None  # the item number of the last label seen on the line
     for piece in _WORD.finditer(text):
         word, wstart, wend = piece.group(), base + piece.start(), piece.end()
         pos = 0
         for m in _DIGITS.finditer(word):
-            if _is_enumeration(word, m, text[wend:wend + 10]):
+            # "12.申请人逾期…" after "1.申请人无正当理由…": a cell's 1, then the label "2."
+            glued = _glued_enumeration(word, m, last_enum, text[wend:wend + 12] if m.end() + 1 >= len(word) else "")
+            if not glued and _is_enumeration(word, m, text[wend:wend + 10]):
+                if m.group().isdigit():
+                    last_enum = int(m.group())
                 continue
             raw = m.group()
             mstart, mend = m.span()
+            if glued:
+                last_enum = int(raw[-glued:])
+                raw, mend = raw[:-glued], mend - glued
             # A leading minus belongs to the number only at the start of a piece
             # (a negative 本年增/减); elsewhere it is a dash.
-            if raw[0] in "-−－" and mstart > 0 and not word[mstart - 1].isdigit():
+            if raw[0] in "-−－" and mstart > 0 and not word[:mstart].rstrip(_DEBRIS_CHARS)[-1:].isdigit():
                 raw = raw[1:]
                 mstart += 1
             raw_digits = raw.replace(",", "") if "," in raw else raw
             if mstart > pos:
                 seg = word[pos:mstart]
                 if seg.strip(_DEBRIS_CHARS):
-                    out.append(Item(TEXT, seg, wstart + pos, wstart + mstart))
+                    _add_text(seg, wstart + pos, out)
             value = parse_number(raw_digits)
-            if value is None and raw_digits.count(".") > 1:
-                # decimals run together ("5.0142.3"): a number the decoder may split
+            if value is None and (raw_digits.count(".") > 1 or long_number(raw_digits)):
+                # decimals run together ("5.0142.3"), or digits too many for one value: a
+                # number the decoder may split
                 out.append(Item(NUM, raw_digits, wstart + mstart, wstart + mend, None))
             elif value is None:
                 out.append(Item(TEXT, word[mstart:mend], wstart + mstart, wstart + mend))
             else:
                 follows = word[mend:mend + 1] or (_NEXT_CHAR.match(text, wend).group(1) if mend == len(word) else "")
                 kind = QTY if follows and follows in _UNIT_AFTER else NUM
-                out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + mend, value))
+                year = _glued_year(raw_digits, follows)
+                if year:
+                    # "…继续办理20000022025年，我局…": the row's digits, then the year of the prose
+                    cut = mend - 4
+                    out.append(Item(NUM, raw_digits[:-4], wstart + mstart, wstart + cut, int(raw_digits[:-4])))
+                    out.append(Item(QTY, year, wstart + cut, wstart + mend, int(year)))
+                else:
+                    out.append(Item(kind, raw_digits.lstrip("+"), wstart + mstart, wstart + mend, value))
             pos = mend
         if pos == 0 and word in _BLANK_MARKS:
             # "/" or "—" standing alone between numbers: an empty cell
@@ -150,7 +241,7 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
         if pos < len(word):
             seg = word[pos:]
             if seg.strip(_DEBRIS_CHARS + "|"):
-                out.append(Item(TEXT, seg, wstart + pos, wstart + len(word)))
+                _add_text(seg, wstart + pos, out)
 
 
 def _cell_item(text: str, start: int, end: int, origin: Origin | None, keep_blank: bool) -> list[Item]:
@@ -176,6 +267,9 @@ def _cell_kind(t: str) -> tuple[str | None, str, float | int | None]:
     value = parse_number(t)
     if value is not None:
         return NUM, clean_cell(t).replace(",", "").replace("，", ""), value
+    digits = long_number(t)
+    if digits is not None:  # a cell of digits too many for one value: no value, but a cell
+        return NUM, digits, None
     if is_blank_mark(t):
         return BLANK, t, 0
     if _ANY_DIGIT.search(t) and _SPACED_DIGIT.search(t):
@@ -194,7 +288,8 @@ def _join_label_pieces(out: list[Item], start: int, text: str) -> None:
     while i < len(out):
         a, b = out[i - 1], out[i]
         if (a.kind == TEXT and b.kind == TEXT and not _ENUM_START.match(b.text)
-                and not a.text.endswith(("。", "；", ";", "：", ":"))):
+                and not a.text.endswith(("。", "；", ";", "：", ":"))
+                and not (len(a.text) == 1 and a.text in _UNIT_AFTER)):  # "2010年" + "主动公开…"
             if len(a.text) + len(b.text) <= 40:
                 out[i - 1] = Item(TEXT, text[a.start:b.end], a.start, b.end, origin=a.origin)
                 del out[i]
@@ -212,12 +307,20 @@ def _wrapped_label_start(a: str, b: str) -> int | None:
     """Where in ``a`` begins a row label that ``b`` finishes (``… 总 计 本年新`` +
     ``收政府信息公开申请数量``), when only the two together name the row."""
     b_rows = {key for key, *_ in find_t3_rows(normalize(b))}
-    cuts = [m.end() for m in re.finditer(r"\s+", a)]
-    for cut in reversed(cuts[-4:]):
+    b_fields = {k for layout in T2_LAYOUTS for k in find_t2_fields(normalize(b), layout)}
+    cuts = [m.end() for m in re.finditer(r"\s+", a)][-4:]
+    if len(b.strip()) <= 3:
+        # a label broken by one space inside it ("…现行有效件数规" + "章"): its head ends a
+        cuts = sorted(set(cuts) | {len(a) - k for k in range(1, 7) if len(a) - k > 0})
+    for cut in reversed(cuts):
         tail = normalize(a[cut:])
         for key, s, e, rank in find_t3_rows(tail + normalize(b)):
             if s < len(tail) < e and rank <= 1 and key not in b_rows:
                 return cut
+        # a field of table 二 spelled out with spaces ("行 政 许" + "可")
+        if len(tail) <= 6 and any(k not in b_fields for layout in T2_LAYOUTS
+                                  for k in find_t2_fields(tail + normalize(b), layout)):
+            return cut
     return None
 
 

@@ -198,8 +198,32 @@ def _kinds_t2(layout: str, key: str) -> str:
     raise KeyError(key)
 
 
-def concat_table(grid: Grid, noise: Noise, budget: Budget) -> tuple[list[str], list[list[dict]]]:
-    """Lines of a table with no separators, and the candidate readings of every digit run."""
+def _spaced_run(values, rng, share: float) -> tuple[str, set[int]]:
+    """The digits of a row run together, with a space at some of the borders between
+    cells (crawled pages keep a few: `` 30 0 0 0 03``), and where those borders are."""
+    pieces = [fmt_number(c.value) for c in values]
+    digits, cuts, pos = "", set(), 0
+    for i, piece in enumerate(pieces):
+        if i and rng.random() < share:
+            digits += rng.choice([" ", " ", "\xa0", "\u200b"])
+            cuts.add(pos)
+        digits += piece
+        pos += len(piece)
+    return digits, cuts
+
+
+def _cut_at(reading: list, cuts: set[int]) -> bool:
+    """Whether a reading of a run (whole numbers) has a border at every printed space."""
+    ends, pos = set(), 0
+    for v in reading[:-1]:
+        pos += len(str(v))
+        ends.add(pos)
+    return cuts <= ends
+
+
+def concat_table(grid: Grid, noise: Noise, budget: Budget, spaces: float = 0.0) -> tuple[list[str], list[list[dict]]]:
+    """Lines of a table with no separators, and the candidate readings of every digit run.
+    ``spaces``: the share of borders between cells that keep a space (whole-number rows)."""
     lines: list[str] = []
     runs: list[list[dict]] = []
     for row, key in zip(grid.rows, grid.row_keys):
@@ -212,7 +236,12 @@ def concat_table(grid: Grid, noise: Noise, budget: Budget) -> tuple[list[str], l
         else:
             text = "".join(noise.header(c.text) if c.kind == "header" else noise.label(c.text) for c in labels)
         digits = "".join(fmt_number(c.value) for c in values)
-        lines.append(text + digits)
+        cuts: set[int] = set()
+        if spaces and values and all(isinstance(c.value, int) for c in values):
+            printed, cuts = _spaced_run(values, noise.rng, spaces)
+        else:
+            printed = digits
+        lines.append(text + printed)
         if not values:
             continue
         refs = [c.ref for c in values]
@@ -228,6 +257,8 @@ def concat_table(grid: Grid, noise: Noise, budget: Budget) -> tuple[list[str], l
         if grid.name == "legacy" and len(values) == 2:
             # 历年累计 includes this year's figure: a reading with a smaller cumulative is no reading.
             readings = [r for r in readings if r[1] >= r[0]]
+        if cuts:
+            readings = [r for r in readings if _cut_at(r, cuts)]
         runs.append([dict(zip(refs, r)) for r in readings])
     return lines, runs
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 
+from . import openings
 from .tables import Grid
 
 FILLER = (
@@ -56,11 +57,12 @@ def plan_modern(rng: random.Random, rec: dict, *, with_tables: bool = True,
     t4 = rec.get("t4")
     claims: list[dict] = []
     plan: list = []
-    title_lines = [agency, f"{year}年政府信息公开工作年度报告"] if rng.random() < 0.7 else \
-        [f"{agency}{year}年政府信息公开工作年度报告"]
-    plan.append(("title", title_lines))
+    opening = openings.draw(rec, rng.random() < 0.7, date_cn(meta["published"]))
+    meta["_byline"] = opening.byline
+    if opening.head:
+        plan.append(("title", opening.head))
     notice = NOTICE["2021" if year >= 2021 else "2019"]
-    plan.append(("p", f"本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和{notice}要求编制。"
+    plan.append(("p", f"{opening.lead}本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和{notice}要求编制。"
                       "全文包括总体情况、主动公开政府信息情况、收到和处理政府信息公开申请情况、政府信息公开行政复议和行政诉讼情况、"
                       f"存在的主要问题及改进情况、其他需要报告的事项。本报告中所列数据的统计期限自{year}年1月1日起至{year}年12月31日止。"))
     plan.append(("h", rng.choice(HEADINGS["一"])))
@@ -110,7 +112,7 @@ def plan_modern(rng: random.Random, rec: dict, *, with_tables: bool = True,
         plan.append(("p", rng.choice(["本年度未收取信息处理费。", "本机关未收取信息处理费，无其他需要报告的事项。"])))
     else:
         plan.append(("p", "无其他需要报告的事项。"))
-    plan.append(("sign", [agency, date_cn(meta["published"])]))
+    plan.append(("sign", opening.sign))
     return plan, claims
 
 
@@ -118,9 +120,12 @@ def plan_legacy(rng: random.Random, rec: dict, grid: Grid | None) -> tuple[list,
     meta = rec["meta"]
     agency, year = meta["agency"], meta["year"]
     legacy = rec["legacy"]
+    us = openings.we(agency, meta.get("kind", "")) or "我局"
     claims: list[dict] = []
-    plan: list = [("title", [f"{agency}{year}年政府信息公开工作年度报告"])]
-    plan.append(("p", "本年度报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）要求编制，由概述、主动公开政府信息情况、"
+    opening = openings.draw(rec, False, date_cn(meta["published"]))
+    meta["_byline"] = opening.byline
+    plan: list = [("title", opening.head)] if opening.head else []
+    plan.append(("p", f"{opening.lead}本年度报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）要求编制，由概述、主动公开政府信息情况、"
                       "政府信息依申请公开办理情况、因政府信息公开申请行政复议和提起行政诉讼的情况、存在的主要问题及改进措施、"
                       f"需要说明的其他事项与附表组成。本报告中所列数据的统计期限自{year}年1月1日起至{year}年12月31日止。"))
     plan.append(("h", "一、概述"))
@@ -129,7 +134,7 @@ def plan_legacy(rng: random.Random, rec: dict, grid: Grid | None) -> tuple[list,
     pro = legacy["主动公开信息数"]
     if len(pro) > 1:
         s1, s2 = f"历年累计主动公开政府信息{pro[1]}条", f"其中{year}年主动公开政府信息{pro[0]}条"
-        plan.append(("p", f"截至{year}年12月31日，我局{s1}，{s2}。"))
+        plan.append(("p", f"截至{year}年12月31日，{us}{s1}，{s2}。"))
         claims.append({"cells": ["legacy.主动公开信息数[1]"], "value": pro[1], "text": s1})
     else:
         s2 = f"{year}年主动公开政府信息{pro[0]}条"
@@ -138,7 +143,7 @@ def plan_legacy(rng: random.Random, rec: dict, grid: Grid | None) -> tuple[list,
     plan.append(("h", "三、政府信息依申请公开办理情况"))
     req = legacy["受理政府信息公开申请总数"][0]
     s = f"共受理政府信息公开申请{req}件"
-    plan.append(("p", f"{year}年，我局{s}，均已按时答复。"))
+    plan.append(("p", f"{year}年，{us}{s}，均已按时答复。"))
     claims.append({"cells": ["legacy.受理政府信息公开申请总数[0]"], "value": req, "text": s})
     plan.append(("h", "四、因政府信息公开申请行政复议、提起行政诉讼的情况"))
     plan.append(("p", rng.choice(FILLER)))
@@ -149,7 +154,7 @@ def plan_legacy(rng: random.Random, rec: dict, grid: Grid | None) -> tuple[list,
     if grid is not None:
         plan.append(("p", f"附表：{year}年政府信息公开情况统计表"))
         plan.append(("table", grid))
-    plan.append(("sign", [agency, date_cn(meta["published"])]))
+    plan.append(("sign", opening.sign))
     return plan, claims
 
 
@@ -158,9 +163,28 @@ BANNERS = ("DOC文库 - 千万精品文档，你想要的都能搜到，下载�
 
 
 def page_header(rng: random.Random, meta: dict) -> list[str]:
-    src = meta["agency"][-6:]
+    src = meta.get("_byline") or meta["agency"]
     return [rng.choice(NAV),
             f"发布时间：{meta['published']}　来源：{src}　字体显示：大 中 小　阅读：{{{{ pvCount }}}} 次"]
+
+
+def crawl_header(rng: random.Random, meta: dict, title: str) -> list[str]:
+    """What a crawler keeps of a page around the report: breadcrumbs, the title again,
+    source and time, the share and print buttons, font sizes, hit counts."""
+    src = meta.get("_byline") or meta["agency"]
+    column = rng.choice(["政府信息公开年报", "年度报告", "政府信息公开工作年度报告"])
+    parts = [f"当前位置：首页{rng.choice(['', ' > '])}政务公开{rng.choice(['', ' > '])}{column}", title,
+             rng.choice([f"来源：{src} 时间：{meta['published']} 09:{rng.randint(10, 59)}",
+                         f"发布时间：{meta['published']} 来源：{rng.choice([src, '本站'])}",
+                         f"信息来源：{src} 发布日期：{meta['published']} 浏览次数：{rng.randint(10, 9999)}"])]
+    parts.append(rng.choice(["--> 微信 微博 QQ空间 全真版 文字版 文件下载 相关链接：", "字号：大 中 小 打印本页 关闭窗口",
+                             "【字体：大 中 小】 【打印】 【关闭】", "分享到： 扫一扫在手机打开当前页"]))
+    return parts
+
+
+CRAWL_TAIL = ("附件下载", "打印本页 关闭窗口", "【打印本页】【关闭窗口】", "相关附件：")
+# Comments of Word-made pages that a crawler leaves in the text.
+COMMENT_DEBRIS = ("<!--[if !supportLists]-->", "<!--[endif]-->", "<!--StartFragment-->")
 
 
 def page_footer(rng: random.Random, meta: dict) -> list[str]:

@@ -14,6 +14,12 @@ Shapes (see ``../shared/spec/template.md``, "Shapes found in the wild"):
                       lines, wrapped labels split around numbers, ``— 14 —`` page debris, blocks of rows
                       printed column by column.
 - ``concat``          crawled text with no separator between the numbers of a row.
+- ``crawl``           a page as a crawler saved it: the whole page on one line, its furniture
+                      (breadcrumbs, source and time, print and share buttons, 附件下载), headings run
+                      into the text before them, every table's rows run together with the next row's
+                      item number glued to the last digits (``00000002.其他法律…``), a few spaces,
+                      non-breaking or zero-width spaces at borders between cells; pre-2019 appendices
+                      with units and both columns run together (``主动公开信息数条2626其中：1、…``).
 - ``no_table``        the six sections and no statistical table.
 - ``legacy``          a pre-2019 report with its appendix (html, one cell a line, pipe rows, or run together).
 
@@ -32,11 +38,12 @@ from . import cells as cellshapes
 from .flat import concat_table, pdf_flat_t2, pdf_flat_t3, pdf_flat_t4, t3_block_readings
 from .noise import Noise
 from .oracle import Budget, TooHard, ambiguous_cells, constraints_for
-from .prose import BANNERS, page_footer, page_header, plan_legacy, plan_modern
+from .prose import (BANNERS, COMMENT_DEBRIS, CRAWL_TAIL, crawl_header, page_footer, page_header, plan_legacy,
+                    plan_modern)
 from .records import random_record
 from .tables import Grid, legacy_grid, t2_grid, t3_grid, t4_grid
 
-SHAPES = ("html", "cells_per_line", "pipe_rows", "plain_lines", "pdf_flat", "concat", "no_table", "legacy")
+SHAPES = ("html", "cells_per_line", "pipe_rows", "plain_lines", "pdf_flat", "concat", "crawl", "no_table", "legacy")
 MAX_ATTEMPTS = 50
 
 
@@ -58,7 +65,7 @@ class Generated:
 # ---------------------------------------------------------------- records
 
 def draw_record(rng: random.Random, shape: str) -> dict:
-    if shape == "legacy":
+    if shape == "legacy" or (shape == "crawl" and rng.random() < 0.35):
         return random_record(rng, "pre2019")
     form = rng.choice(["2021", "2021", "2021", "2019", "2019"])
     year = None
@@ -323,6 +330,45 @@ def render_concat(rng: random.Random, rec: dict, budget: Budget, shape: str = "c
     return ("\n".join(lines) + "\n").encode("utf-8"), truth
 
 
+# ---------------------------------------------------------------- crawl
+
+def render_crawl(rng: random.Random, rec: dict, budget: Budget) -> tuple[bytes, dict]:
+    noise = Noise(rng)
+    meta = rec["meta"]
+    if meta["template"] == "pre2019":
+        grid = _legacy_grid(rng, rec)
+        plan, claims = plan_legacy(rng, rec, grid)
+    else:
+        plan, claims = plan_modern(rng, rec, grids=grids_of(rec))
+    spaces = rng.choice([0.0, 0.0, 0.15, 0.4])
+    debris = rng.random() < 0.3
+    title = "".join(line for kind, lines in plan if kind == "title" for line in lines) \
+        or f"{meta['agency']}{meta['year']}年度政府信息公开工作年度报告"
+    pieces = crawl_header(rng, meta, title)
+    runs: list = []
+    for kind, payload in plan:
+        if kind in ("title", "sign"):
+            pieces += payload
+        elif kind == "p":
+            pieces.append((rng.choice(COMMENT_DEBRIS) if debris and rng.random() < 0.3 else "") + payload)
+        elif kind == "h":
+            pieces.append(payload)
+        elif kind == "table":
+            t_lines, t_runs = concat_table(payload, noise, budget, spaces)
+            pieces += t_lines
+            runs += t_runs
+    pieces.append(rng.choice(CRAWL_TAIL))
+    # One line, or a few: a crawler keeps the page's text, not its layout.
+    text = pieces[0]
+    for piece in pieces[1:]:
+        text += rng.choice(["", "", " ", "\u3000", "\n" if rng.random() < 0.05 else ""]) + piece
+    truth = base_truth(rec, "crawl")
+    amb = _oracle(rec, runs, claims, {}, budget)
+    truth.update(claims=claims, encoding="utf-8", variant=f"crawl-{'legacy' if meta['template'] == 'pre2019' else 'modern'}",
+                 ambiguous=amb)
+    return (text + "\n").encode("utf-8"), truth
+
+
 # ---------------------------------------------------------------- legacy
 
 def _legacy_grid(rng: random.Random, rec: dict) -> Grid:
@@ -363,6 +409,8 @@ def render(rng: random.Random, rec: dict, shape: str, budget: Budget | None = No
         return render_pdf_flat(rng, rec, budget)
     if shape == "concat":
         return render_concat(rng, rec, budget)
+    if shape == "crawl":
+        return render_crawl(rng, rec, budget)
     if shape == "no_table":
         if rng.random() < 0.4:
             data, truth = render_html(rng, rec, "no_table", tables=False)

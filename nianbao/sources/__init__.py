@@ -10,7 +10,8 @@ import importlib
 import os
 from pathlib import Path
 
-from .base import Document, SourceError
+from .base import Document, LimitError, SourceError, StageError
+from .guard import guarded
 
 # format → module under nianbao.sources providing ``read(data, path, sha256) -> Document``
 READERS = {
@@ -67,7 +68,7 @@ def read_bytes(data: bytes, path: str = "<bytes>", fmt: str | None = None) -> Do
         raise SourceError(f"尚不支持读取 {fmt} 文件 (reading {fmt} is not supported here: {exc.name} missing)",
                           reason="unsupported-format") from exc
     sha = hashlib.sha256(data).hexdigest()
-    return module.read(data, path, sha)
+    return guarded(f"sources.{module_name}", path, module.read, data, path, sha)
 
 
 def read(path: str | os.PathLike) -> Document:
@@ -82,9 +83,16 @@ def read(path: str | os.PathLike) -> Document:
     if size > MAX_BYTES:
         raise SourceError(f"文件过大 {size / 1e6:.0f} MB，上限 {MAX_BYTES / 1e6:.0f} MB (file too large)",
                           reason="too-large")
-    with open(p, "rb") as fh:
-        data = fh.read()
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:  # no permission, a special file, a disk error
+        raise SourceError(f"无法读取文件：{p} (cannot read file: {exc.strerror or exc})", reason="unreadable",
+                          path=str(p)) from None
+    if len(data) > MAX_BYTES:  # grew since stat, or a device that never ends
+        raise SourceError(f"文件过大，上限 {MAX_BYTES / 1e6:.0f} MB：{p} (file too large)", reason="too-large",
+                          path=str(p))
     return read_bytes(data, str(p))
 
 
-__all__ = ["Document", "SourceError", "read", "read_bytes", "sniff_format", "READERS"]
+__all__ = ["Document", "SourceError", "LimitError", "StageError", "read", "read_bytes", "sniff_format", "READERS"]

@@ -11,11 +11,45 @@ from typing import Iterator, Union
 
 
 class SourceError(Exception):
-    """The file cannot be read as a report; the message says why (Chinese first)."""
+    """The file cannot be made into a record; the message says why (Chinese first, English in
+    parentheses) and names the file. The project's one exception for bad input: every loader and
+    every stage of extraction raises it or one of its kinds below, never anything else.
 
-    def __init__(self, message: str, *, reason: str = "unreadable"):
+    ``reason`` is a short code for programs: ``empty``, ``binary``, ``corrupt``, ``encrypted``,
+    ``unsupported-format``, ``too-large``, ``zip-bomb``, ``no-text``, ``timeout``, ``memory``,
+    ``internal`` …
+    """
+
+    def __init__(self, message: str, *, reason: str = "unreadable", path: str | None = None):
         super().__init__(message)
         self.reason = reason
+        self.path = path
+
+
+class LimitError(SourceError):
+    """The input is over one of the size caps (characters, cells, pages, ZIP members or ratio,
+    image pixels), found before the work that the size would make too long or too big.
+    ``limit`` names the cap, ``value`` and ``cap`` say by how much."""
+
+    def __init__(self, message: str, *, limit: str, value: float, cap: float, reason: str = "too-large",
+                 path: str | None = None):
+        super().__init__(message, reason=reason, path=path)
+        self.limit = limit
+        self.value = value
+        self.cap = cap
+
+
+class StageError(SourceError):
+    """A stage failed in a way no check foresaw (a defect of ours, or a library's error on odd
+    input): raised at the public entry in place of the raw exception, naming the file, the stage
+    (``sources.docx``, ``extract.t3``, ``validate`` …) and the cause. ``reason`` is ``internal``,
+    or ``memory`` when the stage ran out of memory."""
+
+    def __init__(self, message: str, *, stage: str, cause: str, reason: str = "internal",
+                 path: str | None = None):
+        super().__init__(message, reason=reason, path=path)
+        self.stage = stage
+        self.cause = cause
 
 
 @dataclass(frozen=True, init=False)
@@ -121,17 +155,30 @@ class Document:
 class DocumentBuilder:
     """Builds :attr:`Document.text` and the block origins together."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "") -> None:
         self._parts: list[str] = []
         self._pos = 0
         self.blocks: list[Block] = []
         self._tables = 0
+        self._cells = 0
+        self.path = path  # named in the error when the text or the tables are over a cap
+        from .caps import MAX_TEXT_CHARS
+
+        self._max_chars = MAX_TEXT_CHARS
 
     def _emit(self, text: str) -> tuple[int, int]:
         start = self._pos
         self._parts.append(text)
         self._pos += len(text)
+        if self._pos > self._max_chars:
+            self._too_long()
         return start, self._pos
+
+    def _too_long(self):
+        from .caps import MAX_TEXT_CHARS, refuse
+
+        raise refuse(self.path, "chars", self._pos, MAX_TEXT_CHARS, "文本过长，不像一份年度报告",
+                     "text too long for an annual report (characters)")
 
     def add_text(self, text: str, *, page: int | None = None,
                  bbox: tuple[float, float, float, float] | None = None,
@@ -148,6 +195,14 @@ class DocumentBuilder:
         text, primary (bool), page, bbox, confidence."""
         if not grid:
             return
+        from .caps import MAX_CELLS, check_table, refuse
+
+        cells = sum(len(row) for row in grid)
+        check_table(cells, self.path)
+        self._cells += cells
+        if self._cells > MAX_CELLS:
+            raise refuse(self.path, "cells", self._cells, MAX_CELLS, "表格单元格总数过多",
+                         "too many table cells in one document")
         t = self._tables
         self._tables += 1
         table_start = pos = self._pos
@@ -172,6 +227,8 @@ class DocumentBuilder:
             pos += 1
             rows.append(row)
         self._pos = pos
+        if pos > self._max_chars:
+            self._too_long()
         self.blocks.append(TableBlock(rows, Origin(table_start, self._pos, page=page, table=t)))
 
     def build(self, path: str, sha256: str, fmt: str, **kw) -> Document:

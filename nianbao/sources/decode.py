@@ -19,12 +19,17 @@ _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "x-gbk"
 
 
 def _canonical(name: str) -> str | None:
+    """The codec a declared or guessed charset names, or None: unknown names, and codecs that
+    do not turn bytes into text (``undefined``, ``hex``, ``rot13`` …), are no charset."""
     name = name.strip().lower()
     name = _SUPERSETS.get(name, name)
     try:
-        return codecs.lookup(name).name
-    except LookupError:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
         return None
+    if not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
+        return None
+    return info.name
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -63,10 +68,13 @@ def decode(data: bytes, *, html: bool = False) -> tuple[str, str]:
     for enc in candidates:
         try:
             return data.decode(enc), enc
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):  # a codec may refuse bytes in its own way
             continue
     import chardet  # only for the rare file the strict decoders refuse
 
     guess = chardet.detect(data[:200000]) or {}
     enc = _canonical(guess.get("encoding") or "") or "utf-8"
-    return data.decode(enc, errors="replace"), enc
+    try:
+        return data.decode(enc, errors="replace"), enc
+    except (UnicodeError, LookupError):
+        return data.decode("utf-8", errors="replace"), "utf-8"

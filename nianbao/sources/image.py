@@ -15,7 +15,7 @@ import numpy as np
 
 from ..findings import finding
 from . import layout, ocr, ruling
-from .base import Document, DocumentBuilder, SourceError
+from .base import Document, DocumentBuilder, LimitError, SourceError
 
 MAX_PIXELS = 60_000_000          # refuse decompression bombs before decoding
 MAX_SIDE = 3600                   # larger images are scaled down before OCR (OCR works at ≤3000 anyway)
@@ -44,7 +44,9 @@ def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
         import cv2
 
         f = MAX_SIDE / max(gray.shape)
-        gray = cv2.resize(gray, (int(gray.shape[1] * f), int(gray.shape[0] * f)), interpolation=cv2.INTER_AREA)
+        # a side never shrinks to nothing (a 3 × 12000 strip would: cv2 refuses a zero size)
+        size = (max(1, int(gray.shape[1] * f)), max(1, int(gray.shape[0] * f)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         scale /= f
     gray, _angle = ruling.deskew(gray)
     boxes = ocr.recognise(gray)
@@ -144,27 +146,48 @@ def _centre_in(box: dict, cell: dict) -> bool:
     return cell["x0"] <= cx <= cell["x1"] and cell["top"] <= cy <= cell["bottom"]
 
 
+MIN_SIDE = 16                     # pixels: a narrower picture holds no line of text
+
+
+def _check_size(img, path: str) -> None:
+    """Before decoding a frame: its pixels within the cap, its sides wide enough for text."""
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        raise LimitError(f"图像过大（{width}×{height} 像素，上限 {MAX_PIXELS:,}）：{path} "
+                         f"(image too large: {width}×{height} pixels, the cap is {MAX_PIXELS:,})",
+                         limit="pixels", value=width * height, cap=MAX_PIXELS, path=path)
+    if min(width, height) < MIN_SIDE:
+        raise SourceError(f"图像过窄（{width}×{height} 像素），容不下文字：{path} "
+                          f"(image too narrow to hold text: {width}×{height} pixels)", reason="no-text", path=path)
+
+
 def _frames(data: bytes, path: str):
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         img = Image.open(io.BytesIO(data))
-        if img.width * img.height > MAX_PIXELS:
-            raise SourceError(f"图像过大（{img.width}×{img.height} 像素）：{path} (image too large)",
-                              reason="too-large")
+        _check_size(img, path)
         n = getattr(img, "n_frames", 1)
         frames = []
         for i in range(min(n, MAX_FRAMES)):
             img.seek(i)
+            _check_size(img, path)  # each frame of a TIFF has a size of its own
             frames.append(img.copy())
             frames[-1].load()
         return frames, n
     except SourceError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise SourceError(f"无法读取图像（损坏或格式不支持）：{path} (cannot read the image: {exc})",
-                          reason="corrupt") from exc
+    except MemoryError:
+        raise
+    except Image.DecompressionBombError as exc:  # Pillow's own check, at twice our cap, before ours
+        raise LimitError(f"图像过大，疑似解压炸弹：{path} (image too large, a decompression bomb: {exc})",
+                         limit="pixels", value=0, cap=MAX_PIXELS, path=path) from None
+    except Exception as exc:
+        # Pillow's decoders raise what they meet (OSError, SyntaxError, ValueError, TypeError,
+        # struct.error, EOFError, IndexError …) on damaged files: all of it means the same here.
+        raise SourceError(f"无法读取图像（损坏或格式不支持）：{path} "
+                          f"(cannot read the image: {type(exc).__name__}: {exc})", reason="corrupt", path=path) from exc
 
 
 def read(data: bytes, path: str, sha256: str) -> Document:

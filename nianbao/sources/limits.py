@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-from .base import Document, SourceError
+from .base import Document, SourceError, StageError
 
 TIMEOUT = 300.0     # seconds per document (NIANBAO_DOC_TIMEOUT)
 MEMORY_MB = 3072    # address space per document (NIANBAO_DOC_MEMORY_MB)
@@ -114,6 +114,9 @@ def _main(path: str) -> None:
 
     try:
         result = ("ok", read(path))
+    except StageError as exc:
+        # the reader's guard named it; running out of memory is this child's cap, said as such
+        result = ("memory", None) if exc.reason == "memory" else ("source-error", (str(exc), exc.reason))
     except SourceError as exc:
         result = ("source-error", (str(exc), exc.reason))
     except MemoryError:

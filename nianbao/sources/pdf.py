@@ -286,14 +286,20 @@ def read(data: bytes, path: str, sha256: str) -> Document:
                 f"{len(scanned)} 页没有文字层，只识别了前 {len(to_ocr)} 页",
                 f"{len(scanned)} pages have no text layer; only the first {len(to_ocr)} were OCRed",
                 evidence=", ".join(map(str, scanned[:20]))))
-        scale = 72.0 / OCR_DPI
         for no in to_ocr:
             page = pdf[no - 1]
             try:
-                pil = page.render(scale=OCR_DPI / 72.0, grayscale=True).to_pil()
+                # a page's bitmap stays within the image cap, whatever size the page claims
+                w, h = page.get_size()
+                if not (w > 0 and h > 0):
+                    continue
+                render = min(OCR_DPI / 72.0, (image.MAX_PIXELS / (w * h)) ** 0.5)
+                pil = page.render(scale=render, grayscale=True).to_pil()
             finally:
                 page.close()
-            page_items = image.page_items(pil, no, scale=scale)
+            if min(pil.size) < image.MIN_SIDE:
+                continue
+            page_items = image.page_items(pil, no, scale=1.0 / render)
             for it in page_items:
                 if it["kind"] == "text":
                     right_edge = max(right_edge, it["x1"])

@@ -1,16 +1,15 @@
 """Plain text: one block per line, spans into the decoded text."""
 from __future__ import annotations
 
+from . import caps
 from .base import Document, Origin, SourceError, TextBlock
 from .decode import decode
 
-MAX_TEXT_CHARS = 4_000_000  # a report is rarely above 200k characters
+MAX_TEXT_CHARS = caps.MAX_TEXT_CHARS
 
 
 def check_size(text: str, path: str) -> None:
-    if len(text) > MAX_TEXT_CHARS:
-        raise SourceError(f"文本长 {len(text) / 1e6:.1f} 百万字符，超过上限 {MAX_TEXT_CHARS / 1e6:.0f} 百万，"
-                          f"不像一份年度报告 (text too long for an annual report)", reason="too-large")
+    caps.check_text(text, path)
 
 
 def lines_to_blocks(text: str) -> list[TextBlock]:
@@ -32,6 +31,7 @@ def check_not_empty(data: bytes) -> None:
 
 def read(data: bytes, path: str, sha256: str) -> Document:
     check_not_empty(data)
+    caps.check_text_bytes(data, path)
     text, encoding = decode(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     check_size(text, path)

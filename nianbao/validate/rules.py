@@ -52,6 +52,16 @@ rule("extract.unreadable", "warning", "extraction", "单元格无法识读", "un
      "表格中有该单元格，但其内容无法识读为数字（乱码、污损或识别失败），记录中为空值。",
      "The cell is present but its content could not be read as a number (debris, damage or OCR failure); "
      "the record holds null.")
+rule("extract.inferred", "warning", "extraction", "单元格未印出数字，已按勾稽关系填入", "cell inferred",
+     "原文该单元格没有印出数字（整行缺一格或整行空白），而勾稽关系只容许一个取值，记录中给出该值并标明为推定。",
+     "The source prints no number in the cell (a row one cell short, or a row left empty) and the identities "
+     "allow only one value: the record gives it, marked as inferred.")
+rule("extract.unresolved", "warning", "extraction", "存疑单元格处勾稽关系不成立", "identity broken where cells are in doubt",
+     "所列单元格的数字连在一起或位置不明，任何读法下该勾稽关系都不成立或成立的读法不唯一；无法判断是原文有误还是读取有误，"
+     "因此不作为原文的勾稽错误报告。请对照原文核对。",
+     "The cells listed were read with doubt (digits run together, places unknown) and the identity does not "
+     "hold in the reading given; whether the original or the reading is wrong cannot be told, so it is not "
+     "reported as the original's error. Check against the source.")
 rule("extract.ocr_corrected", "info", "extraction", "OCR 识别结果已按勾稽关系更正", "OCR reading corrected",
      "扫描件的识别结果与勾稽关系不符，已改为唯一能满足勾稽关系的数字；证据中给出识别原文与更正值。",
      "An OCR reading broke the identities and was replaced by the only digit that satisfies them; the "
@@ -60,6 +70,15 @@ rule("extract.reordered", "info", "extraction", "单元格顺序错乱，已按�
      "原文中表格单元格的顺序错乱（如 PDF 转出的文字按列输出），其位置已由勾稽关系唯一确定。",
      "The source prints the table's cells out of order (e.g. PDF text emitted column by column); their "
      "places follow uniquely from the identities.")
+rule("extract.search_budget", "warning", "extraction", "读法过多，超出搜索上限", "search budget spent",
+     "表格中粘连或错位的数字可能读法过多，超出每张表的搜索上限：仍未确定的单元格留空（或给出未经确认的最可能读法），不作猜测。请对照原文核对所列单元格。",
+     "Digits run together or misplaced admit too many readings for the search budget of one table: the cells "
+     "still open are left empty (or hold the most plausible reading, unconfirmed), never guessed. Check the "
+     "cells against the source.")
+rule("extract.internal_error", "error", "extraction", "抽取出错", "extraction failed",
+     "抽取的某一阶段意外出错（程序缺陷或库对异常输入的报错），该文件未能抽取；错误信息给出文件、阶段和原因。",
+     "A stage of extraction failed unexpectedly (a defect, or a library's error on odd input); the file was not "
+     "extracted. The message names the file, the stage and the cause.")
 rule("extract.not_a_report", "warning", "extraction", "可能不是年度报告", "may not be an annual report",
      "文件中没有找到年度报告的标题、章节或统计表；格式类规则不对其作判断。",
      "No title, section or statistical table of an annual report was found; the form rules do not judge it.")

@@ -102,6 +102,8 @@ def parse_number(text: str) -> float | None:
     """``"1,234"`` → 1234; ``"三十五"`` → 35; ``"两"`` → 2; None if it is not a number."""
     text = text.replace(",", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        if len(text.partition(".")[0]) > 15:
+            return None  # no count is that long (and float() would give infinity: no valid JSON)
         v = float(text)
         return int(v) if v.is_integer() else v
     if not re.fullmatch(CN_NUM, text):
