@@ -30,6 +30,8 @@ AUTHOR_RULES = {
     "author.empty_section": ("error", "部分尚未撰写", "section not written"),
     "author.no_date": ("error", "落款日期未填写", "no date on the sign-off"),
     "author.early_date": ("error", "落款日期早于统计期限结束", "signed before the year ended"),
+    # (the editing page's own: what was typed into a cell cannot be read as a number)
+    "author.input": ("error", "输入无法识读", "input cannot be read"),
 }
 
 
