@@ -574,6 +574,30 @@ def test_web_on_postgresql(pg_server, tmp_path):
     assert c.get("/api/export", params={"format": "csv"}).status_code == 200
 
 
+def test_author_routes(env, admin):
+    """The 编制 routes on this app (their behaviour is tested in test_author_web.py)."""
+    did = admin.post("/api/author/drafts", json={"agency": "江州市教育局", "year": 2023}).json()["id"]
+    assert admin.get("/author").status_code == 200 and admin.get("/api/author/drafts").status_code == 200
+    assert admin.post("/author/new", data={"agency": "江州市教育局", "year": "2023"},
+                      follow_redirects=False).status_code == 303
+    page = admin.get(f"/author/{did}")
+    assert page.status_code == 200 and admin.get(f"/api/author/drafts/{did}").status_code == 200
+    form = {"c:t3.new[0]": "1", "base": "1"}
+    assert admin.post(f"/author/{did}/check", data=form).status_code == 200
+    assert admin.post(f"/author/{did}/save", data=form).status_code == 200
+    assert admin.post(f"/author/{did}/zeros", data={"base": "2"}, follow_redirects=False).status_code == 303
+    record = admin.get(f"/api/author/drafts/{did}").json()["record"]
+    assert admin.post(f"/api/author/drafts/{did}/check", json=record).status_code == 200
+    assert admin.put(f"/api/author/drafts/{did}", json={"record": record}).status_code == 200
+    assert admin.post(f"/author/{did}/export?fmt=json", data={}).status_code == 200
+    assert admin.post(f"/api/author/drafts/{did}/export?format=json").status_code == 200
+    assert admin.post(f"/author/{did}/store", data={}).status_code == 409  # still has errors
+    assert admin.post(f"/api/author/drafts/{did}/store", json={"reason": "路由测试"}).status_code == 200
+    assert admin.get("/author/admin/grants").status_code == 200
+    assert admin.post("/author/admin/grants", data={"name": "viewer", "agency": "江州市教育局"},
+                      follow_redirects=False).status_code == 303
+
+
 def test_zz_every_route_was_exercised(env):
     app = env["app"]
     wanted = set()
@@ -622,7 +646,7 @@ def test_message_catalogue_covers_the_templates():
         used |= set(re.findall(r"""\bt\(\s*['"]([a-z_]+\.[a-z_.]*[a-z_])['"]""", f.read_text(encoding="utf-8")))
     assert len(used) > 60
     assert not sorted(used - set(cat))
-    for prefix, values in (("level.", ("province", "city", "county", "township")), ("role.", ("viewer", "reviewer",
+    for prefix, values in (("level.", ("province", "city", "county", "township")), ("role.", ("viewer", "author", "reviewer",
                            "admin", "anonymous")), ("status.", ("open", "clean", "reviewed")),
                            ("sev.", ("error", "warning", "info")), ("sev1.", ("error", "warning", "info")),
                            ("review.", ("confirmed", "dismissed")),

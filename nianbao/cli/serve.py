@@ -51,7 +51,7 @@ def _engine(url: str):
 
 @user_app.command("add")
 def user_add(name: str = typer.Argument(..., help="用户名 (user name)"),
-             role: str = typer.Option("viewer", "--role", help="viewer | reviewer | admin"),
+             role: str = typer.Option("viewer", "--role", help="viewer | author | reviewer | admin"),
              password: str = typer.Option(None, "--password", envvar="NIANBAO_PASSWORD",
                                           help="密码；不给则交互输入 (password; asked for when not given)"),
              db: str = typer.Option(None, "--db", envvar="NIANBAO_DB", help=_DB_HELP)):

@@ -43,13 +43,13 @@ def profile_dir() -> Path:
     return p
 
 
-def _run(args: list[str], timeout: float) -> bool:
+def _run(args: list[str], timeout: float, env: dict | None = None) -> bool:
     """Run soffice in its own process group; on timeout kill the whole group.
     Inside a bounded reader (sources.limits) it stays in that reader's group
     instead, so that the reader's own time limit ends LibreOffice too."""
     own_group = not os.environ.get("NIANBAO_LIMITED_CHILD")
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                            start_new_session=own_group)
+                            start_new_session=own_group, env=env)
     try:
         proc.wait(timeout=timeout)
         return True
@@ -63,9 +63,10 @@ def _run(args: list[str], timeout: float) -> bool:
 
 
 def convert(inputs: list[Path], outdir: Path, target: str = "docx", infilter: str | None = None,
-            timeout_per_file: float = TIMEOUT_PER_FILE) -> dict[Path, Path | None]:
+            timeout_per_file: float = TIMEOUT_PER_FILE, env: dict | None = None) -> dict[Path, Path | None]:
     """Convert many files in one soffice call. Returns input → output path
-    (None where LibreOffice produced nothing or timed out)."""
+    (None where LibreOffice produced nothing or timed out). ``env``: the
+    environment soffice runs in (default: this process's)."""
     inputs = [Path(p) for p in inputs]
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -78,7 +79,7 @@ def convert(inputs: list[Path], outdir: Path, target: str = "docx", infilter: st
         args.append(f"--infilter={infilter}")
     args += ["--convert-to", target, "--outdir", str(outdir)] + [str(p) for p in inputs]
     with _lock:
-        finished = _run(args, timeout=10 + timeout_per_file * len(inputs))
+        finished = _run(args, timeout=10 + timeout_per_file * len(inputs), env=env)
     result = {}
     for p in inputs:
         out = outdir / (p.stem + "." + ext)
@@ -87,7 +88,7 @@ def convert(inputs: list[Path], outdir: Path, target: str = "docx", infilter: st
         # the batch ran out of time: redo the missing ones alone
         for p in inputs:
             if result[p] is None:
-                result.update(convert([p], outdir, target, infilter, timeout_per_file))
+                result.update(convert([p], outdir, target, infilter, timeout_per_file, env))
     return result
 
 

@@ -12,7 +12,8 @@ Write::
                        scheduler=None, progress=True) -> IngestResult(stored, skipped, failed)
     store.ingest_bytes(data, filename, manifest_row=None, url=None) -> {"status": "stored"|"duplicate"|"failed",
                                                                        "report_id", "version_id", "error"}
-    store.store_record(record, data=None, filename=None, ...) -> same dict (record already extracted)
+    store.store_record(record, data=None, filename=None, ..., kind="extracted"|"authored", author=None,
+                       reason=None) -> same dict (a record already extracted, or written in nianbao.author)
     store.review_finding(finding_id, status, user, comment=None) -> finding dict
                                     # status: open | confirmed | dismissed
     store.correct_values(report_id, {"t3.new[6]": 12, …}, user, reason) -> {"version_id", "number", "findings"}
@@ -74,6 +75,7 @@ from .schema import Agency, CellRow, Finding, Region, Report, ReportFacts, Sourc
 
 DEFAULT_PATH = Path("nianbao-data") / "nianbao.sqlite"
 REVIEW_STATUSES = ("open", "confirmed", "dismissed")
+VERSION_KINDS = ("extracted", "authored")  # what store_record writes (corrections are "corrected")
 
 
 class StoreError(Exception):
@@ -199,8 +201,15 @@ class Store:
     def store_record(self, record: dict, *, data: bytes | None = None, filename: str | None = None,
                      path: str | None = None, manifest_row: dict | None = None, url: str | None = None,
                      sha256: str | None = None, size: int | None = None,
-                     fetched_at: datetime | None = None) -> dict:
-        """Store an extracted record as a new version, all in one transaction."""
+                     fetched_at: datetime | None = None, kind: str = "extracted", author: str | None = None,
+                     reason: str | None = None) -> dict:
+        """Store a record as a new version, all in one transaction.
+
+        ``kind`` says where the values come from: "extracted" from a file, or "authored" when the
+        agency wrote the report in nianbao (``author``, ``reason``: who stored it, and why when it
+        still had errors)."""
+        if kind not in VERSION_KINDS:
+            raise StoreError(f"版本类别须为 {'/'.join(VERSION_KINDS)} (version kind must be one of {VERSION_KINDS}): {kind}")
         src = record.get("source") or {}
         sha = sha256 or src.get("sha256") or (hashlib.sha256(data).hexdigest() if data is not None else None)
         if not sha:
@@ -236,8 +245,8 @@ class Store:
                 s.flush()
             extracted = list(record.get("findings") or [])
             checked = prechecked if prechecked is not None else checks.check(record)
-            version = self._new_version(s, report, record, kind="extracted", source_id=source.id,
-                                        author=None, reason=None,
+            version = self._new_version(s, report, record, kind=kind, source_id=source.id,
+                                        author=author, reason=reason,
                                         findings=[("extract", f) for f in extracted]
                                         + [("check", f) for f in _without(checked, extracted)])
             self._cross_year_around(s, report)

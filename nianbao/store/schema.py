@@ -79,7 +79,7 @@ class Version(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))      # extracted|corrected
+    kind: Mapped[str] = mapped_column(String(16))      # extracted|corrected|authored
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
     author: Mapped[str | None] = mapped_column(Text)
@@ -264,4 +264,66 @@ collect_entry_documents = Table(
     Column("role", String(16), nullable=False),         # page|attachment|file
     Column("position", Integer, nullable=False),
     Column("link_text", Text),
+)
+
+
+# Drafts written in nianbao (``nianbao.author``): a draft is one agency's report for one year in the
+# making; each save is an immutable version (who, when, the whole draft as JSON); each export or
+# storing records who let it out, in which format, and — when it still had errors — the reason given.
+# ``author_grants`` says which agencies' reports a web user may write.
+class AuthorDraft(Base):
+    __tablename__ = "author_drafts"
+    __table_args__ = (Index("ix_author_drafts_agency_year", "agency", "year"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency: Mapped[str] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12), default="draft")   # draft|exported|stored
+    current_version: Mapped[int] = mapped_column(Integer, default=0)
+    previous_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))  # where it was stored
+    created_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuthorDraftVersion(Base):
+    __tablename__ = "author_draft_versions"
+    __table_args__ = (UniqueConstraint("draft_id", "number", name="uq_author_draft_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("author_drafts.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuthorExport(Base):
+    __tablename__ = "author_exports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("author_drafts.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(8))        # export|store
+    format: Mapped[str] = mapped_column(String(8))        # docx|html|pdf|json|xlsx
+    user: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)       # why it left with errors (required then)
+    overridden: Mapped[list] = mapped_column(JSON)          # the error findings it left with
+    filename: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+
+
+author_grants = Table(
+    "author_grants", Base.metadata,
+    Column("user_id", Integer, ForeignKey("web_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency", Text, primary_key=True),
+    Column("granted_by", Text),
+    Column("granted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

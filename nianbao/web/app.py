@@ -67,9 +67,11 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from .routes import account, api, pages
+    from .routes import account, api, author, pages
     app.include_router(api.router)
+    app.include_router(author.api)
     app.include_router(account.router)
+    app.include_router(author.router)
     app.include_router(pages.router)
 
     @app.exception_handler(HTTPException)

@@ -1,7 +1,8 @@
 """Accounts, roles, sessions and CSRF tokens.
 
 Roles are ordered: a reviewer may do all a viewer may, an admin all a
-reviewer may. Sessions are signed cookies (Starlette's SessionMiddleware);
+reviewer may. An author reads as a viewer does; which agencies' reports it
+may write is granted per agency (``nianbao.author.drafts``), not by rank. Sessions are signed cookies (Starlette's SessionMiddleware);
 every write carries a CSRF token bound to the session, in a form field or
 the ``X-CSRF-Token`` header (htmx sends the header).
 """
@@ -19,7 +20,8 @@ from fastapi import HTTPException, Request
 
 from .db import users
 
-ROLES = ("viewer", "reviewer", "admin")
+# author: reads as a viewer, and writes the reports of the agencies it is granted (nianbao.author)
+ROLES = ("viewer", "author", "reviewer", "admin")
 ROLE_RANK = {r: i for i, r in enumerate(ROLES)}
 NAME_RE = re.compile(r"^[\w.@-]{1,80}$")
 CSRF_FIELD = "csrf_token"

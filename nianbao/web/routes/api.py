@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 class Me(BaseModel):
     name: str = Field(description="user name, empty when anonymous")
-    role: str = Field(description="viewer | reviewer | admin | anonymous")
+    role: str = Field(description="viewer | author | reviewer | admin | anonymous")
     csrf_token: str = Field(description="send as X-CSRF-Token on every write")
 
 
@@ -63,7 +63,7 @@ class Correction(BaseModel):
 class NewUser(BaseModel):
     name: str
     password: str
-    role: Literal["viewer", "reviewer", "admin"]
+    role: Literal["viewer", "author", "reviewer", "admin"]
 
 
 def _backend(request: Request):
