@@ -22,7 +22,7 @@ def detect_layout(items: list[Item]) -> str:
 
 
 # Units printed right after a cell of table 二 ("政府集中采购1个246900元"): the number is a cell.
-_CELL_UNITS = ("个", "项", "件", "元", "万元")
+_CELL_UNITS = ("个", "项", "元", "万元")
 
 
 def _unit_after(items: list[Item], i: int) -> str:
@@ -32,11 +32,24 @@ def _unit_after(items: list[Item], i: int) -> str:
     return nxt.text
 
 
+def _in_row(items: list[Item], i: int, events: list[tuple]) -> bool:
+    """Whether a number with a unit follows a field's label or another cell (``政府集中采购1个246900元``),
+    not a sentence of the prose (``申请22件``)."""
+    j = i - 1
+    while j >= 0 and items[j].kind == TEXT and items[j].text.strip() in _CELL_UNITS:
+        j -= 1
+    if j < 0:
+        return False
+    if items[j].kind in (NUM, QTY):
+        return bool(events) and events[-1][0] == "num" and events[-1][1].start == items[j].start
+    return bool(events) and events[-1][0] == "label" and events[-1][2] is items[j]
+
+
 def _events(items: list[Item], layout: str) -> list[tuple]:
     events = []
     started = False
     for i, it in enumerate(items):
-        if it.kind == QTY and started and _unit_after(items, i).startswith(_CELL_UNITS):
+        if it.kind == QTY and started and _unit_after(items, i).startswith(_CELL_UNITS) and _in_row(items, i, events):
             events.append(("num", Item(NUM, it.text, it.start, it.end, it.value, it.cell, it.origin)))
         elif it.kind == TEXT and len(it.text) <= MAX_LABEL_CHARS:
             norm = normalize(it.text)

@@ -12,7 +12,7 @@ from . import budget
 from .rows import assign_blocks, block_variable, needs_reordering, segments_of
 from .infer import infer_missing
 from .solver import Candidate, Equation, Variable, ambiguous_cells, solve
-from .tokens import BLANK, NUM, ROW_END, TEXT, Item
+from .tokens import BLANK, NUM, QTY, ROW_END, TEXT, Item
 
 _2021_ONLY = ("other_no_correction", "other_no_fee", "other_misc")
 
@@ -70,13 +70,20 @@ def _numbered_next(unit: str, previous: str | None, form: str) -> list[str]:
     return []
 
 
+def counted_in_prose(items: list[Item], i: int) -> bool:
+    """Whether the text at ``i`` is part of a sentence that counts (``其中予以公开0件``): a
+    label followed by a number with its unit is prose, not the table's row."""
+    nxt = items[i + 1] if i + 1 < len(items) else None
+    return nxt is not None and nxt.kind == QTY and nxt.start - items[i].end <= 2  # (a PDF's "申请 22 件")
+
+
 def label_events(items: list[Item], form: str) -> list[tuple]:
     events: list[tuple] = []
     seen: set[str] = set()
     started = False
-    for it in items:
+    for i, it in enumerate(items):
         if it.kind == TEXT:
-            if len(it.text) > MAX_LABEL_CHARS:
+            if len(it.text) > MAX_LABEL_CHARS or counted_in_prose(items, i):
                 continue
             norm = normalize(it.text)
             for unit, _ in label_units(norm):

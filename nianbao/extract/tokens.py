@@ -172,7 +172,8 @@ def _glued_year(digits: str, follows: str) -> str | None:
 
 # Where a long run of text may be cut into labels: before a heading numeral
 # ("三、", "（四）") or an item number ("2.") that starts a label.
-_LABEL_CUT = re.compile(r"(?<=\S)(?=[一二三四五六七八九十]、|[（(][一二三四五六七八九十]{1,2}[)）]|(?<![\d.])\d{1,2}[.、．][^\d\s])")
+_LABEL_CUT = re.compile(r"(?<=\S)(?=[一二三四五六七八九十]、|[（(][一二三四五六七八九十]{1,2}[)）]|(?<![\d.])\d{1,2}[.、．][^\d\s]"
+                        r"|(?<![一二三四]、)(?:本年新收|上年结转|结转下年度))")  # (rows often printed without their 一、)
 
 
 def _add_text(seg: str, start: int, out: list[Item]) -> None:

@@ -82,6 +82,11 @@ def plan_modern(rng: random.Random, rec: dict, *, with_tables: bool = True,
     else:
         plan.append(("p", f"全年主动公开规范性文件{rng.randint(0, 30)}件，{rng.choice(FILLER)}"))
     plan.append(("h", rng.choice(HEADINGS["三"])))
+    if t3 is not None and rng.random() < 0.3:
+        # Some reports tell the table's rows in a sentence right before it.
+        sentence, told = _t3_sentence(rec, year)
+        plan.append(("p", sentence))
+        claims += told
     if with_tables and grids and "t3" in grids:
         plan.append(("table", grids["t3"]))
     else:
@@ -114,6 +119,28 @@ def plan_modern(rng: random.Random, rec: dict, *, with_tables: bool = True,
         plan.append(("p", "无其他需要报告的事项。"))
     plan.append(("sign", opening.sign))
     return plan, claims
+
+
+_T3_GROUP_WORDS = (("不予公开", "deny_"), ("无法提供", "unable_"), ("不予处理", "reject_"), ("其他处理", "other"))
+
+
+def _t3_sentence(rec: dict, year: int) -> tuple[str, list[dict]]:
+    """A sentence telling table 三's rows in words, and the totals it states (as claims)."""
+    rows = rec["t3"]["rows"]
+    told = []
+    parts = [f"本年度新收政府信息公开申请{rows['new'][6]}件", f"上年结转{rows['carried'][6]}件"]
+    told.append({"cells": ["t3.new[6]"], "value": rows["new"][6], "text": parts[0]})
+    parts.append(f"其中予以公开{rows['granted'][6]}件")
+    told.append({"cells": ["t3.granted[6]"], "value": rows["granted"][6], "text": parts[-1]})
+    parts.append(f"部分公开{rows['partial'][6]}件")
+    told.append({"cells": ["t3.partial[6]"], "value": rows["partial"][6], "text": parts[-1]})
+    for word, prefix in _T3_GROUP_WORDS:
+        keys = [k for k in rows if k.startswith(prefix)]
+        total = sum(rows[k][6] for k in keys)
+        parts.append(f"{word}{total}件")
+        told.append({"cells": [f"t3.{k}[6]" for k in keys], "value": total, "text": parts[-1]})
+    parts.append(f"结转下年度继续办理{rows['carry_next'][6]}件")
+    return f"{year}年，" + "，".join(parts) + "。", told
 
 
 def plan_legacy(rng: random.Random, rec: dict, grid: Grid | None) -> tuple[list, list[dict]]:
