@@ -64,9 +64,10 @@ def _flat_title_at(text: str, pos: int, pats) -> tuple[str, int] | None:
         m = p.search(chunk)
         if m and m.start() <= 16:
             end = m.end()
-            tail = _TITLE_END.search(chunk, end - 2 if end >= 2 else end)
-            if tail and tail.start() - end <= 16:
-                end = max(end, tail.end())
+            # the wording runs on to its end word (情况, 事项 …), not past "问题及改进情况"
+            cut = m.start() + _trim(chunk[m.start():])
+            if end <= cut <= end + 16:
+                end = cut
             title = chunk[:end]
             if _NOT_TITLE.search(title):
                 continue
