@@ -336,7 +336,7 @@ def decode_legacy(items: list[Item], prose: str = "") -> tuple[dict, Decoded] | 
                                          for i, r in enumerate(readings)]))
     # Sub-item sums pick among the readings; which cells stay open is what the
     # printed digits and the prose leave open.
-    sol = solve(variables, _sum_equations(kept, names, ncols))
+    sol = solve(variables, _sum_equations(kept, names, ncols), soft=True)
     for vi, var in enumerate(variables):
         cand = var.candidates[sol.choice[vi]]
         dec.values.update(cand.values)

@@ -131,18 +131,19 @@ def _exact(x):
     return x
 
 
-def solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solution:
+def solve(variables: Sequence[Variable], equations: Sequence[Equation], *, soft: bool = False) -> Solution:
     """The most plausible consistent reading, and which candidates remain possible. When the
     search is over its budget (the table's steps, or the states it may keep), the reading is
     the most plausible candidate of each variable and nothing is known feasible
     (``exhausted``): the decoder flags every cell the candidates disagree on."""
     try:
-        return _solve(variables, equations)
+        sol = _solve(variables, equations, soft)
+        return sol
     except BudgetExceeded:
         return Solution([0] * len(variables), None, False, True)
 
 
-def _solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solution:
+def _solve(variables: Sequence[Variable], equations: Sequence[Equation], soft: bool = False) -> Solution:
     defined: set = set()
     for var in variables:
         for cand in var.candidates:
@@ -224,7 +225,8 @@ def _solve(variables: Sequence[Variable], equations: Sequence[Equation]) -> Solu
         forward.append(nxt)
     final = forward[-1].get(target)
     if final is None:
-        return least_broken(variables, eqs)
+        # soft equations only prefer readings: none holding, the most plausible is kept
+        return Solution(default, None, False) if soft else least_broken(variables, eqs)
     # Best reading: walk the back pointers.
     choice = [0] * n
     state = target
@@ -259,8 +261,13 @@ def least_broken(variables: Sequence[Variable], eqs: Sequence[Equation]) -> Solu
     """When no reading satisfies every equation: the readings that break the fewest
     (then the most plausible). What an original misprints stays broken in every
     reading; the rest of the table is still read as the identities want it.
-    ``feasible`` holds the candidates of the optimal readings when all combinations
-    could be tried, else None (every candidate stays possible)."""
+
+    Variables that share no equation are chosen apart (each group of linked ones by
+    trying its combinations, or one variable at a time when they are too many).
+    ``feasible`` holds the candidates of the optimal readings where every combination
+    of a group could be tried, else None (every candidate stays possible)."""
+    from itertools import product
+
     n = len(variables)
     index = _eqs_of_cells(eqs)
     target = [_exact(eq.constant) for eq in eqs]
@@ -273,59 +280,77 @@ def least_broken(variables: Sequence[Variable], eqs: Sequence[Equation]) -> Solu
         elif var.candidates:
             multi.append(vi)
     contrib = {vi: [_contribution(c, eqs, index) for c in variables[vi].candidates] for vi in multi}
+    touches = {vi: {k for cell in {c for cand in variables[vi].candidates for c in cand.values}
+                    for k, _ in index.get(cell, ())} for vi in multi}
+    # groups of variables linked by an equation
+    parent = {vi: vi for vi in multi}
 
-    def broken(picks: dict) -> int:
-        sums = list(base)
-        for vi, ci in picks.items():
-            for k, amount in contrib[vi][ci]:
-                sums[k] += amount
-        return sum(1 for s, t in zip(sums, target) if abs(s - t) > 1e-6)
+    def root(v):
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
 
-    def cost(picks: dict) -> tuple:
-        return broken(picks), sum(variables[vi].candidates[ci].rank for vi, ci in picks.items())
+    owner: dict = {}
+    for vi in multi:
+        for k in touches[vi]:
+            if k in owner:
+                parent[root(vi)] = root(owner[k])
+            else:
+                owner[k] = vi
+    groups: dict = {}
+    for vi in multi:
+        groups.setdefault(root(vi), []).append(vi)
 
     choice = [0] * n
-    sizes = [len(variables[vi].candidates) for vi in multi]
-    combos = 1
-    for size in sizes:
-        combos *= size
-        if combos > MAX_COMBINATIONS:
-            break
-    if combos <= MAX_COMBINATIONS:
-        from itertools import product
-        best, optimal = None, []
-        for combo in product(*(range(size) for size in sizes)):
-            c = cost(dict(zip(multi, combo)))
-            if best is None or c[0] < best[0] or (c[0] == best[0] and c[1] < best[1]):
-                if best is None or c[0] < best[0]:
-                    optimal = []
-                best = c
-            if c[0] == best[0]:
-                optimal.append(combo)
-        best_combo = min(optimal, key=lambda combo: cost(dict(zip(multi, combo)))[1])
-        for vi, ci in zip(multi, best_combo):
+    feasible: list[list[int]] | None = [[0] if len(v.candidates) == 1 else [] for v in variables]
+    for members in groups.values():
+        keys = sorted(set().union(*(touches[vi] for vi in members)))
+
+        def cost(picks: dict, keys=keys) -> tuple:
+            sums = {k: base[k] for k in keys}
+            for vi, ci in picks.items():
+                for k, amount in contrib[vi][ci]:
+                    sums[k] += amount
+            broken = sum(1 for k in keys if abs(sums[k] - target[k]) > 1e-6)
+            return broken, sum(variables[vi].candidates[ci].rank for vi, ci in picks.items())
+
+        sizes = [len(variables[vi].candidates) for vi in members]
+        combos = 1
+        for size in sizes:
+            combos *= size
+            if combos > MAX_COMBINATIONS:
+                break
+        if combos <= MAX_COMBINATIONS:
+            spend(combos)
+            scored = [(cost(dict(zip(members, combo))), combo) for combo in product(*(range(s) for s in sizes))]
+            fewest = min(c[0] for c, _ in scored)
+            optimal = [(c, combo) for c, combo in scored if c[0] == fewest]
+            best = min(optimal)[1]
+            for vi, ci in zip(members, best):
+                choice[vi] = ci
+            if feasible is not None:
+                for pos, vi in enumerate(members):
+                    feasible[vi] = sorted({combo[pos] for _, combo in optimal})
+            continue
+        # Too many combinations: improve one variable at a time from the most plausible reading.
+        picks = {vi: 0 for vi in members}
+        current = cost(picks)
+        for _ in range(3):
+            improved = False
+            for vi in members:
+                for ci in range(len(variables[vi].candidates)):
+                    trial = dict(picks)
+                    trial[vi] = ci
+                    c = cost(trial)
+                    if c < current:
+                        picks, current, improved = trial, c, True
+            if not improved:
+                break
+        for vi, ci in picks.items():
             choice[vi] = ci
-        feasible = [[0] if len(v.candidates) == 1 else [] for v in variables]
-        for pos, vi in enumerate(multi):
-            feasible[vi] = sorted({combo[pos] for combo in optimal})
-        return Solution(choice, feasible, False)
-    # Too many combinations: improve one variable at a time from the most plausible reading.
-    picks = {vi: 0 for vi in multi}
-    current = cost(picks)
-    for _ in range(3):
-        improved = False
-        for vi in multi:
-            for ci in range(len(variables[vi].candidates)):
-                trial = dict(picks)
-                trial[vi] = ci
-                c = cost(trial)
-                if c < current:
-                    picks, current, improved = trial, c, True
-        if not improved:
-            break
-    for vi, ci in picks.items():
-        choice[vi] = ci
-    return Solution(choice, None, False)
+        feasible = None
+    return Solution(choice, feasible, False)
 
 
 def ambiguous_cells(variables: Sequence[Variable], feasible: Sequence[Sequence[int]] | None,
