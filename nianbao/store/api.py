@@ -745,8 +745,13 @@ def _finding_row(version_id: int, scope: str, f: dict, other_version_id: int | N
                   message=str(f.get("message") or ""), message_en=f.get("message_en"),
                   cells=[str(c) for c in (f.get("cells") or [])], evidence=f.get("evidence"),
                   status=f.get("status") if f.get("status") in REVIEW_STATUSES else "open",
-                  reviewed_by=f.get("reviewed_by"), reviewed_at=f.get("reviewed_at"), comment=f.get("comment"))
+                  reviewed_by=f.get("reviewed_by"), reviewed_at=f.get("reviewed_at"), comment=f.get("comment"),
+                  measure=_measure(f.get("measure")))
     return row
+
+
+def _measure(v) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def _keep_review(row: Finding, old: Finding | None) -> None:
@@ -759,7 +764,7 @@ def _finding_dict(f: Finding) -> dict:
     return {"id": f.id, "rule": f.rule, "severity": f.severity, "message": f.message, "message_en": f.message_en,
             "cells": list(f.cells or []), "evidence": f.evidence, "scope": f.scope,
             "other_version_id": f.other_version_id, "status": f.status, "reviewed_by": f.reviewed_by,
-            "reviewed_at": f.reviewed_at, "comment": f.comment}
+            "reviewed_at": f.reviewed_at, "comment": f.comment, "measure": f.measure}
 
 
 def _version_dict(v: Version) -> dict:

@@ -122,6 +122,8 @@ class Finding(Base):
     reviewed_by: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     comment: Mapped[str | None] = mapped_column(Text)
+    # the size of what the rule measured (days late, a repeat rate), for graded deductions (store_0005)
+    measure: Mapped[float | None] = mapped_column(Float)
 
 
 def _fact_columns(nullable: bool = True):
@@ -191,3 +193,6 @@ web_secrets = Table(
     Column("name", String(40), primary_key=True),
     Column("value", String(255), nullable=False),
 )
+
+
+from . import oversight as _oversight  # noqa: E402,F401  (its tables join Base.metadata)

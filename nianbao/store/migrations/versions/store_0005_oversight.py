@@ -1,0 +1,76 @@
+"""store 0005: oversight — the agency hierarchy's tables, and what a finding measured
+
+Revision ID: store_0005_oversight
+Revises: store_0003_provenance_in_cells
+Create Date: 2026-11-23
+
+- ``agency_roles``: what inference found for each agency (its government, kind, level, and why);
+- ``agency_overrides``: what a person set instead (CLI, web, CSV import), kept apart so that
+  inferring again never loses it;
+- ``findings.measure``: the size of what a rule measured (days late for ``time.late``, the
+  repeat rate for ``cross.copied_prose`` and ``cross.section_repeat``), so that the quality
+  score can grade a deduction. Findings stored before this revision get it back from their
+  own words (the days of a late report, the rate quoted in the evidence).
+"""
+import re
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "store_0005_oversight"
+down_revision: Union[str, Sequence[str], None] = "store_0003_provenance_in_cells"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+findings = sa.table("findings", sa.column("id", sa.Integer), sa.column("rule", sa.String),
+                    sa.column("message", sa.Text), sa.column("evidence", sa.Text), sa.column("measure", sa.Float))
+# Frozen at this revision: how those two rules worded their measure.
+_DAYS = re.compile(r"(\d+)\s*天")
+_RATE = re.compile(r"重复率\s*(\d+(?:\.\d+)?)%")
+
+
+def _measure(rule: str, message: str | None, evidence: str | None) -> float | None:
+    if rule == "time.late":
+        m = _DAYS.findall(message or "")
+        return float(m[-1]) if m else None
+    m = _RATE.search(evidence or "")
+    return round(float(m.group(1)) / 100, 4) if m else None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "agency_roles",
+        sa.Column("agency_id", sa.Integer, sa.ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("parent_id", sa.Integer, index=True),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("level", sa.String(16)),
+        sa.Column("via", sa.String(24), nullable=False),
+        sa.Column("note", sa.Text),
+        sa.Column("inferred_at", sa.DateTime(timezone=True), nullable=False))
+    op.create_table(
+        "agency_overrides",
+        sa.Column("agency_id", sa.Integer, sa.ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("parent_set", sa.Boolean, nullable=False),
+        sa.Column("parent_id", sa.Integer),
+        sa.Column("kind", sa.String(16)),
+        sa.Column("level", sa.String(16)),
+        sa.Column("source", sa.String(8), nullable=False),
+        sa.Column("set_by", sa.Text),
+        sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.Text))
+    op.add_column("findings", sa.Column("measure", sa.Float))
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(findings.c.id, findings.c.rule, findings.c.message, findings.c.evidence)
+                        .where(findings.c.rule.in_(["time.late", "cross.copied_prose"]))).all()
+    updates = [{"fid": fid, "m": m} for fid, rule, msg, ev in rows if (m := _measure(rule, msg, ev)) is not None]
+    if updates:
+        bind.execute(findings.update().where(findings.c.id == sa.bindparam("fid"))
+                     .values(measure=sa.bindparam("m")), updates)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("findings") as batch:
+        batch.drop_column("measure")
+    op.drop_table("agency_overrides")
+    op.drop_table("agency_roles")
