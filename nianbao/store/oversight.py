@@ -24,6 +24,9 @@ class AgencyRole(Base):
     level: Mapped[str | None] = mapped_column(String(16))                # province | city | county | township
     via: Mapped[str] = mapped_column(String(24))                         # how it was inferred (hierarchy.VIA)
     note: Mapped[str | None] = mapped_column(Text)                       # the reason in words (zh)
+    # what the reports (a manifest, meta.kind / meta.level) stated before inference first ran
+    stated_kind: Mapped[str | None] = mapped_column(String(16))
+    stated_level: Mapped[str | None] = mapped_column(String(16))
     inferred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -47,6 +47,8 @@ def upgrade() -> None:
         sa.Column("level", sa.String(16)),
         sa.Column("via", sa.String(24), nullable=False),
         sa.Column("note", sa.Text),
+        sa.Column("stated_kind", sa.String(16)),
+        sa.Column("stated_level", sa.String(16)),
         sa.Column("inferred_at", sa.DateTime(timezone=True), nullable=False))
     op.create_table(
         "agency_overrides",
