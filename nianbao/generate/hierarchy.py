@@ -17,7 +17,8 @@ import copy
 import random
 from dataclasses import dataclass, field
 
-from ..template import T2_LAYOUTS, T3_TOTAL_COL, T4_GROUPS, T4_WIDTH, t3_leaf_keys, t3_row_keys
+from ..analyse.reconcile import summed_refs
+from ..template import T3_TOTAL_COL, T4_GROUPS, T4_WIDTH, t3_leaf_keys
 from .corpus import _carry_over
 from .records import places, random_record
 from .sections import add_prose
@@ -62,17 +63,6 @@ class Hierarchy:
 
     def children(self, name: str) -> list[Agency]:
         return [a for a in self.agencies if a.parent == name]
-
-
-def summed_refs(layout: str = "2021", form: str = "2021") -> list[str]:
-    """The cells a government's report adds up: every cell of tables 三 and 四, table 二's counts."""
-    refs = [f"t3.{k}[{c}]" for k in t3_row_keys(form) for c in range(T3_TOTAL_COL + 1)]
-    refs += [f"t4.{g}[{c}]" for g, _, _ in T4_GROUPS for c in range(T4_WIDTH)]
-    for f in T2_LAYOUTS[layout]:
-        if f.decimals:
-            continue
-        refs += [f"t2.{f.key}"] if f.scalar else [f"t2.{f.key}[{i}]" for i in range(len(f.columns))]
-    return refs
 
 
 def _get(rec: dict, ref: str):
@@ -179,12 +169,16 @@ def city_hierarchy(seed: int = 1, years: tuple[int, ...] = (2022, 2023, 2024), *
                         kids += [values[x.name] for x in h.children(c.name) if x.kind == "government"]
             _sum_into(rec, kids)
             values[g.name] = rec
-        planted = {}
         if year == gap_year:
             district = next(a for a in agencies if a.level == "county" and a.kind == "government")
-            for g in (gov, district):
-                planted[g.name] = _plant(rng, values[g.name])
-                h.gaps[(g.name, year)] = planted[g.name]
+            moved = {g.name: _plant(rng, values[g.name]) for g in (gov, district)}
+            # the city added up the district's true figures: against its published ones the city is off
+            # by its own planted gap less the district's
+            city = dict(moved[gov.name])
+            for ref, d in moved[district.name].items():
+                city[ref] = city.get(ref, 0) - d
+            h.gaps[(gov.name, year)] = {r: d for r, d in city.items() if d}
+            h.gaps[(district.name, year)] = moved[district.name]
         for a in agencies:
             rec = values[a.name]
             meta = rec["meta"]
