@@ -29,6 +29,7 @@ from . import demo as _demo  # noqa: E402,F401
 from . import check as _check  # noqa: E402,F401
 from . import store as _store  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
+from . import oversee as _oversee  # noqa: E402,F401
 
 
 def main() -> None:
