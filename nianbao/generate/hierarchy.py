@@ -111,13 +111,13 @@ def _plant(rng: random.Random, rec: dict) -> dict[str, float]:
 def city_hierarchy(seed: int = 1, years: tuple[int, ...] = (2022, 2023, 2024), *, departments: int = 6,
                    districts: int = 3, district_departments: int = 4, streets: int = 2,
                    self_scoped: int = 1, gap_year: int | None = None, missing_year: int | None = None,
-                   missing: int = 2, city: int | None = None, prose: bool = True) -> Hierarchy:
+                   missing: int = 2, city: int | None = None, prose: bool = True, gaps: bool = True) -> Hierarchy:
     """A city over ``years``: ``departments`` city departments (plus the government's office), ``districts``
     districts each with ``district_departments`` departments and ``streets`` streets. The first
     ``self_scoped`` districts report 本级 only; the others and the city report the whole area.
 
-    Gaps are planted in ``gap_year`` (default: the last year) on the city's report and on one
-    district's; ``missing`` city departments' reports are left out of ``missing_year`` (default: the
+    Gaps are planted (unless ``gaps`` is false) in ``gap_year`` (default: the last year) on the city's
+    report and on one district's; ``missing`` city departments' reports are left out of ``missing_year`` (default: the
     middle year)."""
     rng = random.Random(seed)
     table = places()
@@ -169,16 +169,17 @@ def city_hierarchy(seed: int = 1, years: tuple[int, ...] = (2022, 2023, 2024), *
                         kids += [values[x.name] for x in h.children(c.name) if x.kind == "government"]
             _sum_into(rec, kids)
             values[g.name] = rec
-        if year == gap_year:
-            district = next(a for a in agencies if a.level == "county" and a.kind == "government")
-            moved = {g.name: _plant(rng, values[g.name]) for g in (gov, district)}
+        if year == gap_year and gaps:
+            district = next((a for a in agencies if a.level == "county" and a.kind == "government"), None)
+            moved = {g.name: _plant(rng, values[g.name]) for g in (gov, district) if g is not None}
             # the city added up the district's true figures: against its published ones the city is off
             # by its own planted gap less the district's
             city = dict(moved[gov.name])
-            for ref, d in moved[district.name].items():
+            for ref, d in (moved[district.name].items() if district else ()):
                 city[ref] = city.get(ref, 0) - d
             h.gaps[(gov.name, year)] = {r: d for r, d in city.items() if d}
-            h.gaps[(district.name, year)] = moved[district.name]
+            if district:
+                h.gaps[(district.name, year)] = moved[district.name]
         for a in agencies:
             rec = values[a.name]
             meta = rec["meta"]
