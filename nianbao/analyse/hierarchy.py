@@ -478,6 +478,9 @@ def children(store, agency_id: int) -> list[dict]:
 def tree(store, agency_id: int, depth: int = 3) -> dict:
     """The agency and the agencies under it, ``depth`` levels down."""
     root = node(store, agency_id)
+    with store.session() as s:
+        root["years"] = sorted(y for y in s.scalars(select(Report.year).where(Report.agency_id == agency_id))
+                               if y is not None)
     root["children"] = _subtree(store, agency_id, depth)
     return root
 
