@@ -345,12 +345,15 @@ def scores(store, *, filters: dict | None = None, report_ids: list[int] | None =
     if limit:
         stmt = stmt.limit(limit)
     with store.session() as s:
-        rows = [dict(r) for r in s.execute(stmt).mappings()]
-    for r in rows:
-        r["score"] = _round(float(r["score"]))
-        for d in w.dimensions:
-            key = f"lost_{d.key}"
-            r[key] = _round(float(r.get(key) or 0.0))
+        res = s.execute(stmt)
+        keys = list(res.keys())
+        rounded = [i for i, k in enumerate(keys) if k == "score" or k.startswith("lost_")]
+        rows = []
+        for r in res:
+            r = list(r)
+            for i in rounded:
+                r[i] = _round(float(r[i] or 0.0))
+            rows.append(dict(zip(keys, r)))
     return rows
 
 
