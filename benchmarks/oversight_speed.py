@@ -122,10 +122,18 @@ def _findings(rows: int, seed: int):
                     m = measure(rng) if measure else None
                     status = "dismissed" if rng.random() < 0.03 else "confirmed" if rng.random() < 0.05 else "open"
                     yield (fid, vid, "check", rule, sev, f"{rule} 第{k + 1}条", json.dumps([f"t3.total[{k}]"]),
-                           status, m)
+                           status), m
 
 
-FINDING_COLUMNS = ("id", "version_id", "scope", "rule", "severity", "message", "cells", "status", "measure")
+FINDING_COLUMNS = ("id", "version_id", "scope", "rule", "severity", "message", "cells", "status")
+
+
+def _split(findings, measures: list):
+    """The findings' rows; each measure goes to ``measures`` (finding_measures is filled after them)."""
+    for row, m in findings:
+        if m is not None:
+            measures.append((row[0], m))
+        yield row
 
 
 def fill(url: str, rows: int, seed: int = 3) -> int:
@@ -154,20 +162,25 @@ def fill(url: str, rows: int, seed: int = 3) -> int:
                         [(a, b, c, d, e.isoformat(), f, g) for a, b, c, d, e, f, g in versions])
         con.executemany(f"INSERT INTO report_facts ({', '.join(FACT_INSERT_COLUMNS)}) "
                         f"VALUES ({', '.join('?' * len(FACT_INSERT_COLUMNS))})", facts)
-        con.executemany(f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?,?)",
-                        counted(_findings(rows, seed)))
+        measures = []
+        con.executemany(f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?)",
+                        counted(_split(_findings(rows, seed), measures)))
+        con.executemany("INSERT INTO finding_measures (finding_id, measure) VALUES (?,?)", measures)
         con.commit()
         con.execute("ANALYZE")
         con.close()
     else:
         import psycopg
+        measures = []
         with psycopg.connect(url) as conn, conn.cursor() as cur:
             for table, cols, data in (("regions", "id, name, full_name, level, parent_id", regions),
                                       ("agencies", "id, name, region_id, kind, level", agency_rows),
                                       ("reports", "id, agency_id, year, current_version_id, created_at", reports),
                                       ("versions", vcols, versions),
                                       ("report_facts", ", ".join(FACT_INSERT_COLUMNS), facts),
-                                      ("findings", ", ".join(FINDING_COLUMNS), counted(_findings(rows, seed)))):
+                                      ("findings", ", ".join(FINDING_COLUMNS),
+                                       counted(_split(_findings(rows, seed), measures))),
+                                      ("finding_measures", "finding_id, measure", measures)):
                 with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                     for row in data:
                         copy.write_row(row)

@@ -251,9 +251,17 @@ def needs_inference(store) -> bool:
 
 
 def ensure(store) -> None:
-    """Infer the hierarchy when agencies were added since it last was (cheap when nothing is new)."""
+    """Infer the hierarchy when agencies were added since it last was (cheap when nothing is new).
+
+    Two readers may find it stale at once (two pages opened together): the one whose writes lose the
+    race leaves the work to the other."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
     if needs_inference(store):
-        infer(store)
+        try:
+            infer(store)
+        except (IntegrityError, OperationalError):
+            if needs_inference(store):
+                raise
 
 
 # ---------------------------------------------------------------------- overrides

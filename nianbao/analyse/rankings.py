@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Float, case, func, literal, select
 
+from ..store.oversight import FindingMeasure
 from ..store.schema import Agency, Finding, Region, ReportFacts
 from .metrics import metric as metric_def
 from .score import Weights, _points_expr, _rule_match, explain_many, load_weights, score_query
@@ -133,6 +134,7 @@ def _worst_findings(store, w: Weights, conds: list, col: str) -> dict:
     matched = (select(getattr(F, col).label("g"), Finding.rule.label("rule"), Finding.version_id.label("vid"),
                       item.label("item"), pts.label("pts"))
                .select_from(F).join(Finding, Finding.version_id == F.version_id)
+               .outerjoin(FindingMeasure, FindingMeasure.finding_id == Finding.id)
                .where(Finding.status.in_(w.statuses), *conds)).subquery()
     q = (select(matched.c.g, matched.c.rule, func.count().label("n"),
                 func.count(func.distinct(matched.c.vid)).label("reports"), func.sum(matched.c.pts).label("pts"))

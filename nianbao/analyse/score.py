@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import Float, and_, case, func, literal, select
 
+from ..store.oversight import FindingMeasure
 from ..store.schema import Finding, ReportFacts
 
 DEFAULT_WEIGHTS = Path(__file__).with_name("score_weights.yaml")
@@ -234,24 +235,31 @@ def _round(v: float) -> float:
     return round(v + 0.0, 4)
 
 
+def findings_of(store, report_id: int) -> list[dict]:
+    """The current version's findings of a stored report as the score reads them (with their measures)."""
+    from ..store.api import StoreError
+    with store.session() as s:
+        vid = s.scalar(select(ReportFacts.version_id).where(ReportFacts.report_id == report_id))
+        if vid is None:
+            raise StoreError(f"没有这份报告 (no such report): {report_id}")
+        return [_finding(f, m) for f, m in s.execute(_with_measure().where(Finding.version_id == vid)
+                                                     .order_by(Finding.id))]
+
+
 def explain(store, report_id: int, weights: Weights | None = None) -> dict:
     """One stored report's score with its explanation (its current version's findings)."""
-    from ..store.api import StoreError
-    w = weights or load_weights()
-    with store.session() as s:
-        row = s.execute(select(ReportFacts.version_id).where(ReportFacts.report_id == report_id)).first()
-        if row is None:
-            raise StoreError(f"没有这份报告 (no such report): {report_id}")
-        findings = [_finding(f) for f in s.scalars(select(Finding).where(Finding.version_id == row[0])
-                                                   .order_by(Finding.id))]
-    out = score_findings(findings, w)
+    out = score_findings(findings_of(store, report_id), weights or load_weights())
     out["report_id"] = report_id
     return out
 
 
-def _finding(f: Finding) -> dict:
+def _with_measure():
+    return select(Finding, FindingMeasure.measure).outerjoin(FindingMeasure, FindingMeasure.finding_id == Finding.id)
+
+
+def _finding(f: Finding, measure: float | None) -> dict:
     return {"id": f.id, "rule": f.rule, "severity": f.severity, "status": f.status, "cells": list(f.cells or []),
-            "message": f.message, "message_en": f.message_en, "measure": f.measure}
+            "message": f.message, "message_en": f.message_en, "measure": measure}
 
 
 def explain_many(store, report_ids: list[int], weights: Weights | None = None) -> dict[int, dict]:
@@ -261,10 +269,11 @@ def explain_many(store, report_ids: list[int], weights: Weights | None = None) -
     with store.session() as s:
         for i in range(0, len(report_ids), 900):
             chunk = report_ids[i:i + 900]
-            for rid, f in s.execute(select(ReportFacts.report_id, Finding)
-                                    .join(Finding, Finding.version_id == ReportFacts.version_id)
-                                    .where(ReportFacts.report_id.in_(chunk)).order_by(Finding.id)):
-                out[rid].append(_finding(f))
+            q = _with_measure().add_columns(ReportFacts.report_id) \
+                .join(ReportFacts, ReportFacts.version_id == Finding.version_id) \
+                .where(ReportFacts.report_id.in_(chunk)).order_by(Finding.id)
+            for f, m, rid in s.execute(q):
+                out[rid].append(_finding(f, m))
     return {rid: {**score_findings(fs, w), "report_id": rid} for rid, fs in out.items()}
 
 
@@ -279,8 +288,9 @@ def _rule_match(x: Deduction):
 def _points_expr(x: Deduction):
     if not x.bands:
         return literal(x.points, Float)
-    whens = [(Finding.measure >= a, literal(p, Float)) for a, p in reversed(x.bands)]
-    return case((Finding.measure.is_(None), literal(x.points, Float)), *whens, else_=literal(0.0, Float))
+    m = FindingMeasure.measure
+    whens = [(m >= a, literal(p, Float)) for a, p in reversed(x.bands)]
+    return case((m.is_(None), literal(x.points, Float)), *whens, else_=literal(0.0, Float))
 
 
 def _least(expr, bound: float):
@@ -300,6 +310,7 @@ def score_query(weights: Weights, conds: list | None = None):
         pts = case(*[(_rule_match(x), _points_expr(x)) for x in deds], else_=literal(0.0, Float))
         matched = (select(Finding.version_id.label("version_id"), item.label("item"), pts.label("pts"))
                    .select_from(F).join(Finding, Finding.version_id == F.version_id)
+                   .outerjoin(FindingMeasure, FindingMeasure.finding_id == Finding.id)
                    .where(Finding.status.in_(weights.statuses), *conds)).subquery("matched")
         per_item = (select(matched.c.version_id, matched.c.item, func.sum(matched.c.pts).label("pts"))
                     .where(matched.c.item.is_not(None)).group_by(matched.c.version_id, matched.c.item)).subquery("per_item")

@@ -70,6 +70,7 @@ from . import checks, rollup
 from .cells import iter_cells, numeric, with_values
 from .facts import facts_of
 from .regions import LEVELS, agency_kind, normalise_level, split_region
+from .oversight import FindingMeasure
 from .schema import Agency, CellRow, Finding, Region, Report, ReportFacts, Source, Version
 
 DEFAULT_PATH = Path("nianbao-data") / "nianbao.sqlite"
@@ -745,13 +746,11 @@ def _finding_row(version_id: int, scope: str, f: dict, other_version_id: int | N
                   message=str(f.get("message") or ""), message_en=f.get("message_en"),
                   cells=[str(c) for c in (f.get("cells") or [])], evidence=f.get("evidence"),
                   status=f.get("status") if f.get("status") in REVIEW_STATUSES else "open",
-                  reviewed_by=f.get("reviewed_by"), reviewed_at=f.get("reviewed_at"), comment=f.get("comment"),
-                  measure=_measure(f.get("measure")))
+                  reviewed_by=f.get("reviewed_by"), reviewed_at=f.get("reviewed_at"), comment=f.get("comment"))
+    measure = f.get("measure")
+    if isinstance(measure, (int, float)) and not isinstance(measure, bool):
+        row.measure_row = FindingMeasure(measure=float(measure))  # (store_0005: the score grades by it)
     return row
-
-
-def _measure(v) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def _keep_review(row: Finding, old: Finding | None) -> None:
@@ -764,7 +763,7 @@ def _finding_dict(f: Finding) -> dict:
     return {"id": f.id, "rule": f.rule, "severity": f.severity, "message": f.message, "message_en": f.message_en,
             "cells": list(f.cells or []), "evidence": f.evidence, "scope": f.scope,
             "other_version_id": f.other_version_id, "status": f.status, "reviewed_by": f.reviewed_by,
-            "reviewed_at": f.reviewed_at, "comment": f.comment, "measure": f.measure}
+            "reviewed_at": f.reviewed_at, "comment": f.comment}
 
 
 def _version_dict(v: Version) -> dict:

@@ -5,15 +5,19 @@ name and region (its government, kind and level, and why); ``agency_overrides`` 
 person set where the name does not tell (CLI, web or a CSV import). The effective values are
 written to ``agencies.parent_id / kind / level``, which the rest of the store reads; an override
 is kept apart so that inferring again never loses it.
+
+``finding_measures`` holds the size of what a finding's rule measured (days late, a repeat rate),
+for the quality score's graded deductions. It is a table of its own rather than a column of
+``findings`` so that the findings' rows (and every query over them) stay as they were.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .schema import Base
+from .schema import Base, Finding
 
 
 class AgencyRole(Base):
@@ -41,3 +45,13 @@ class AgencyOverride(Base):
     set_by: Mapped[str | None] = mapped_column(Text)
     set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FindingMeasure(Base):
+    __tablename__ = "finding_measures"
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True)
+    measure: Mapped[float] = mapped_column(Float)
+
+
+# A finding made with a measure writes it in the same flush (never loaded unless asked for).
+Finding.measure_row = relationship(FindingMeasure, uselist=False, cascade="all, delete-orphan", passive_deletes=True)

@@ -122,8 +122,6 @@ class Finding(Base):
     reviewed_by: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     comment: Mapped[str | None] = mapped_column(Text)
-    # the size of what the rule measured (days late, a repeat rate), for graded deductions (store_0005)
-    measure: Mapped[float | None] = mapped_column(Float)
 
 
 def _fact_columns(nullable: bool = True):

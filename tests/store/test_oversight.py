@@ -157,7 +157,8 @@ def test_score_reproducible_from_findings_and_weights(store):
     worst = min(rows, key=lambda r: r["score"])
     for r in rows:
         # recomputed from the report's findings (as the store API gives them) and the weights file alone
-        findings = store.get_report(r["report_id"])["findings"]
+        findings = scoring.findings_of(store, r["report_id"])
+        assert {f["id"] for f in findings} == {f["id"] for f in store.get_report(r["report_id"])["findings"]}
         ref = scoring.score_findings(findings, scoring.load_weights(scoring.DEFAULT_WEIGHTS))
         assert r["score"] == pytest.approx(ref["score"]), r
         for d in ref["dimensions"]:

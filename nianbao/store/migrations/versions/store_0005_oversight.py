@@ -7,10 +7,10 @@ Create Date: 2026-11-23
 - ``agency_roles``: what inference found for each agency (its government, kind, level, and why);
 - ``agency_overrides``: what a person set instead (CLI, web, CSV import), kept apart so that
   inferring again never loses it;
-- ``findings.measure``: the size of what a rule measured (days late for ``time.late``, the
-  repeat rate for ``cross.copied_prose`` and ``cross.section_repeat``), so that the quality
-  score can grade a deduction. Findings stored before this revision get it back from their
-  own words (the days of a late report, the rate quoted in the evidence).
+- ``finding_measures``: the size of what a finding's rule measured (days late for ``time.late``,
+  the repeat rate for ``cross.copied_prose`` and ``cross.section_repeat``), so that the quality
+  score can grade a deduction. Findings stored before this revision get it back from their own
+  words (the days of a late report, the rate quoted in the evidence).
 """
 import re
 from typing import Sequence, Union
@@ -24,7 +24,7 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 findings = sa.table("findings", sa.column("id", sa.Integer), sa.column("rule", sa.String),
-                    sa.column("message", sa.Text), sa.column("evidence", sa.Text), sa.column("measure", sa.Float))
+                    sa.column("message", sa.Text), sa.column("evidence", sa.Text))
 # Frozen at this revision: how those two rules worded their measure.
 _DAYS = re.compile(r"(\d+)\s*天")
 _RATE = re.compile(r"重复率\s*(\d+(?:\.\d+)?)%")
@@ -61,18 +61,20 @@ def upgrade() -> None:
         sa.Column("set_by", sa.Text),
         sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.Text))
-    op.add_column("findings", sa.Column("measure", sa.Float))
+    measures = op.create_table(
+        "finding_measures",
+        sa.Column("finding_id", sa.Integer, sa.ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("measure", sa.Float, nullable=False))
     bind = op.get_bind()
     rows = bind.execute(sa.select(findings.c.id, findings.c.rule, findings.c.message, findings.c.evidence)
                         .where(findings.c.rule.in_(["time.late", "cross.copied_prose"]))).all()
-    updates = [{"fid": fid, "m": m} for fid, rule, msg, ev in rows if (m := _measure(rule, msg, ev)) is not None]
-    if updates:
-        bind.execute(findings.update().where(findings.c.id == sa.bindparam("fid"))
-                     .values(measure=sa.bindparam("m")), updates)
+    got = [{"finding_id": fid, "measure": m} for fid, rule, msg, ev in rows
+           if (m := _measure(rule, msg, ev)) is not None]
+    if got:
+        op.bulk_insert(measures, got)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("findings") as batch:
-        batch.drop_column("measure")
+    op.drop_table("finding_measures")
     op.drop_table("agency_overrides")
     op.drop_table("agency_roles")
