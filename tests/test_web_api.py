@@ -598,6 +598,65 @@ def test_author_routes(env, admin):
                       follow_redirects=False).status_code == 303
 
 
+def test_oversight_pages_and_api(env, anon, viewer, reviewer):
+    """汇总一致性, scores, rankings and the hierarchy through the web (nianbao.web.routes.oversight)."""
+    store = env["app"].state.backend.store
+    gov_data, gov = make_report(14, 2022, agency="江州市人民政府", region="江州省江州市", broken=False,
+                                extra_text="本报告所列数据为全市汇总数据。")
+    store.store_record(gov, data=gov_data, filename="gov-2022.html")
+    assert anon.get("/reconcile", follow_redirects=False).status_code == 303  # to the login page
+    assert anon.get("/api/rankings").status_code == 401
+    page = viewer.get("/reconcile", params={"agency": "江州市人民政府", "year": 2022})
+    assert page.status_code == 200 and "全域汇总" in page.text and 'id="rec-gaps"' in page.text
+    assert 't3.new[0]</td>' not in page.text  # cells are shown by their labels
+    res = viewer.get("/api/reconcile", params={"agency": "江州市人民政府", "year": 2022}).json()
+    assert res["scope"]["kind"] == "area" and res["gaps"]
+    assert "江州市教育局" in {c["name"] for c in res["contributors"] if c["report_id"]}
+    assert viewer.get("/api/reconcile", params={"agency": "江州市教育局", "year": 2022}).status_code == 400
+    assert viewer.get("/api/reconcile", params={"agency": "没有", "year": 2022}).status_code == 404
+    assert viewer.get("/reconcile").status_code == 200
+
+    panel = viewer.get(f"/reports/{env['r22']}/score")
+    assert panel.status_code == 200 and 'id="score-value"' in panel.text
+    ex = viewer.get(f"/api/reports/{env['r22']}/score").json()
+    assert ex["score"] <= ex["max"] == 100
+    assert viewer.get("/api/reports/999999/score").status_code == 404
+    scores = viewer.get("/api/scores", params={"limit": 2}).json()
+    assert len(scores["reports"]) == 2 and scores["weights"]["total"] == 100
+    assert {d["key"] for d in viewer.get("/api/score/weights").json()["dimensions"]} >= {"timeliness", "fees"}
+    listed = viewer.get("/api/reports").json()
+    assert all(r["score"] is not None for r in listed)
+
+    page = viewer.get("/rankings", params={"group": "agency"})
+    assert page.status_code == 200 and XSS_SCRIPT not in page.text and 'id="ranking"' in page.text
+    assert viewer.get("/rankings", params={"by": "no_such_metric"}).status_code == 400
+    xlsx = viewer.get("/rankings.xlsx", params={"group": "level"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    ranked = viewer.get("/api/rankings", params={"group": "agency", "by": "applications"}).json()
+    assert ranked["groups"] and ranked["by"] == "applications"
+
+    assert viewer.get("/hierarchy").status_code == 200
+    gov_id = next(a["id"] for a in store.agencies() if a["name"] == "江州市人民政府")
+    dept_id = next(a["id"] for a in store.agencies() if a["name"] == "江州市教育局")
+    page = viewer.get("/hierarchy", params={"agency": gov_id})
+    assert "江州市教育局" in page.text and "/hierarchy/" not in page.text  # a viewer gets no forms
+    tree = viewer.get(f"/api/hierarchy/{gov_id}").json()
+    assert "江州市教育局" in [c["name"] for c in tree["children"]]
+    assert viewer.post(f"/api/hierarchy/{dept_id}", json={"parent_set": True}).status_code == 403
+    got = reviewer.post(f"/api/hierarchy/{dept_id}", json={"parent_set": True, "reason": "垂直管理"}).json()
+    assert got["parent"] is None and got["override"]["set_by"] == "rev"
+    assert reviewer.delete(f"/api/hierarchy/{dept_id}/override").json()["parent"]["name"] == "江州市人民政府"
+    r = reviewer.post(f"/hierarchy/{dept_id}", data={"kind": "department", "level": "city", "reason": "核对"},
+                      follow_redirects=False)
+    assert r.status_code == 303
+    assert viewer.get(f"/api/hierarchy/{dept_id}", params={"depth": 0}).json()["override"]["source"] == "web"
+    r = reviewer.post("/hierarchy-import", files={"file": ("h.csv", "agency,parent\n江州市审计局,江州市人民政府\n,\n"
+                                                                   "江州市教育局,没有这个政府\n", "text/csv")})
+    assert r.status_code == 200 and 'id="import-result"' in r.text
+    csv = viewer.get("/hierarchy.csv")
+    assert csv.status_code == 200 and "江州市审计局" in csv.content.decode("utf-8-sig")
+
+
 def test_zz_every_route_was_exercised(env):
     app = env["app"]
     wanted = set()

@@ -31,6 +31,7 @@ from . import store as _store  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
 from . import collect as _collect  # noqa: E402,F401
 from . import author as _author  # noqa: E402,F401
+from . import oversee as _oversee  # noqa: E402,F401
 
 
 def main() -> None:

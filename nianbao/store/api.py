@@ -71,6 +71,7 @@ from . import checks, rollup
 from .cells import iter_cells, numeric, with_values
 from .facts import facts_of
 from .regions import LEVELS, agency_kind, normalise_level, split_region
+from .oversight import FindingMeasure
 from .schema import Agency, CellRow, Finding, Region, Report, ReportFacts, Source, Version
 
 DEFAULT_PATH = Path("nianbao-data") / "nianbao.sqlite"
@@ -755,6 +756,9 @@ def _finding_row(version_id: int, scope: str, f: dict, other_version_id: int | N
                   cells=[str(c) for c in (f.get("cells") or [])], evidence=f.get("evidence"),
                   status=f.get("status") if f.get("status") in REVIEW_STATUSES else "open",
                   reviewed_by=f.get("reviewed_by"), reviewed_at=f.get("reviewed_at"), comment=f.get("comment"))
+    measure = f.get("measure")
+    if isinstance(measure, (int, float)) and not isinstance(measure, bool):
+        row.measure_row = FindingMeasure(measure=float(measure))  # (store_0005: the score grades by it)
     return row
 
 

@@ -327,3 +327,6 @@ author_grants = Table(
     Column("granted_by", Text),
     Column("granted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+
+from . import oversight as _oversight  # noqa: E402,F401  (its tables join Base.metadata)

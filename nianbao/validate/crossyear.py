@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from ..template import T3_COLUMNS, T4_GROUPS
+from ..template import SECTIONS, T3_COLUMNS, T4_GROUPS
 from .describe import describe_cell
 from .rules import emit, rule
-from .text import full_text
+from .text import full_text, sections_of
 
 rule("cross.carry_over", "error", "cross", "上年结转与上年报告不符", "carry-over does not match last year",
      "本年表三“二、上年结转”应等于上一年度报告表三“四、结转下年度继续办理”（逐列）。",
@@ -27,7 +27,14 @@ rule("cross.copied_prose", "warning", "cross", "正文大量照抄上年", "pros
      "正文与上一年度报告重复率超过 50%（数字不计），政务公开评估通常对此扣分。",
      "More than half of the text (ignoring numbers) repeats last year's report, which evaluations penalise.")
 
+rule("cross.section_repeat", "info", "cross", "章节与上年重复", "section repeats last year's",
+     "本年某一部分的文字与上一年度报告同一部分逐句相同的比例（重复率，数字不计）达到 30% 以上；"
+     "评估中常按各部分重复率扣分（扣分标准见评分权重文件）。",
+     "At least 30% of a section's text (ignoring numbers) repeats the same section of last year's report "
+     "sentence by sentence; evaluations grade deductions by each section's repeat rate (see the score weights).")
+
 COPY_THRESHOLD = 0.5
+SECTION_REPEAT_FLOOR = 0.3  # below it a section is not reported; the score's weights grade what is
 _MIN_SENTENCE = 8  # shorter sentences are headings and stock phrases
 
 
@@ -124,9 +131,9 @@ def _brief(table) -> str:
 _SPLIT = re.compile(r"[。！？；;!?\n]")
 
 
-def _sentences(rec: dict) -> list[str]:
+def _sentences(rec: dict, text: str | None = None) -> list[str]:
     out = []
-    for s in _SPLIT.split(full_text(rec)):
+    for s in _SPLIT.split(full_text(rec) if text is None else text):
         s = re.sub(r"\s+", "", s)
         if "|" in s:
             continue
@@ -159,7 +166,36 @@ def copied_prose(previous: dict, current: dict) -> list[dict]:
         f"{_year(current)} 年度报告正文有 {rate:.0%} 与 {_year(previous)} 年度报告逐句相同（数字不计），超过 50%。",
         f"{rate:.0%} of the {_year(current)} text repeats the {_year(previous)} report sentence by sentence "
         "(numbers ignored), above 50%.",
-        cells=["sections"], evidence=f"重复率 {rate:.1%}；例：“{example[:80]}”", copy_rate=round(rate, 4))]
+        cells=["sections"], evidence=f"重复率 {rate:.1%}；例：“{example[:80]}”", copy_rate=round(rate, 4),
+        measure=round(rate, 4))]
+
+
+def _rate(now: list[str], before: set[str]) -> float:
+    total = sum(len(s) for s in now)
+    return sum(len(s) for s in now if s in before) / total if total else 0.0
+
+
+def section_repeat(previous: dict, current: dict) -> list[dict]:
+    """重复率 of each section against the same section of last year's report."""
+    before = {s["number"]: s["text"] for s in sections_of(previous) if s["number"]}
+    out = []
+    for sec in sections_of(current):
+        number = sec["number"]
+        if not number or number not in before:
+            continue
+        now = _sentences(current, sec["text"])
+        rate = _rate(now, set(_sentences(previous, before[number])))
+        if rate < SECTION_REPEAT_FLOOR:
+            continue
+        title = next((x.title for x in SECTIONS if x.number == number), sec["title"])
+        title_en = next((x.title_en for x in SECTIONS if x.number == number), sec["title"])
+        out.append(emit(
+            "cross.section_repeat",
+            f"第{number}部分“{title}”有 {rate:.0%} 与 {_year(previous)} 年度报告同一部分逐句相同（数字不计）。",
+            f"{rate:.0%} of section {number} ({title_en}) repeats the same section of the {_year(previous)} "
+            "report sentence by sentence (numbers ignored).",
+            cells=[f"sections.{number}"], evidence=f"重复率 {rate:.1%}", measure=round(rate, 4)))
+    return out
 
 
 def cross_year(previous: dict, current: dict) -> list[dict]:
@@ -168,5 +204,6 @@ def cross_year(previous: dict, current: dict) -> list[dict]:
     py, cy = _year(previous), _year(current)
     if isinstance(py, int) and isinstance(cy, int) and cy == py + 1:
         out += carry_over(previous, current) + in_force(previous, current)
-    out += identical_tables(previous, current) + copied_prose(previous, current)
+    out += identical_tables(previous, current) + copied_prose(previous, current) \
+        + section_repeat(previous, current)
     return out

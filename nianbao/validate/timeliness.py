@@ -74,6 +74,6 @@ def check(record: dict) -> list[dict]:
                  f"{year} 年度{who}于 {date.isoformat()} 发布，晚于法定期限 {due.isoformat()}（{basis}）{days} 天。",
                  f"The {year} report was published on {date.isoformat()}, {days} days after the deadline "
                  f"{due.isoformat()} ({basis_en}).",
-                 cells=["meta.published"],
+                 cells=["meta.published"], measure=days,
                  evidence=f"meta.published = {date.isoformat()}；报告类别 = {who}"
                           f"{'' if certain else '（据机关名称推断）'}；期限 = {due.isoformat()}")]

@@ -67,12 +67,14 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from .routes import account, api, author, pages
+    from .routes import account, api, author, oversight, pages
     app.include_router(api.router)
     app.include_router(author.api)
+    app.include_router(oversight.api)
     app.include_router(account.router)
     app.include_router(author.router)
     app.include_router(pages.router)
+    app.include_router(oversight.router)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):

@@ -102,7 +102,18 @@ class Backend:
                         "year": item.get("year"), "template": item.get("template"), "format": item.get("format"),
                         "status": _list_status(item), "errors": item["errors"], "warnings": item["warnings"],
                         "infos": item["infos"], "version": item.get("version") or 1})
+        self._with_scores(out)
         return (out, res["total"]) if with_total else out
+
+    def _with_scores(self, rows: list[dict]) -> None:
+        """Each listed report's quality score (nianbao.analyse.score), the whole page in one statement."""
+        from ..analyse.score import WeightsError, score_map
+        try:
+            got = score_map(self.store, [r["id"] for r in rows])
+        except WeightsError:
+            got = {}  # a broken weights file shows on the score pages; the list stays usable
+        for r in rows:
+            r["score"] = got.get(r["id"])
 
     def choices(self, limit: int = 1000) -> list[dict]:
         """Reports to pick from (agency and year only: no per-report reads)."""

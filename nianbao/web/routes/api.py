@@ -47,6 +47,7 @@ class ReportSummary(BaseModel):
     warnings: int = Field(0, description="findings of severity warning, dismissed ones left out")
     infos: int = Field(0, description="findings of severity info, dismissed ones left out")
     version: int = Field(1, description="number of the current version (1 = as extracted; corrections add one)")
+    score: float | None = Field(None, description="quality score (GET /api/reports/{id}/score explains it)")
 
 
 class Review(BaseModel):
