@@ -30,6 +30,8 @@ Read::
 
     store.list_reports(region=None, level=None, year=None, status=None, agency=None, kind=None,
                        offset=0, limit=50, order="year") -> {"total": n, "items": [report summary, …]}
+                                    # order: year | agency | region | level | findings | open | id;
+                                    # "-year" etc. reverses the first key
                                     # status: open (has open findings) | clean (no findings) | reviewed
                                     # a summary: id, agency, region, level, kind, year, template, version,
                                     # filename, format, n_findings, n_open, errors, warnings, infos
@@ -48,7 +50,8 @@ Read::
     store.compare(report_a, report_b) -> nianbao.analyse.compare result (cells, sections, 重复率)
     store.stats(group_by=("province",), filters=None, metrics=None, rank=None, top=None)
                                     -> nianbao.analyse.stats result (groups with metrics)
-    store.export(dest, fmt="csv"|"xlsx"|"parquet"|"jsonl", form="wide"|"long", filters=None) -> rows written
+    store.export(dest, fmt="csv"|"xlsx"|"parquet"|"jsonl", form="wide"|"long", filters=None,
+                 labels="ref"|"zh"|"en") -> rows written       # labels: the header row in words
     store.regions() / store.agencies(region_id=None)
     store.cells(report_id, version=None) -> [{"ref", "tbl", "row_key", "col", "value", "text", "provenance",
                                               "confidence"}, …]       # long form, with provenance
@@ -198,7 +201,7 @@ class Store:
         return ingest(self, paths, manifest=manifest, **kw)
 
     def ingest_bytes(self, data: bytes, filename: str, manifest_row: dict | None = None,
-                     url: str | None = None, keep_bytes: bool = True) -> dict:
+                     url: str | None = None, keep_bytes: bool = True, author: str | None = None) -> dict:
         """Extract one uploaded file and store it (in this process)."""
         from .ingest import extract_data
         sha = hashlib.sha256(data).hexdigest()
@@ -209,7 +212,7 @@ class Store:
         if not ok:
             return {"status": "failed", "error": payload, "sha256": sha, "filename": filename}
         return self.store_record(payload, data=data if keep_bytes else None, filename=filename,
-                                 manifest_row=manifest_row, url=url, sha256=sha, size=len(data))
+                                 manifest_row=manifest_row, url=url, sha256=sha, size=len(data), author=author)
 
     def _report_of_sha(self, sha: str) -> int | None:
         with self.session() as s:
@@ -723,9 +726,15 @@ class Store:
         for c in conds:
             q = q.where(c)
         # (column, descending) of the page order; applied to the page and again to the joined result
+        # "-key" flips the first column's direction (a sortable column header clicked twice)
+        flip = order.startswith("-")
         keys = {"year": (("year", True), ("report_id", False)), "agency": (("agency", False), ("year", True)),
+                "region": (("region", False), ("agency", False)), "level": (("level", False), ("agency", False)),
+                "findings": (("n_findings", True), ("report_id", False)),
                 "open": (("n_open", True), ("report_id", False)), "id": (("report_id", False),)
-                }.get(order, (("report_id", False),))
+                }.get(order.lstrip("-"), (("report_id", False),))
+        if flip:
+            keys = ((keys[0][0], not keys[0][1]),) + keys[1:]
         keys += (("report_id", False),) if keys[-1][0] != "report_id" else ()
 
         def ordered(cols):
@@ -931,9 +940,10 @@ class Store:
         from ..analyse.stats import run_stats
         return run_stats(self, group_by=group_by, filters=filters or {}, metrics=metrics, rank=rank, top=top)
 
-    def export(self, dest, fmt: str = "csv", form: str = "wide", filters: dict | None = None) -> int:
+    def export(self, dest, fmt: str = "csv", form: str = "wide", filters: dict | None = None,
+               labels: str = "ref") -> int:
         from .export import export
-        return export(self, dest, fmt=fmt, form=form, filters=filters or {})
+        return export(self, dest, fmt=fmt, form=form, filters=filters or {}, labels=labels)
 
 
 # ---------------------------------------------------------------------- helpers
