@@ -94,23 +94,29 @@ def _old_new_version(self, s, report, record, *, kind, source_id, author, reason
     return version
 
 
-LATER_FINDING_COLUMNS = ("cell_values", "prior", "extra")  # store_0004
+LATER_COLUMNS = {"findings": {"cell_values": "JSON", "prior": "JSON", "extra": "JSON"},  # store_0004
+                 "web_users": {"disabled": "BOOLEAN NOT NULL DEFAULT FALSE", "session_floor": "TIMESTAMP",
+                               "password_changed_at": "TIMESTAMP"}}
 
 
 def _add_later_columns(engine) -> None:
-    """What today's ORM writes and the code of that time did not have, added for the old writes only."""
-    from nianbao.store.schema import Correction
+    """What today's code writes and the code of that time did not have, added for the old writes only."""
+    from nianbao.store.schema import Correction, web_sessions
     with engine.begin() as conn:
-        for col in LATER_FINDING_COLUMNS:
-            conn.execute(text(f"ALTER TABLE findings ADD COLUMN {col} JSON"))
+        for table, cols in LATER_COLUMNS.items():
+            for col, typ in cols.items():
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {col} {typ}"))
         Correction.__table__.create(conn)
+        web_sessions.create(conn)
 
 
 def _drop_later_columns(engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE corrections"))
-        for col in LATER_FINDING_COLUMNS:
-            conn.execute(text(f"ALTER TABLE findings DROP COLUMN {col}"))
+        conn.execute(text("DROP TABLE web_sessions"))
+        for table, cols in LATER_COLUMNS.items():
+            for col in cols:
+                conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {col}"))
 
 
 def _records() -> tuple[dict, dict]:
@@ -198,10 +204,10 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
         command.upgrade(_config(LEGACY_WEB_MIGRATIONS, conn), "head")
     assert _versions(old) == ["store_0001_initial"]
     assert _versions(old, "nianbao_web_version") == ["w0001"]
+    _add_later_columns(old.engine)
     ann = add_user(old.engine, "ann", PASSWORD, "reviewer")
     add_user(old.engine, "bob", PASSWORD + "-b", "admin")
     secret = db.secret(old.engine)
-    _add_later_columns(old.engine)
     with monkeypatch.context() as m:
         m.setattr(Store, "_new_version", _old_new_version)
         ids = _write(old, recs)
@@ -270,9 +276,15 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
     assert c.get("/api/me").json()["name"] == "ann"
     listed = {i["id"]: i for i in c.get("/api/reports").json()}
     assert set(listed) == set(ids.values()) and listed[ids["b"]]["version"] == 2
+    legacy = _session_cookie(secret, {"uid": ann.id, "csrf": "x"})
     kept = TestClient(app)
-    kept.cookies.set("nianbao_session", _session_cookie(secret, {"uid": ann.id, "csrf": "x"}))
+    kept.cookies.set("nianbao_session", legacy)
     assert kept.get("/api/me").json()["name"] == "ann"
+    # ... until the account logs out once: then no cookie of the old kind (no server-side id) is honoured
+    assert kept.post("/logout", headers={"X-CSRF-Token": "x"}, follow_redirects=False).status_code == 303
+    replay = TestClient(app)
+    replay.cookies.set("nianbao_session", legacy)
+    assert replay.get("/api/me").json()["name"] == ""
     forged = TestClient(app)
     forged.cookies.set("nianbao_session", _session_cookie("not-the-secret", {"uid": ann.id, "csrf": "x"}))
     assert forged.get("/api/me").json()["name"] == ""
