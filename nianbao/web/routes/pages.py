@@ -285,7 +285,7 @@ async def correct(request: Request, rid: int, user=Depends(need_role("reviewer")
     if not entered:
         raise HTTPException(400, detail="cell")
     record = rep["record"]
-    changed = {ref: raw for ref, raw in entered.items() if raw != _shown(record, ref)}
+    changed = {ref: raw for ref, raw in entered.items() if raw != _shown(record, ref, rep)}
     problems, message = [], ""
     if not changed:
         message = "nothing"
@@ -312,13 +312,15 @@ def cell_id(ref: str) -> str:
     return "in-" + re.sub(r"[^\w]+", "-", ref).strip("-")
 
 
-def _shown(record: dict, ref: str) -> str:
+def _shown(record: dict, ref: str, rep: dict | None = None) -> str:
     """A value as the edit mode's input shows it (what an untouched input sends back)."""
     from ...store.editable import value_of
     try:
         v = value_of(record, ref)
     except ValueError:
         return ""
+    if v is None and ref == "meta.level" and rep:
+        v = rep.get("level")  # the agency's level, when the record itself does not say
     return "" if v is None else fmt_value(v)
 
 

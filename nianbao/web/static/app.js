@@ -165,6 +165,7 @@
       input.addEventListener("focus", function () { input.select(); });
     });
     form.querySelectorAll("fieldset input, fieldset select").forEach(function (el) {
+      el.dataset.initial = el.value;
       el.addEventListener("input", schedule);
       el.addEventListener("change", schedule);
       el.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
@@ -181,8 +182,7 @@
       var out = {};
       inputs.forEach(function (i) { if (i.value.trim() !== i.dataset.original) out[i.name.slice(5)] = i.value.trim(); });
       form.querySelectorAll("fieldset [name^='cell:']").forEach(function (el) {
-        if (el.value !== el.defaultValue && !(el.tagName === "SELECT" && el.options[el.selectedIndex].defaultSelected))
-          out[el.name.slice(5)] = el.value;
+        if (el.value !== el.dataset.initial) out[el.name.slice(5)] = el.value;
       });
       return out;
     }
@@ -236,7 +236,7 @@
     });
     var target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
     if (target && target.tagName === "INPUT") { target.focus(); target.select(); }
-    if (document.querySelector("td.v.edit.invalid") || Object.keys(values()).length) check();
+    check();  // where the tables stand before any change
   }
 
   // Review: a 422 (a dismissal without a reason) swaps in the finding with its message; after each decision
