@@ -254,7 +254,19 @@
       var b = e.target.closest("form.review button[value=dismissed]");
       if (!b) return;
       var t = b.form.querySelector("textarea");
-      if (t && !t.value.trim()) { e.preventDefault(); t.setAttribute("aria-invalid", "true"); t.placeholder = b.dataset.need || t.placeholder; t.focus(); }
+      if (!t || t.value.trim()) return;
+      // a dismissal needs a reason: said here at once (the server refuses it too)
+      e.preventDefault();
+      t.setAttribute("aria-invalid", "true");
+      var msg = b.form.querySelector(".form-error");
+      if (!msg) {
+        msg = document.createElement("p");
+        msg.className = "form-error";
+        msg.setAttribute("role", "alert");
+        t.closest("label").insertAdjacentElement("afterend", msg);
+      }
+      msg.textContent = b.dataset.need;
+      t.focus();
     });
   }
 
