@@ -605,6 +605,46 @@ def test_login_throttled_per_account_and_per_address(tmp_path):
     assert _login_form(c, "rev", "a-brand-new-secret-9").status_code == 303
 
 
+def test_throttle_window_slides():
+    from nianbao.web.throttle import LoginThrottle
+    now = [1000.0]
+    t = LoginThrottle(per_account=3, per_address=5, window=60, clock=lambda: now[0])
+    for _ in range(3):
+        assert t.retry_after("ann", "10.0.0.1") == 0
+        t.failed("ann", "10.0.0.1")
+        now[0] += 1
+    assert 55 < t.retry_after("ANN ", "10.0.0.9") <= 60          # the account, from any address
+    assert t.retry_after("bob", "10.0.0.2") == 0
+    now[0] += 58                                                   # the oldest failure leaves the window
+    assert t.retry_after("ann", "10.0.0.9") == 0
+    t.failed("ann", "10.0.0.1")
+    t.succeeded("ann")
+    assert t.retry_after("ann", "10.0.0.3") == 0
+    for name in ("a", "b", "c"):                                    # 5 failures from one address in all
+        t.failed(name, "10.0.0.1")
+    assert t.retry_after("zed", "10.0.0.1") > 0 and t.retry_after("zed", "10.0.0.4") == 0
+    small = LoginThrottle(max_keys=10, clock=lambda: now[0])
+    for i in range(100):
+        small.failed(f"u{i}", f"10.1.0.{i}")
+    assert len(small._failures) <= 10                              # memory stays bounded
+
+
+def test_old_password_hashes_are_renewed_at_sign_in(tmp_path):
+    import sqlalchemy as sa
+    from argon2 import PasswordHasher
+
+    from nianbao.web.db import users
+    app = _app(tmp_path)
+    engine = app.state.engine
+    with engine.begin() as conn:
+        conn.execute(users.update().where(users.c.name == "rev").values(password_hash=PasswordHasher().hash(PASSWORD)))
+    assert _login_form(TestClient(app), "rev", PASSWORD).status_code == 303
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(users.c.password_hash).where(users.c.name == "rev")).scalar()
+    assert "m=19456,t=2,p=1" in stored
+    assert _login_form(TestClient(app), "rev", PASSWORD).status_code == 303
+
+
 def test_logout_revokes_the_session_on_the_server(tmp_path):
     app = _app(tmp_path)
     c = TestClient(app)

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,48 +17,23 @@ if not os.path.exists(CHROMIUM):
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_fixtures import generated_report  # noqa: E402
+from web_fixtures import NianbaoServer, generated_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "web"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "e2e-password-1"
-NIANBAO = [sys.executable, "-m", "nianbao.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
-    db = f"sqlite:///{tmp / 'store.sqlite'}"
-    env = {**os.environ, "NIANBAO_LANG": "zh"}
+    srv = NianbaoServer(f"sqlite:///{tmp / 'store.sqlite'}", tmp)
     for name, role in (("reviewer1", "reviewer"), ("admin1", "admin")):
-        out = subprocess.run(NIANBAO + ["user", "add", name, "--role", role, "--password", PASSWORD, "--db", db],
-                             env=env, capture_output=True, text=True, timeout=60)
-        assert out.returncode == 0, out.stderr
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen(NIANBAO + ["serve", "--db", db, "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "server.log").read_text())
-            time.sleep(0.2)
-    yield {"url": f"http://127.0.0.1:{port}", "tmp": tmp}
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+        srv.add_user(name, role, PASSWORD)
+    with srv as url:
+        yield {"url": url, "tmp": tmp}
 
 
 @pytest.fixture(scope="module")

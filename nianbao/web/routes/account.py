@@ -1,11 +1,12 @@
 """Login, logout, language, one's own password, and user administration (pages)."""
 from __future__ import annotations
 
+import html
 import math
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..auth import (ROLES, AccountError, Busy, add_user, authenticate, check_csrf, list_accounts, login_session,
@@ -51,9 +52,28 @@ def login_page(request: Request, next: str = "/reports"):
     return render(request, "login.html", {"next": safe_next(next)})
 
 
+def _too_many(request: Request, wait: float) -> HTMLResponse:
+    """The refusal of an address that keeps guessing: a few hundred bytes, no template, nothing read from the
+    database (each refusal must cost next to nothing, or guessing slows everyone else's pages)."""
+    t = translator(lang_of(request))
+    text = html.escape(t("login.throttled", minutes=max(1, math.ceil(wait / 60))))
+    body = (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>429</title>'
+            f'<link rel="stylesheet" href="/static/app.css"></head><body><main><h1>429</h1>'
+            f'<div class="message error" role="alert">{text}</div><p><a href="/login">{html.escape(t("nav.login"))}</a>'
+            f'</p></main></body></html>')
+    return HTMLResponse(body, status_code=429, headers={"Retry-After": str(math.ceil(wait))})
+
+
 @router.post("/login")
-async def login(request: Request, name: str = Form(""), password: str = Form(""), next: str = Form("/reports")):
+async def login(request: Request):
+    # An address past its limit is refused before its form is even read.
+    wait = request.app.state.throttle.retry_after("", _address(request))
+    if wait > 0:
+        return _too_many(request, wait)
     await check_csrf(request)
+    form = await request.form()
+    name, password = str(form.get("name") or ""), str(form.get("password") or "")
+    next = str(form.get("next") or "/reports")
     user, refusal = await _check_password(request, name, password)
     if refusal:
         message, status, retry = refusal
