@@ -522,8 +522,8 @@ class Store:
     def correct_values(self, report_id: int, values: dict, user: str, reason: str) -> dict:
         """A new version with ``values`` ({cell ref: value}) replaced; re-validated, cross-year re-run.
 
-        Each value is checked against its cell in the template (``nianbao.store.editable``): a refused
-        value raises :class:`CorrectionRefused` (a StoreError) naming every cell. Values equal to the
+        Each value is checked against its cell in the template (``nianbao.store.editable``): refused
+        values raise :class:`CorrectionError` (a StoreError) naming every such cell, and nothing is written. Values equal to the
         current ones are left out; meta fields (agency, year, region …) move the report when they change
         who or which year it is about. Each changed cell becomes a correction in force until reverted."""
         if not user:
@@ -542,7 +542,8 @@ class Store:
                 wanted = check_values(record, values)
             except CorrectionRefused as exc:
                 raise CorrectionError(exc.problems) from None
-            changed = {ref: v for ref, v in wanted.items() if review._plain(value_of(record, ref)) != review._plain(v)}
+            changed = {ref: v for ref, v in wanted.items()
+                       if review.comparable(value_of(record, ref)) != review.comparable(v)}
             if not changed:
                 raise StoreError("所填的值与当前版本相同，没有更正 (the values equal the current ones: nothing to correct)")
             version = self._corrected_version(s, report, prev, changed, author=user, reason=reason.strip())
@@ -604,16 +605,18 @@ class Store:
             report = s.get(Report, report_id)
             if report is None or report.current_version_id is None:
                 raise StoreError(f"没有这份报告 (no such report): {report_id}")
-            cur = s.get(Version, report.current_version_id)
-            meta = dict(cur.record.get("meta") or {})
-            source_id = cur.source_id
+            source_id = s.get(Version, report.current_version_id).source_id
+            # what the last extraction said (corrections of meta are re-applied on top like any other)
+            last = s.scalar(select(Version).where(Version.report_id == report_id, Version.kind == "extracted")
+                            .order_by(Version.number.desc()).limit(1))
+            meta = dict((last.record if last is not None else {}).get("meta") or {})
         data, filename, _fmt = self.source_bytes(report_id)
         ok, payload = extract_data(data, filename)
         if not ok:
             raise StoreError(f"{filename}: 重新抽取失败 (re-extraction failed): {payload}")
         record = dict(payload)
         record.pop("_checked", None)
-        # the same report: who and which year it is about stay as the current version says
+        # the same report: who and which year it is about stay as its last extraction said
         record["meta"] = {**(record.get("meta") or {}),
                           **{k: meta[k] for k in ("agency", "region", "year", "level", "kind") if k in meta}}
         with self.session() as s, s.begin():

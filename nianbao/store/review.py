@@ -31,7 +31,8 @@ STANDARD_KEYS = {"rule", "severity", "message", "message_en", "cells", "evidence
 
 # ---------------------------------------------------------------- what makes a finding the same
 
-def _plain(v):
+def comparable(v):
+    """A value as findings and corrections compare it (12.0 is 12; a table or the prose by its digest)."""
     if isinstance(v, float) and v.is_integer():
         return int(v)
     if isinstance(v, (dict, list)):
@@ -43,9 +44,9 @@ def _value(record: Mapping, ref: str):
     if "." not in ref:  # a whole table ("t3") or the prose ("sections")
         blob = [s.get("text") for s in record.get("sections") or [] if isinstance(s, dict)] \
             if ref == "sections" else record.get(ref)
-        return None if blob is None else _plain(blob)
+        return None if blob is None else comparable(blob)
     try:
-        return _plain(value_of(record, ref))
+        return comparable(value_of(record, ref))
     except (ValueError, AttributeError, TypeError):
         return None
 
@@ -138,8 +139,8 @@ def to_reapply(record: Mapping, corrections: list[Correction]) -> tuple[dict[str
     """({ref: corrected value} still to put on top of ``record``, corrections it already agrees with)."""
     values, absorbed = {}, []
     for c in corrections:
-        now = _plain(value_of(record, c.ref))
-        if now == _plain(c.value):
+        now = comparable(value_of(record, c.ref))
+        if now == comparable(c.value):
             absorbed.append(c)
         else:
             values[c.ref] = c.value
