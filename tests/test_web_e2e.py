@@ -486,3 +486,27 @@ def test_api_docs_render_offline(server, browser):
     assert not [e for e in pg.js_errors if "favicon" not in e], pg.js_errors
     shot(pg, "14-api-docs")
     pg.context.close()
+
+
+def test_filters_survive_the_language_switch_and_the_login(server, browser):
+    url = server["url"]
+    _pair(server)
+    pg = _new_page(browser)
+    pg.goto(url + "/reports?year=2022&q=丽水")                     # not signed in: the login keeps the query
+    pg.wait_for_url("**/login**")
+    login_url = pg.url
+    pg.fill("input[name=name]", "reviewer1")
+    pg.fill("input[name=password]", PASSWORD)
+    pg.click("button[type=submit]")
+    pg.wait_for_url("**/reports?year=2022**")
+    assert "q=" in pg.url and "next" in login_url
+    assert pg.locator("table.reports tbody tr").count() == 1
+    pg.select_option("select[name=level]", "city")                  # filtered in place (htmx), the address follows
+    pg.wait_for_url("**level=city**")
+    pg.click("a.lang")
+    pg.wait_for_url("**level=city**")
+    assert "year=2022" in pg.url and "Reports" in pg.inner_text("h1")
+    assert pg.locator("table.reports tbody tr").count() == 1
+    pg.click("a.lang")                                               # and back to Chinese
+    pg.wait_for_selector("h1:has-text('报告列表')")
+    pg.context.close()

@@ -340,6 +340,15 @@
     });
   }
 
+  // Filters change the address without a reload (hx-push-url): the language switch and the login link
+  // keep leading back to the page as it is now, query included.
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    var here = window.location.pathname + window.location.search;
+    document.querySelectorAll("header a.lang, header a[href^='/login?next=']").forEach(function (a) {
+      a.setAttribute("href", a.getAttribute("href").split("?")[0] + "?next=" + encodeURIComponent(here));
+    });
+  });
+
   function initPrint() {
     document.querySelectorAll("[data-print]").forEach(function (a) {
       a.addEventListener("click", function (e) { e.preventDefault(); window.print(); });
