@@ -510,3 +510,34 @@ def test_filters_survive_the_language_switch_and_the_login(server, browser):
     pg.click("a.lang")                                               # and back to Chinese
     pg.wait_for_selector("h1:has-text('报告列表')")
     pg.context.close()
+
+
+def _scan(path: Path) -> None:
+    """A page photographed: a report's title and opening lines drawn as an image (PNG) to be read by OCR."""
+    from PIL import Image, ImageDraw, ImageFont
+    font = ImageFont.truetype("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 30)
+    img = Image.new("RGB", (1300, 520), "white")
+    draw = ImageDraw.Draw(img)
+    lines = ["温州市审计局2022年政府信息公开工作年度报告", "一、总体情况",
+             "本年度共收到政府信息公开申请12件，均已按期答复。", "二、主动公开政府信息情况"]
+    for i, line in enumerate(lines):
+        draw.text((60, 60 + i * 100), line, fill="black", font=font)
+    img.save(path)
+
+
+def test_a_scan_shows_progress_while_it_is_read(server, browser):
+    url, tmp = server["url"], server["tmp"]
+    _scan(tmp / "audit-2022.png")
+    pg = _new_page(browser)
+    login(pg, url)
+    pg.goto(url + "/upload")
+    pg.set_input_files("#upload-files", str(tmp / "audit-2022.png"))
+    pg.click("#upload-form button[type=submit]")
+    # while the server reads the scan: an indeterminate bar and the seconds counting
+    pg.wait_for_selector("#upload-status:has-text('正在识读')")
+    assert pg.evaluate("() => !document.getElementById('upload-progress').hasAttribute('value')")
+    shot(pg, "15-reading-scan")
+    pg.wait_for_selector("#upload-done:has-text('/1')", timeout=240_000)
+    assert pg.evaluate("() => document.getElementById('upload-progress').value") == 100
+    assert "正在识读" not in pg.inner_text("#upload-status")
+    pg.context.close()
