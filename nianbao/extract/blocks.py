@@ -18,14 +18,6 @@ from .splits import MAX_READINGS, split_tokens, split_with_total
 from .tokens import BLANK, NUM, Item
 
 MAX_MULTISET = 3000
-# Steps of the search for shuffled readings. A block with a misprinted total has no reading in which every
-# row adds up, and proving that by enumeration can take hours: past this work the block is read as printed
-# (the validator then names the broken identities).
-MULTISET_STEPS = 300_000
-
-
-class _Exhausted(Exception):
-    pass
 
 
 class _Printed(tuple):
@@ -170,12 +162,6 @@ def multiset_readings(items: Sequence[Item], keys: Sequence[str], width: int,
     pool = Counter(v for v, _ in nonzero)
     budgets = list(col_targets)
     results: list[dict] = []
-    steps = [0]
-
-    def spend() -> None:
-        steps[0] += 1
-        if steps[0] > MULTISET_STEPS:
-            raise _Exhausted
 
     def take(counter: Counter, v) -> bool:
         if counter[v] <= 0:
@@ -193,7 +179,6 @@ def multiset_readings(items: Sequence[Item], keys: Sequence[str], width: int,
             return
         options = [0] + sorted({v for v, c in counter.items() if c > 0 and v <= total})
         for v in options:
-            spend()
             b = budgets_left[col]
             if v and b is not None and v > b:
                 continue
@@ -218,7 +203,6 @@ def multiset_readings(items: Sequence[Item], keys: Sequence[str], width: int,
             return
         totals = [0] + sorted({v for v, c in counter.items() if c > 0})
         for t in totals:
-            spend()
             if t and not take(counter, t):
                 continue
             tb = budgets_left[width - 1]
@@ -238,10 +222,7 @@ def multiset_readings(items: Sequence[Item], keys: Sequence[str], width: int,
             if t:
                 counter[t] += 1
 
-    try:
-        rows(0, pool.copy(), budgets, [])
-    except _Exhausted:
-        return []  # undecided within bounds: no shuffled reading is offered, the printed order stands
+    rows(0, pool.copy(), budgets, [])
     out = []
     for res in results:
         values, origins, cost = {}, {}, 0.0
