@@ -212,3 +212,46 @@ def cross_year(previous: dict, current: dict) -> list[dict]:
     out += identical_tables(previous, current) + copied_prose(previous, current) \
         + section_repeat(previous, current)
     return out
+
+
+_PIECES = re.compile(r"(?<=[。！？；;!?])|\n")
+
+
+def _key(sentence: str) -> str | None:
+    """A sentence as ``copied_prose`` compares it (numbers ignored); None when too short to count."""
+    s = re.sub(r"\s+", "", sentence).rstrip("。！？；;!?")
+    if "|" in s:
+        return None
+    s = re.sub(r"\d+(?:\.\d+)?", "#", s)
+    return s if len(re.findall(r"[\u4e00-\u9fff]", s)) >= _MIN_SENTENCE else None
+
+
+def _blocks(rec: dict) -> list[dict]:
+    from .text import preamble, sections_of
+    blocks = [("", "", preamble(rec))] + [(s["number"], s["title"], s["text"]) for s in sections_of(rec)
+                                           if s["number"]]
+    out = []
+    for number, title, text in blocks:
+        pieces = [p.strip() for p in _PIECES.split(text or "") if p and p.strip()]
+        if pieces:
+            out.append({"number": number, "title": title,
+                        "sentences": [{"text": p, "key": _key(p)} for p in pieces]})
+    return out
+
+
+def prose_diff(previous: dict, current: dict) -> dict:
+    """The two reports' prose sentence by sentence, each marked when the other year says it too.
+
+    The comparison is ``copied_prose``'s own (whitespace and numbers ignored, sentences of fewer than
+    8 Chinese characters not counted), so the marked sentences are the ones its rate counts.
+    ``{"rate", "current": [block], "previous": [block]}``; a block is a section
+    ``{"number", "title", "sentences": [{"text", "key", "shared"}]}``.
+    """
+    cur, prev = _blocks(current), _blocks(previous)
+    cur_keys = {s["key"] for b in cur for s in b["sentences"] if s["key"]}
+    prev_keys = {s["key"] for b in prev for s in b["sentences"] if s["key"]}
+    for blocks, other in ((cur, prev_keys), (prev, cur_keys)):
+        for b in blocks:
+            for s in b["sentences"]:
+                s["shared"] = bool(s["key"]) and s["key"] in other
+    return {"rate": copy_rate(previous, current), "current": cur, "previous": prev}
