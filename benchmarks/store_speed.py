@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nianbao.generate.records import random_record  # noqa: E402
+from nianbao.ingest import ingest_paths  # noqa: E402
 from nianbao.store import Store  # noqa: E402
 from nianbao.store.facts import FACT_COLUMNS  # noqa: E402
 from nianbao.template import T3_ROW_BY_KEY, T4_GROUPS  # noqa: E402
@@ -149,7 +150,7 @@ def bench_ingest(corpus: Path, workers: int, target) -> dict:
     store = Store.open(target.new_url(f"ingest-{workers}"))
     empty = target.size(store)  # the schema alone (PostgreSQL's catalogue is ~7 MB per database)
     t = time.perf_counter()
-    res = store.ingest_paths([corpus], workers=workers, timeout=120)
+    res = ingest_paths(store, [corpus], workers=workers, timeout=120)
     dt = time.perf_counter() - t
     size = target.size(store) - empty
     store.close()

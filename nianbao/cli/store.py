@@ -84,7 +84,8 @@ def ingest(paths: List[Path] = typer.Argument(None, help="报告文件或目录 
     store = _open(db)
     console = Console(stderr=True)
     try:
-        res = store.ingest_paths([str(p) for p in paths or []], manifest=str(manifest) if manifest else None,
+        from ..ingest import ingest_paths
+        res = ingest_paths(store, [str(p) for p in paths or []], manifest=str(manifest) if manifest else None,
                                  workers=workers or None, timeout=timeout or None, engine=engine,
                                  scheduler=scheduler, keep_bytes=keep_bytes, extractor=extractor,
                                  progress=progress and console.is_terminal)

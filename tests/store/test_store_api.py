@@ -6,6 +6,7 @@ import random
 import pytest
 
 import kit
+from nianbao.ingest import ingest_bytes
 from nianbao.store import StoreError
 from nianbao.store.cells import iter_cells
 
@@ -191,22 +192,26 @@ def test_source_bytes_and_ingest_bytes(store, tmp_path):
     rng = random.Random(10)
     rec = kit.record(rng, 2022, agency="石门县人民政府", region="云岭省白鹿市石门县")
     text = kit.render_text(rec).encode("utf-8")
-    out = store.ingest_bytes(text, "shimen-2022.txt", manifest_row={"agency": "石门县人民政府",
+    out = ingest_bytes(store, text, "shimen-2022.txt", manifest_row={"agency": "石门县人民政府",
                                                                     "region": "云岭省白鹿市石门县", "year": 2022})
     assert out["status"] == "stored"
     data, name, fmt = store.source_bytes(out["report_id"])
     assert data == text and name == "shimen-2022.txt" and fmt == "txt"
-    assert store.ingest_bytes(text, "again.txt")["status"] == "duplicate"
-    bad = store.ingest_bytes(b"\x00\x01\x02binary" * 50, "junk.txt")
+    assert ingest_bytes(store, text, "again.txt")["status"] == "duplicate"
+    bad = ingest_bytes(store, b"\x00\x01\x02binary" * 50, "junk.txt")
     assert bad["status"] == "failed" and bad["error"]
     assert store.counts()["sources"] == 1
 
 
 def _statements(store):
-    """A list that collects every SQL statement the store's engine runs."""
+    """A list that collects every SQL statement the store's engine runs (transaction control left out)."""
     from sqlalchemy import event
     seen = []
-    event.listen(store.engine, "before_cursor_execute", lambda conn, cur, stmt, *a: seen.append(stmt))
+
+    def collect(conn, cur, stmt, *a):
+        if stmt.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            seen.append(stmt)
+    event.listen(store.engine, "before_cursor_execute", collect)
     return seen
 
 
