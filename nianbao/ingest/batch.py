@@ -291,7 +291,7 @@ def _stream(engine, tasks, workers, timeout, memory_mb, scheduler, backlog: queu
                     pool.submit(*nxt)
             if exhausted and pool.pending == 0:
                 return
-            if not pool.busy:  # the writer is behind: let it catch up
+            if not pool.pending:  # the writer is behind: let it catch up
                 time.sleep(0.05)
                 continue
             got = pool.poll()
