@@ -212,7 +212,7 @@ def _executed(state) -> None:
 
 @event.listens_for(StoreSession, "before_commit")
 def _committing(session) -> None:
-    if session.info.pop("nianbao_wrote", False):
+    if session.info.pop("nianbao_wrote", False) and not session.info.get("jobs_only"):
         writer.bump_generation(session.connection())
 
 

@@ -24,9 +24,11 @@ class Me(BaseModel):
 
 class UploadResult(BaseModel):
     name: str
-    ok: bool
-    message: str = ""
-    id: int | None = None
+    ok: bool = Field(description="false when the file was refused or its job failed")
+    message: str = Field("", description="why it was refused or failed (timeout, memory, unreadable, …)")
+    job: int | None = Field(None, description="the job extracting it: GET /api/jobs/{job}")
+    status: str = Field("done", description="queued | running | done | failed (refused files: failed)")
+    id: int | None = Field(None, description="the stored report, once done")
     errors: int = 0
     warnings: int = 0
     duplicate: bool = False
@@ -95,11 +97,30 @@ def facets(request: Request, user: User = Depends(need_read)) -> dict[str, list]
 
 
 @router.post("/reports", response_model=list[UploadResult], summary="upload one or more reports",
+             status_code=202,
+             description="Each file is checked (type, size) and queued; a bounded worker process extracts and "
+                         "stores it (never the server itself). The answer lists a job per file: poll "
+                         "GET /api/jobs/{job} until its status is done or failed, or pass wait=SECONDS to "
+                         "have this request wait for them (at most 600).",
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "properties": {"files": {"type": "array", "items": {
                      "type": "string", "format": "binary"}}}, "required": ["files"]}}}}})
-async def upload(request: Request, user: User = Depends(need_role("reviewer"))):
-    return await read_uploads(request, user)
+async def upload(request: Request, wait: float = Query(0, ge=0, le=600),
+                 user: User = Depends(need_role("reviewer"))):
+    return await read_uploads(request, user, wait=wait)
+
+
+@router.get("/jobs/{job_id}", response_model=UploadResult, summary="one upload job: queued, running, done, failed")
+def get_job(request: Request, job_id: int, user: User = Depends(need_read)):
+    row = _backend(request).job(job_id)
+    if row is None:
+        raise HTTPException(404, detail="job")
+    return row
+
+
+@router.get("/jobs", response_model=list[UploadResult], summary="the latest upload jobs, newest first")
+def list_jobs(request: Request, limit: int = Query(50, ge=1, le=500), user: User = Depends(need_read)):
+    return _backend(request).recent_jobs(limit)
 
 
 @router.get("/reports/{rid}", summary="one report: record, findings with reviews, versions")

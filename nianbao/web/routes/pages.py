@@ -54,6 +54,15 @@ async def upload(request: Request, user=Depends(need_role("reviewer"))):
     return render(request, "upload.html", {**_upload_limits(request), "results": results})
 
 
+@router.get("/upload/jobs/{job_id}")
+def upload_job_row(request: Request, job_id: int, user=Depends(need_role("reviewer"))):
+    """One upload's row again (the page polls it until the job has ended)."""
+    row = _backend(request).job(job_id)
+    if row is None:
+        raise HTTPException(404, detail="job")
+    return render(request, "_upload_rows.html", {"results": [row]})
+
+
 # ------------------------------------------------------------------ reports
 
 def _filters(request: Request) -> dict:
