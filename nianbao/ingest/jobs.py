@@ -126,7 +126,7 @@ class JobRunner:
             self._pool.close()
         # what was running goes back to the queue: the next runner starts it again
         if self._running:
-            with self._jobs_session(store) as s, s.begin():
+            with _jobs_session(self.store) as s, s.begin():
                 s.execute(update(Job).where(Job.id.in_(list(self._running)), Job.status == "running")
                           .values(status="queued", runner=None, started_at=None))
 
@@ -135,7 +135,7 @@ class JobRunner:
 
     def _requeue_orphans(self) -> None:
         host = socket.gethostname()
-        with self._jobs_session(store) as s, s.begin():
+        with _jobs_session(self.store) as s, s.begin():
             for job in s.scalars(select(Job).where(Job.status == "running")):
                 h, _, pid = (job.runner or "").rpartition(":")
                 if h == host and pid.isdigit() and not _alive(int(pid)) or not job.runner:
@@ -165,7 +165,7 @@ class JobRunner:
         free = self.workers - len(self._running)
         if free <= 0:
             return
-        with self._jobs_session(store) as s, s.begin():
+        with _jobs_session(self.store) as s, s.begin():
             q = select(Job).where(Job.status == "queued").order_by(Job.id).limit(free)
             if self.store.dialect == "postgresql":
                 q = q.with_for_update(skip_locked=True)
@@ -207,6 +207,6 @@ class JobRunner:
 
     def _end(self, job_id: int, status: str, *, report_id: int | None = None, result: dict | None = None,
              reason: str | None = None) -> None:
-        with self._jobs_session(store) as s, s.begin():
+        with _jobs_session(self.store) as s, s.begin():
             s.execute(update(Job).where(Job.id == job_id).values(status=status, report_id=report_id, result=result,
                                                                   reason=reason, finished_at=now(), data=None))
