@@ -111,8 +111,9 @@ class JobRunner:
     # ------------------------------------------------------------------ life
     def start(self) -> "JobRunner":
         self._requeue_orphans()
+        # the workers run at a lower priority: the server answering its readers comes first
         self._pool = Pool("nianbao.ingest.worker:extract_task", workers=self.workers, timeout=self.timeout,
-                          memory_mb=self.memory_mb)
+                          memory_mb=self.memory_mb, nice=10)
         self._thread = threading.Thread(target=self._loop, name="nianbao-jobs", daemon=True)
         self._thread.start()
         return self

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import importlib
+import os
 import multiprocessing as mp
 import resource
 import time
@@ -39,7 +40,9 @@ def memory_message(mb: int | None) -> str:
     return f"内存超限（上限 {mb} MB）(out of memory: limit {mb} MB)" if mb else "内存不足 (out of memory)"
 
 
-def _worker(conn, fn_name: str, memory_mb: int | None) -> None:
+def _worker(conn, fn_name: str, memory_mb: int | None, nice: int = 0) -> None:
+    if nice:
+        os.nice(nice)
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -71,9 +74,9 @@ def _worker(conn, fn_name: str, memory_mb: int | None) -> None:
 
 
 class _Slot:
-    def __init__(self, ctx, fn_name: str, memory_mb: int | None):
+    def __init__(self, ctx, fn_name: str, memory_mb: int | None, nice: int = 0):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, fn_name, memory_mb), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(child, fn_name, memory_mb, nice), daemon=True)
         self.proc.start()
         child.close()
         self.key = None
@@ -104,11 +107,12 @@ class Pool:
     """
 
     def __init__(self, fn_name: str, workers: int = 2, timeout: float | None = None,
-                 memory_mb: int | None = None):
-        self.fn_name, self.timeout, self.memory_mb = fn_name, timeout, memory_mb
+                 memory_mb: int | None = None, nice: int = 0):
+        """``nice``: lower the workers' CPU priority (a server's workers yield to the server)."""
+        self.fn_name, self.timeout, self.memory_mb, self.nice = fn_name, timeout, memory_mb, nice
         self.ctx = mp.get_context("forkserver")
         self.ctx.set_forkserver_preload([fn_name.partition(":")[0]])
-        self.slots = [_Slot(self.ctx, fn_name, memory_mb) for _ in range(max(1, workers))]
+        self.slots = [_Slot(self.ctx, fn_name, memory_mb, nice) for _ in range(max(1, workers))]
         self.queue: collections.deque = collections.deque()
 
     def submit(self, key, args: tuple) -> None:
@@ -135,7 +139,7 @@ class Pool:
 
     def _replace(self, i: int) -> None:
         self.slots[i].stop(kill=True)
-        self.slots[i] = _Slot(self.ctx, self.fn_name, self.memory_mb)
+        self.slots[i] = _Slot(self.ctx, self.fn_name, self.memory_mb, self.nice)
 
     def poll(self, wait_for: float | None = None) -> list[tuple[object, bool, object]]:
         self._dispatch()
