@@ -203,8 +203,9 @@ def _pg(conn: Connection) -> bool:
 
 
 def bump_generation(conn: Connection) -> None:
-    conn.execute(update(store_state).where(store_state.c.name == "generation")
-                 .values(value=store_state.c.value + 1))
+    """Raise the store's generation (cached aggregates computed before are stale from the commit on)."""
+    stmt = _insert(conn, store_state).values(name="generation", value=1)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"value": store_state.c.value + 1}))
 
 
 def write(conn: Connection, docs: list[Prepared]) -> list[dict]:

@@ -148,6 +148,10 @@ class Backend:
                 for i in items]
 
     def facets(self) -> dict[str, list]:
+        """The values the filters offer; cached until the store is written (every page asks for them)."""
+        return self.store.memo(("facets",), self._facets)
+
+    def _facets(self) -> dict[str, list]:
         """The values the filters offer, from the store's aggregates (no scan of the reports)."""
         def keys(dim):
             groups = self.store.stats(group_by=(dim,), metrics=["applications"])["groups"]
@@ -216,8 +220,10 @@ class Backend:
 
     # ------------------------------------------------------------------ dashboard
     def stats(self, filters: dict, lang: str = "zh") -> dict:
+        """The dashboard's figures; computed once per write of the store (a write in any process)."""
         from .dashboard import build
-        return build(self, filters, lang)
+        key = ("dashboard", lang, tuple(sorted((k, str(v)) for k, v in filters.items() if v not in (None, ""))))
+        return self.store.memo(key, lambda: build(self, filters, lang))
 
     # ------------------------------------------------------------------ export
     # key → (store format, store form)

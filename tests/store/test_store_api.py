@@ -308,3 +308,28 @@ def test_record_reads_back_as_extraction_gave_it(store):
     values = store.version_records(rid)                              # the audit trail's one read
     assert sorted(values) == [1, 2] and kit.cell_value(values[2], ref) == 999
     assert kit.cell_value(values[1], ref) == kit.cell_value(want, ref)
+
+
+def test_memo_serves_until_any_write_then_recomputes(store, tmp_path):
+    """Cached aggregates stay valid until a write (here: one from another Store, as another process would)."""
+    from nianbao.store import Store
+    rng = random.Random(77)
+    store.store_record(kit.record(rng, 2022, agency="甲县人民政府", region="江州省江州市甲县"))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return store.stats(group_by=("year",))["groups"][0]["reports"]
+
+    assert store.memo("n", compute) == 1 and store.memo("n", compute) == 1 and len(calls) == 1
+    other = Store.open(store.url if store.dialect == "sqlite" else str(store.engine.url.render_as_string(False)))
+    try:
+        other.store_record(kit.record(rng, 2022, agency="乙县人民政府", region="江州省江州市乙县"))
+        assert store.memo("n", compute) == 2 and len(calls) == 2
+        fid = store.get_report(store.find_report("乙县人民政府", 2022))["findings"]
+        before = store.generation()
+        if fid:  # a review is a write too
+            other.review_finding(fid[0]["id"], "dismissed", "王", "口径不同")
+            assert store.generation() > before
+    finally:
+        other.close()
