@@ -45,9 +45,10 @@ def extract_task(path: str | None, data: bytes | None, name: str, extractor: str
     """
     rec = _extract(path, data, name, extractor)
     if isinstance(rec, dict):
-        from ..store import checks
+        from ..store import checks, writer
         rec = dict(rec)
         rec["_checked"] = checks.check(rec)
+        rec = writer.precompute(rec)  # the cell rows and facts too: the writing process only writes
     return rec
 
 

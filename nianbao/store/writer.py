@@ -27,6 +27,7 @@ the cross-year findings it had while it was current).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -40,7 +41,7 @@ from .cells import iter_cells, numeric
 from .facts import FACT_COLUMNS, facts_of
 from .regions import agency_kind, normalise_level, split_region
 from .rollup import GRAINS, KEY, key_of
-from .schema import (Agency, CellRow, FactsRollup, Finding, Region, Report, ReportFacts, Source, Version,
+from .schema import (Agency, FactsRollup, Finding, Region, Report, ReportFacts, Source, Version,
                      store_state)
 
 REVIEW_STATUSES = ("open", "confirmed", "dismissed")
@@ -111,19 +112,33 @@ def without(new: list[dict], existing: list[dict]) -> list[dict]:
     return [f for f in new if (f.get("rule"), tuple(f.get("cells") or ())) not in seen]
 
 
-def split_cells(record: dict) -> tuple[dict, list[dict]]:
-    """(the record as a version keeps it, its cell rows): a cell's provenance is kept once, in its row."""
+CELL_COLUMNS = ("version_id", "ref", "tbl", "row_key", "col", "value", "text", "provenance", "confidence")
+
+
+def precompute(record: dict) -> dict:
+    """The record with its cell rows and facts worked out (``_cells``, ``_facts``): an extraction worker
+    calls this, so that the one writing process only writes. Neither depends on the record's meta."""
+    _stored, cells = split_cells(record)
+    return {**record, "_cells": cells, "_facts": facts_of(record)}
+
+
+def split_cells(record: dict) -> tuple[dict, list[tuple]]:
+    """(the record as a version keeps it, its cell rows): a cell's provenance is kept once, in its row.
+
+    A row is the tuple of :data:`CELL_COLUMNS` after ``version_id``, its provenance already JSON
+    (the rows go to the database as they are: ``executemany`` on SQLite, ``COPY`` on PostgreSQL).
+    """
     stored = {k: v for k, v in record.items() if k != "findings"}
     prov = record.get("provenance") if isinstance(record.get("provenance"), dict) else {}
     cells, in_cells = [], set()
+    dumps = json.dumps
     for ref, tbl, key, col, value in iter_cells(record):
         p = prov.get(ref)
         if p is not None:
             in_cells.add(ref)
         num = numeric(value)
-        cells.append({"ref": ref, "tbl": tbl, "row_key": key, "col": col, "value": num,
-                      "text": None if num is not None or value is None else str(value),
-                      "provenance": p, "confidence": (p or {}).get("confidence")})
+        cells.append((ref, tbl, key, col, num, None if num is not None or value is None else str(value),
+                      None if p is None else dumps(p), (p or {}).get("confidence")))
     if isinstance(stored.get("provenance"), dict):
         stored["provenance"] = {k: v for k, v in prov.items() if k not in in_cells}
     return stored, cells
@@ -140,12 +155,20 @@ def prepare(index: int, doc: Doc) -> Prepared:
     manifest_row = {k: v for k, v in (doc.manifest_row or {}).items() if v not in (None, "")}
     record = dict(record)
     prechecked = record.pop("_checked", None)  # validated in the extraction worker already
+    cells, facts = record.pop("_cells", None), record.pop("_facts", None)
     if manifest_row:
         record = apply_manifest(record, manifest_row)
         prechecked = None  # the manifest changed meta (year, agency): validate again
     extracted = list(record.get("findings") or [])
     checked = prechecked if prechecked is not None else checks.check(record)
-    stored, cells = split_cells(record)
+    if cells is None or facts is None or split_cells is not _split_cells:
+        stored, cells = split_cells(record)
+        facts = facts_of(stored)
+    else:  # worked out by the worker: only the record as stored is made here
+        stored = {k: v for k, v in record.items() if k != "findings"}
+        if isinstance(stored.get("provenance"), dict):
+            in_cells = {c[0] for c in cells if c[6] is not None}
+            stored["provenance"] = {k: v for k, v in stored["provenance"].items() if k not in in_cells}
     meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
     name = meta.get("agency")
     year = meta.get("year")
@@ -162,7 +185,7 @@ def prepare(index: int, doc: Doc) -> Prepared:
         agency="".join(str(name).split()) or None if name else None,
         level=normalise_level(meta.get("level")), kind=meta.get("kind"),
         year=year if isinstance(year, int) and not isinstance(year, bool) else None,
-        facts={"template": meta.get("template"), "has_t3": bool(record.get("t3")), **facts_of(stored)})
+        facts={"template": meta.get("template"), "has_t3": bool(record.get("t3")), **facts})
 
 
 def finding_row(version_id: int, scope: str, f: dict, other_version_id: int | None = None) -> dict:
@@ -358,20 +381,20 @@ def _agencies(conn: Connection, docs: list[Prepared], regions: dict) -> dict[tup
 
 
 def _link_parents(conn: Connection, created: list[int]) -> None:
-    """Departments hang under the government of their region (the first one, by id)."""
+    """Departments hang under the government of their region (the first one, by id): new departments
+    under it, and a region's departments that had none under its new government."""
     A = Agency.__table__
-    rows = conn.execute(select(A.c.id, A.c.region_id, A.c.kind).where(A.c.id.in_(created)).order_by(A.c.id)).all()
-    for aid, rid, kind in rows:
-        if rid is None:
-            continue
-        if kind == "department":
-            gov = conn.execute(select(A.c.id).where(A.c.region_id == rid, A.c.kind == "government")
-                               .order_by(A.c.id).limit(1)).scalar()
-            if gov is not None:
-                conn.execute(update(A).where(A.c.id == aid).values(parent_id=gov))
-        else:
-            conn.execute(update(A).where(A.c.region_id == rid, A.c.kind == "department", A.c.parent_id.is_(None))
-                         .values(parent_id=aid))
+    regions = sorted({rid for (rid,) in conn.execute(select(A.c.region_id).where(A.c.id.in_(created),
+                                                                                A.c.region_id.is_not(None)))})
+    govs = {}
+    for chunk in _chunks(regions):
+        govs.update(conn.execute(select(A.c.region_id, func.min(A.c.id)).where(A.c.region_id.in_(chunk),
+                                                                              A.c.kind == "government")
+                                 .group_by(A.c.region_id)).all())
+    if govs:
+        conn.execute(update(A).where(A.c.region_id == bindparam("rid"), A.c.kind == "department",
+                                     A.c.parent_id.is_(None)).values(parent_id=bindparam("gov")),
+                     [{"rid": rid, "gov": gov} for rid, gov in sorted(govs.items())])
 
 
 def _reports_versions(conn: Connection, docs: list[Prepared], regions: dict, agencies: dict, results: dict) -> None:
@@ -395,10 +418,12 @@ def _reports_versions(conn: Connection, docs: list[Prepared], regions: dict, age
         created = now()
         stmt = _insert(conn, Rp).on_conflict_do_nothing(index_elements=["agency_id", "year"])
         conn.execute(stmt, [{"agency_id": a, "year": y, "created_at": created} for a, y in missing])
-        for a, y in missing:
-            row = conn.execute(select(Rp.c.id, Rp.c.agency_id, Rp.c.year, Rp.c.current_version_id)
-                               .where(Rp.c.agency_id == a, Rp.c.year == y)).one()
-            reports[(a, y)] = dict(row._mapping)
+        wanted = set(missing)
+        for chunk in _chunks(sorted({a for a, _ in missing})):
+            for row in conn.execute(select(Rp.c.id, Rp.c.agency_id, Rp.c.year, Rp.c.current_version_id)
+                                    .where(Rp.c.agency_id.in_(chunk), Rp.c.year.in_(sorted({y for _, y in missing})))):
+                if (row.agency_id, row.year) in wanted:
+                    reports[(row.agency_id, row.year)] = dict(row._mapping)
     loose = [d for d in docs if d.agency_id is None or d.year is None]  # a report of its own each
     if loose:
         ids = conn.execute(Rp.insert().returning(Rp.c.id, sort_by_parameter_order=True),
@@ -428,8 +453,7 @@ def _reports_versions(conn: Connection, docs: list[Prepared], regions: dict, age
     cells = []
     for d, vid in zip(docs, vids):
         d.version_id = vid
-        for c in d.cells:
-            cells.append({**c, "version_id": vid})
+        cells += [(vid, *c) for c in d.cells]
     insert_cells(conn, cells)
 
     findings = _cross_year(conn, docs, reports)
@@ -455,28 +479,19 @@ def _reports_versions(conn: Connection, docs: list[Prepared], regions: dict, age
                             "year": d.year}
 
 
-def insert_cells(conn: Connection, cells: list[dict]) -> None:
+def insert_cells(conn: Connection, cells: list[tuple]) -> None:
+    """Rows of :data:`CELL_COLUMNS`: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite."""
     if not cells:
         return
     if _pg(conn):
-        _copy_cells(conn, cells)
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:
+            with cur.copy(f"COPY cells ({', '.join(CELL_COLUMNS)}) FROM STDIN") as cp:
+                for row in cells:
+                    cp.write_row(row)
     else:
-        conn.execute(CellRow.__table__.insert(), cells)
-
-
-CELL_COLUMNS = ("version_id", "ref", "tbl", "row_key", "col", "value", "text", "provenance", "confidence")
-
-
-def _copy_cells(conn: Connection, cells: list[dict]) -> None:
-    """COPY on PostgreSQL: the cells of a batch in one stream."""
-    import json
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY cells ({', '.join(CELL_COLUMNS)}) FROM STDIN") as cp:
-            for c in cells:
-                p = c["provenance"]
-                cp.write_row((c["version_id"], c["ref"], c["tbl"], c["row_key"], c["col"], c["value"], c["text"],
-                              None if p is None else json.dumps(p, ensure_ascii=False), c["confidence"]))
+        conn.exec_driver_sql(f"INSERT INTO cells ({', '.join(CELL_COLUMNS)}) "
+                             f"VALUES ({', '.join('?' * len(CELL_COLUMNS))})", cells)
 
 
 def _cross_year(conn: Connection, docs: list[Prepared], reports: dict) -> dict:
@@ -617,14 +632,33 @@ def apply_rollup(conn: Connection, changes: list[tuple[dict, int]]) -> None:
     live = {k: v for k, v in deltas.items() if any(v[c] for c in _SUMS)}
     if not live:
         return
-    R = FactsRollup.__table__
     cols = ("grain", *KEY)
     rows = [{**dict(zip(cols, k)), **v} for k, v in sorted(live.items(), key=lambda kv: tuple(map(str, kv[0])))]
-    stmt = _insert(conn, R)
-    stmt = stmt.on_conflict_do_update(index_elements=list(cols),
-                                      set_={c: R.c[c] + stmt.excluded[c] for c in _SUMS})
-    conn.execute(stmt, rows)
+    upsert, prune = _rollup_statements(conn.dialect.name)
+    conn.execute(upsert, rows)
     shrunk = [dict(zip(cols, k)) for k, v in live.items() if v["n"] < 0]
     if shrunk:
-        conn.execute(delete(R).where(*[R.c[c] == bindparam("k_" + c) for c in cols], R.c.n <= 0),
-                     [{"k_" + c: r[c] for c in cols} for r in shrunk])
+        conn.execute(prune, [{"k_" + c: r[c] for c in cols} for r in shrunk])
+
+
+_STATEMENTS: dict[str, tuple] = {}
+
+
+def _rollup_statements(dialect: str):
+    """The rollup's upsert and prune, built once (building a 41-column upsert costs more than running it)."""
+    if dialect not in _STATEMENTS:
+        R = FactsRollup.__table__
+        cols = ("grain", *KEY)
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(R)
+        upsert = stmt.on_conflict_do_update(index_elements=list(cols),
+                                            set_={c: R.c[c] + stmt.excluded[c] for c in _SUMS})
+        prune = delete(R).where(*[R.c[c] == bindparam("k_" + c) for c in cols], R.c.n <= 0)
+        _STATEMENTS[dialect] = (upsert, prune)
+    return _STATEMENTS[dialect]
+
+
+_split_cells = split_cells  # (a test replaces split_cells to write the layout of older versions)
