@@ -29,6 +29,7 @@ from .worker import EXTRACTOR, RECORD_SUFFIXES
 MANIFEST_COLUMNS = ("path", "url", "agency", "region", "level", "year", "kind")
 MAX_BATCH = 200     # documents per transaction at most
 BACKLOG = 400       # results waiting for the writer before extraction pauses
+LINGER = 0.3        # seconds the writer gathers results into one batch
 
 
 @dataclass
@@ -226,9 +227,12 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike] = (), *, manifest: s
                 return
             batch = [first]
             done = False
+            # gather for a moment: a batch's fixed cost (a transaction, a dozen statements) spread
+            # over several documents, at the price of a fraction of a second before they are stored
+            until = time.monotonic() + LINGER
             while len(batch) < max_batch:
                 try:
-                    nxt = results.get_nowait()
+                    nxt = results.get(timeout=max(0.0, until - time.monotonic()))
                 except queue.Empty:
                     break
                 if nxt is None:
