@@ -73,7 +73,9 @@ async def login(client) -> None:
     await client.post("/login", data={"name": "load", "password": PASSWORD, "csrf_token": token, "next": "/reports"})
 
 
-async def run_load(base: str, clients: int, seconds: float, paths_of, ids: list[int]) -> dict[str, list[float]]:
+async def run_load(base: str, clients: int, seconds: float, paths_of, ids: list[int],
+                   cookies: dict) -> dict[str, list[float]]:
+    """``clients`` clients (one signed-in session, as the same user in several tabs) for ``seconds``."""
     import httpx
     out: dict[str, list[float]] = {}
     errors: list[str] = []
@@ -81,8 +83,7 @@ async def run_load(base: str, clients: int, seconds: float, paths_of, ids: list[
 
     async def one(k: int):
         rng = random.Random(k)
-        async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=True) as c:
-            await login(c)
+        async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=True, cookies=cookies) as c:
             while time.monotonic() < end:
                 name, path = paths_of(rng, ids)
                 t = time.perf_counter()
@@ -155,6 +156,7 @@ def main() -> None:
             token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
             c.post("/login", data={"name": "load", "password": PASSWORD, "csrf_token": token, "next": "/reports"})
             ids = [r["id"] for r in c.get("/api/reports", params={"limit": 500}).json()]
+            cookies = dict(c.cookies)
             t = time.perf_counter()
             c.get("/api/stats")
             cold = time.perf_counter() - t
@@ -163,9 +165,10 @@ def main() -> None:
             warm = time.perf_counter() - t
         print(f"/api/stats once: {cold * 1e3:.0f} ms (computed), then {warm * 1e3:.0f} ms (cached until a write)")
         base_secs = max(5.0, args.seconds / 6)
-        lat = asyncio.run(run_load(base, args.clients, base_secs, lambda rng, ids: ("GET /api/me", "/api/me"), ids))
+        lat = asyncio.run(run_load(base, args.clients, base_secs, lambda rng, ids: ("GET /api/me", "/api/me"), ids,
+                                   cookies))
         report(f"baseline, {args.clients} clients × {base_secs:.0f} s on /api/me", lat, base_secs)
-        lat = asyncio.run(run_load(base, args.clients, args.seconds, mixed, ids))
+        lat = asyncio.run(run_load(base, args.clients, args.seconds, mixed, ids, cookies))
         report(f"{args.clients} clients × {args.seconds:.0f} s, list / detail / stats", lat, args.seconds)
     finally:
         server.terminate()
