@@ -66,11 +66,16 @@ def strip_times(obj):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--baseline", default="main", help="git revision to compare with (default main)")
+    ap.add_argument("--baseline", default=None,
+                    help="git revision to compare with (default: where this branch left main, so that only the "
+                         "store's changes are compared, not the extractor's)")
     ap.add_argument("--docs", type=int, default=200, help="generated text reports")
     ap.add_argument("--real", default=str(ROOT / ".." / "shared" / "real"))
     ap.add_argument("--formats", default=".txt,.html,.htm", help="suffixes of the real reports to take")
     args = ap.parse_args()
+    if args.baseline is None:
+        args.baseline = subprocess.run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], capture_output=True,
+                                       text=True, check=True).stdout.strip()
     work = Path(tempfile.mkdtemp(prefix="nianbao-identity-"))
     try:
         base = work / "baseline"
