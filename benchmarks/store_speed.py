@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nianbao.generate.records import random_record  # noqa: E402
+from nianbao.ingest import ingest_paths  # noqa: E402
 from nianbao.store import Store  # noqa: E402
 from nianbao.store.facts import FACT_COLUMNS  # noqa: E402
 from nianbao.template import T3_ROW_BY_KEY, T4_GROUPS  # noqa: E402
@@ -145,11 +146,42 @@ class TempCluster:
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
 
 
+def bench_extract_only(corpus: Path, workers: int) -> tuple[dict, list]:
+    """The baseline: the same files through the same bounded pool, extracted and checked, nothing stored."""
+    from nianbao.ingest.pool import run_tasks
+    files = sorted(corpus.glob("*.txt"))
+    tasks = ((str(f), (str(f), None, f.name)) for f in files)
+    t = time.perf_counter()
+    records = []
+    for got in run_tasks("nianbao.ingest.worker:extract_task", tasks, workers=workers, timeout=120):
+        records += [(key, payload) for key, ok, payload in got if ok]
+    dt = time.perf_counter() - t
+    return {"workers": workers, "docs": len(records), "seconds": dt, "docs_per_s": len(records) / dt}, records
+
+
+def bench_store_only(records: list, target) -> dict:
+    """The writer alone: extracted records stored in batches of 200 (what the ingest's writer thread does)."""
+    import hashlib
+    from nianbao.store import Doc
+    store = Store.open(target.new_url("store-only"))
+    docs = []
+    for key, rec in records:
+        data = Path(key).read_bytes()
+        docs.append(Doc(record=rec, data=data, path=key, filename=Path(key).name,
+                        sha256=hashlib.sha256(data).hexdigest(), size=len(data)))
+    t = time.perf_counter()
+    for i in range(0, len(docs), 200):
+        store.store_records(docs[i:i + 200])
+    dt = time.perf_counter() - t
+    store.close()
+    return {"docs": len(docs), "seconds": dt, "docs_per_s": len(docs) / dt}
+
+
 def bench_ingest(corpus: Path, workers: int, target) -> dict:
     store = Store.open(target.new_url(f"ingest-{workers}"))
     empty = target.size(store)  # the schema alone (PostgreSQL's catalogue is ~7 MB per database)
     t = time.perf_counter()
-    res = store.ingest_paths([corpus], workers=workers, timeout=120)
+    res = ingest_paths(store, [corpus], workers=workers, timeout=120)
     dt = time.perf_counter() - t
     size = target.size(store) - empty
     store.close()
@@ -297,6 +329,13 @@ def main() -> None:
             t = time.perf_counter()
             make_corpus(corpus, args.docs)
             print(f"generated {args.docs} text reports in {time.perf_counter() - t:.1f} s")
+            base, records = bench_extract_only(corpus, 1)
+            print(f"baseline, extraction only (same pool, nothing stored), 1 worker: {base['docs']} docs, "
+                  f"{base['seconds']:.1f} s, {base['docs_per_s']:.1f} docs/s", flush=True)
+            w = bench_store_only(records, target)
+            print(f"storing only (the writer, batches of 200, one process): {w['docs']} docs, {w['seconds']:.1f} s, "
+                  f"{w['docs_per_s']:.1f} docs/s", flush=True)
+            del records
             for w in (1, 2):
                 r = bench_ingest(corpus, w, target)
                 print(f"ingest, {w} worker(s): {r['stored']} stored, {r['failed']} failed, {r['seconds']:.1f} s, "

@@ -143,14 +143,15 @@ def library_limited(folder: Path, files: list[str], tmp: Path) -> dict[str, Outc
 
 
 def store_upload(folder: Path, files: list[str], tmp: Path) -> dict[str, Outcome]:
-    """Store.ingest_bytes: bytes of one file extracted and stored in this process (as an upload is)."""
+    """nianbao.ingest.ingest_bytes: bytes of one file extracted in a bounded worker and stored."""
+    from nianbao.ingest import ingest_bytes
     from nianbao.store import Store
 
     store = Store.open(f"sqlite:///{tmp / 'upload.sqlite'}")
     out = {}
     try:
         for name in files:
-            res = store.ingest_bytes((folder / name).read_bytes(), name)
+            res = ingest_bytes(store, (folder / name).read_bytes(), name)
             if res.get("status") in ("stored", "duplicate"):
                 out[name] = _from_record(store.get_report(res["report_id"])["record"])
             else:
@@ -181,9 +182,10 @@ def cli_check(folder: Path, files: list[str], tmp: Path) -> dict[str, Outcome]:
 
 INGEST = """
 import json, sys
+from nianbao.ingest import ingest_paths
 from nianbao.store import Store
 store = Store.open(sys.argv[1])
-res = store.ingest_paths([sys.argv[2]], workers=2, timeout=120)
+res = ingest_paths(store, [sys.argv[2]], workers=2, timeout=120)
 out = {"stored": [], "failed": res.failed}
 for s in res.stored:
     out["stored"].append({"path": s.get("path"), "record": store.get_report(s["report_id"])["record"]})
@@ -193,7 +195,7 @@ print(json.dumps(out, ensure_ascii=False, default=str))
 
 
 def ingest_workers(folder: Path, files: list[str], tmp: Path) -> dict[str, Outcome]:
-    """Store.ingest_paths: extraction in worker processes, the parent writing."""
+    """nianbao.ingest.ingest_paths: extraction in worker processes, the parent writing."""
     proc = subprocess.run([sys.executable, "-c", INGEST, f"sqlite:///{tmp / 'ingest.sqlite'}", str(folder)],
                           capture_output=True, text=True, env=_env(), timeout=SECONDS)
     assert proc.returncode == 0, proc.stderr

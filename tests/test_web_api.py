@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 import sys
 from pathlib import Path
 
@@ -321,8 +322,8 @@ def test_uploaded_html_with_script_is_inert(reviewer):
     data = ("<html><body><h1>石门县人民政府2022年政府信息公开工作年度报告</h1>"
             "<p>一、总体情况 本年度&lt;script&gt;alert(3)&lt;/script&gt;正常。</p>"
             "<script>alert(4)</script><img src=x onerror=alert(5)></body></html>").encode()
-    r = reviewer.post("/api/reports", files={"files": ("xss-upload.html", data, "text/html")})
-    assert r.status_code == 200 and r.json()[0]["ok"], r.text
+    r = reviewer.post("/api/reports?wait=120", files={"files": ("xss-upload.html", data, "text/html")})
+    assert r.status_code == 202 and r.json()[0]["ok"] and r.json()[0]["status"] == "done", r.text
     rid = r.json()[0]["id"]
     for url in (f"/reports/{rid}", f"/reports/{rid}/source"):
         html = reviewer.get(url).text
@@ -343,12 +344,22 @@ def test_upload_page_and_batch_with_limits(reviewer):
     r = reviewer.post("/upload", files=files)
     assert r.status_code == 200
     html = r.text
-    assert "good.html" in html and "已入库" in html
+    # the good file is queued (a bounded worker extracts it), its row polls the job until it ends
+    assert "good.html" in html and "排队等待抽取" in html
+    job = re.search(r'hx-get="/upload/jobs/(\d+)"', html).group(1)
+    for _ in range(240):
+        row = reviewer.get(f"/upload/jobs/{job}").text
+        if "hx-get" not in row:
+            break
+        time.sleep(0.5)
+    assert "已入库" in row and "hx-get" not in row
+    assert reviewer.get(f"/api/jobs/{job}").json()["status"] == "done"
+    assert any(j["job"] == int(job) and j["name"] == "good.html" for j in reviewer.get("/api/jobs").json())
     assert "不支持的文件类型 .exe" in html
     assert "文件过大" in html
     assert "文件内容与扩展名 .pdf 不符" in html
     assert "空文件" in html
-    results = reviewer.post("/api/reports", files=files[:2]).json()
+    results = reviewer.post("/api/reports?wait=120", files=files[:2]).json()
     assert results[0]["ok"] and results[0]["duplicate"]
     assert not results[1]["ok"]
     assert reviewer.post("/api/reports", files=[]).status_code in (400, 422)
@@ -362,8 +373,8 @@ def test_upload_too_large_request_refused(env, reviewer):
 
 def test_upload_through_the_real_extractor(reviewer):
     data, rec = make_report(31, 2022, agency="南屏市生态环境局", region="云岭省南屏市")
-    r = reviewer.post("/api/reports", files={"files": ("nanping-2022.html", data, "text/html")}).json()[0]
-    assert r["ok"] and not r["duplicate"]
+    r = reviewer.post("/api/reports?wait=120", files={"files": ("nanping-2022.html", data, "text/html")}).json()[0]
+    assert r["ok"] and r["status"] == "done" and not r["duplicate"]
     got = reviewer.get(f"/api/reports/{r['id']}").json()
     assert got["record"]["meta"]["year"] == 2022
     assert got["record"]["t3"]["rows"]["new"] == rec["t3"]["rows"]["new"]
@@ -555,11 +566,15 @@ def test_web_on_postgresql(pg_server, tmp_path):
     url = _kit.new_pg_database(pg_server)
     app = create_app(settings=Settings(store_url=url, secret_key="pg-secret"))
     add_user(app.state.engine, "rev", PASSWORD, "reviewer")
-    c = TestClient(app)
+    with TestClient(app) as c:  # (the lifespan ends the upload workers with the app)
+        _web_on_postgresql(c)
+
+
+def _web_on_postgresql(c):
     c.headers["X-CSRF-Token"] = _login(c, "rev")
     data, rec = make_report(51, 2022, agency="安平区卫生健康委员会", region="临海省临海市安平区")
-    up = c.post("/api/reports", files={"files": ("anping.html", data, "text/html")}).json()[0]
-    assert up["ok"] and up["errors"] >= 1
+    up = c.post("/api/reports?wait=120", files={"files": ("anping.html", data, "text/html")}).json()[0]
+    assert up["ok"] and up["status"] == "done" and up["errors"] >= 1
     rid = up["id"]
     f = _finding(c, rid)
     assert c.post(f"/api/reports/{rid}/findings/{f['id']}/review",

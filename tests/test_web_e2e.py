@@ -100,7 +100,8 @@ def test_review_workflow_in_the_browser(server, page):
     page.set_input_files("#upload-files", str(tmp / "jz-2022.html"))
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#upload-done:has-text('1/1')")
-    assert page.is_visible("#upload-table tr.ok .badge.error")
+    # extracted by a worker process: the row shows queued/running, then the result
+    page.wait_for_selector("#upload-table tr.job-done .badge.error", timeout=120_000)
     shot(page, "02-upload")
 
     # its tables, the broken total highlighted
@@ -157,6 +158,7 @@ def test_review_workflow_in_the_browser(server, page):
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": drop})
     page.wait_for_selector("#upload-done:has-text('1/2')")
     assert page.locator("#upload-table tr.ok").count() == 1
+    page.wait_for_selector("#upload-table tr.ok.job-done", timeout=120_000)
     assert "不支持的文件类型 .exe" in page.inner_text("#upload-table tr.failed")
     shot(page, "07-upload-batch")
     page.goto(url + "/reports?year=2022")

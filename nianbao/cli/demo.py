@@ -50,7 +50,8 @@ def demo(folder: Optional[Path] = typer.Argument(None, help="报告目录；不�
     url = db or f"sqlite:///{(home / 'nianbao.sqlite').resolve()}"
     home.mkdir(parents=True, exist_ok=True)
     store = Store.open(url)
-    result = store.ingest_paths([folder], progress=sys.stderr.isatty())
+    from ..ingest import ingest_paths
+    result = ingest_paths(store, [folder], progress=sys.stderr.isatty())
     console.print(Panel.fit(
         f"入库 stored: [bold]{len(result.stored)}[/]   已存在跳过 skipped: {len(result.skipped)}   "
         f"失败 failed: [red]{len(result.failed)}[/]", title="入库 Ingest"))

@@ -78,13 +78,15 @@ def ingest(paths: List[Path] = typer.Argument(None, help="报告文件或目录 
     """把报告抽取后存入库中；已入库的文件跳过。Extract reports into the store; stored files are skipped."""
     from rich.console import Console
     from rich.table import Table
+    from ..folders import clean_text, display
     from ..store import StoreError
     if not paths and manifest is None:
         _err("请给出文件、目录或 --manifest (give files, folders or --manifest)")
     store = _open(db)
     console = Console(stderr=True)
     try:
-        res = store.ingest_paths([str(p) for p in paths or []], manifest=str(manifest) if manifest else None,
+        from ..ingest import ingest_paths
+        res = ingest_paths(store, [str(p) for p in paths or []], manifest=str(manifest) if manifest else None,
                                  workers=workers or None, timeout=timeout or None, engine=engine,
                                  scheduler=scheduler, keep_bytes=keep_bytes, extractor=extractor,
                                  progress=progress and console.is_terminal)
@@ -99,7 +101,7 @@ def ingest(paths: List[Path] = typer.Argument(None, help="报告文件或目录 
         t.add_column("文件 file", overflow="fold")
         t.add_column("原因 reason", overflow="fold")
         for f in res.failed:
-            t.add_row(str(f.get("path")), str(f.get("error")))
+            t.add_row(display(str(f.get("path"))), clean_text(str(f.get("error"))))
         console.print(t)
         raise typer.Exit(1)
 

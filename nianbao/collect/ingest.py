@@ -20,7 +20,7 @@ from typing import Callable
 
 from .originals import Candidate, Originals, digest
 
-EXTRACT_TASK = "nianbao.store.ingest:extract_task"
+EXTRACT_TASK = "nianbao.ingest.worker:extract_task"
 TABLES = ("t2", "t3", "t4", "legacy")
 # what the extractor reads (nianbao.sources.READERS); spreadsheets and OFD are kept, not read
 READABLE = frozenset({"html", "txt", "pdf", "docx", "doc", "wps", "image"})
@@ -214,12 +214,12 @@ class Ingester:
     def _stream(self, tasks, workers):
         o = self.options
         if o.engine == "dask":
-            from ..store.dask_engine import run_dask
-            return run_dask(tasks, scheduler=o.scheduler, workers=workers, timeout=o.timeout)
+            from ..ingest.dask_engine import run_dask
+            return _one_by_one(run_dask(tasks, scheduler=o.scheduler, workers=workers, timeout=o.timeout))
         if o.engine == "inline":
             return _inline(tasks)
-        from ..store.pool import run_tasks
-        return run_tasks(EXTRACT_TASK, tasks, workers=workers, timeout=o.timeout)
+        from ..ingest.pool import run_tasks
+        return _one_by_one(run_tasks(EXTRACT_TASK, tasks, workers=workers, timeout=o.timeout))
 
     def _finish(self, eid: int, p: dict) -> None:
         try:
@@ -281,10 +281,16 @@ def _readable_suffix(name: str) -> bool:
 
 
 def _inline(tasks):
-    from ..store.ingest import extract_task
-    from ..store.pool import describe
+    from ..ingest.worker import extract_task
+    from ..ingest.pool import describe
     for key, args in tasks:
         try:
             yield key, True, extract_task(*args)
         except Exception as exc:
             yield key, False, describe(exc)
+
+
+def _one_by_one(batches):
+    """The engines yield the results that ended together as a list: one at a time here."""
+    for batch in batches:
+        yield from batch

@@ -6,14 +6,18 @@ Open a store::
                                     # "postgresql://user@host:port/db" works the same (psycopg 3)
                                     # opening runs the Alembic migrations up to head
 
-Write::
+Write (records already extracted: extraction is :mod:`nianbao.ingest`'s job, which calls these)::
 
-    store.ingest_paths(paths, manifest=None, workers=None, timeout=120, engine="process"|"dask",
-                       scheduler=None, progress=True) -> IngestResult(stored, skipped, failed)
-    store.ingest_bytes(data, filename, manifest_row=None, url=None) -> {"status": "stored"|"duplicate"|"failed",
-                                                                       "report_id", "version_id", "error"}
+    store.store_records([Doc(record, data=None, filename=None, path=None, manifest_row=None, url=None,
+                             sha256=None, size=None, fetched_at=None, author=None), …])
+                                    -> [{"status": "stored"|"duplicate"|"failed", "report_id", "version_id",
+                                         "sha256", "error"}, …]      # one transaction for the batch
     store.store_record(record, data=None, filename=None, ..., kind="extracted"|"authored", author=None,
-                       reason=None) -> same dict (a record already extracted, or written in nianbao.author)
+                       reason=None) -> the same dict for one record (raises StoreError when it fails):
+                                    # extracted, or written in nianbao.author; on a report stored already
+                                    # the decisions are carried over and the corrections re-applied
+    store.store_reextraction(report_id, record, user=None) -> {"version_id", "number", "reapplied"}
+                                    # the stored file read again (by nianbao.ingest, never here)
     store.review_finding(finding_id, status, user, comment=None) -> finding dict
                                     # status: open | confirmed | dismissed
     store.correct_values(report_id, {"t3.new[6]": 12, …}, user, reason) -> {"version_id", "number", "changed",
@@ -63,31 +67,40 @@ Maintenance::
     store.rerun_cross_year(report_id)   # cross-year checks against the neighbouring years again
     store.rebuild_rollup()              # recompute facts_rollup from report_facts (after bulk loads)
 
+    store.generation() / store.memo(key, compute)   # cache what only changes when the store is written
+
 A report is identified by (agency, year); a file whose agency or year stays unknown
 (after the manifest) becomes a report of its own. Every write happens in one
-transaction per document: a crash leaves either the whole document or nothing.
+transaction (a batch of documents, or one review or correction): a crash leaves either
+all of it or nothing. Several processes may write at once (see :mod:`nianbao.store.writer`).
 """
 from __future__ import annotations
 
 import copy
 import hashlib
 import os
-from dataclasses import dataclass, field
+import random
+import threading
+import time
+from collections import OrderedDict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy import create_engine, delete, event, func, insert, or_, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from . import checks, review, rollup
-from .cells import iter_cells, numeric
+from . import checks, review, rollup, writer
+from .cells import iter_cells, numeric, with_values
 from .editable import CorrectionRefused, check_values, set_value, value_of
 from .facts import facts_of
 from .regions import LEVELS, agency_kind, normalise_level, split_region
 from .oversight import FindingMeasure
-from .schema import Agency, CellRow, Correction, Finding, Region, Report, ReportFacts, Source, Version
+from .schema import (Agency, CellRow, Correction, Finding, Region, Report, ReportFacts, Source, Version,
+                     store_state)
+from .writer import Doc
 
 DEFAULT_PATH = Path("nianbao-data") / "nianbao.sqlite"
 REVIEW_STATUSES = ("open", "confirmed", "dismissed")
@@ -123,38 +136,129 @@ def resolve_url(url: str | None) -> str:
     return url
 
 
+WRITE = "nianbao_write"  # execution option of the connections that write (SQLite: BEGIN IMMEDIATE)
+MIGRATION_LOCK = 7_305_811_925  # PostgreSQL advisory lock key: one migrating process at a time
+MIGRATION_WAIT = 900.0  # seconds a store waits for another process's migration
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # the driver must not open transactions on its own (it would not for DDL, so two processes
+    # could both create a new store's tables): SQLAlchemy's "begin" event below opens them
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")  # first: the pragmas below may wait for another writer
     # WAL: readers (the web UI) never block the ingest writer; NORMAL is durable at each commit in WAL.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
 
-def migrate(engine: Engine) -> None:
-    """Upgrade the database to the newest revision of the one Alembic history."""
-    from alembic import command
+def _sqlite_begin(conn) -> None:
+    # a writer takes the write lock at once: a read transaction that later writes fails outright
+    # (SQLITE_BUSY_SNAPSHOT) when another process wrote meanwhile, a waiting BEGIN IMMEDIATE does not
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+def _script():
     from alembic.config import Config
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+    return cfg
 
 
-@dataclass
-class IngestResult:
-    stored: list[dict] = field(default_factory=list)
-    skipped: list[dict] = field(default_factory=list)
-    failed: list[dict] = field(default_factory=list)
+def _at_head(engine: Engine, cfg) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the database to the newest revision of the one Alembic history.
+
+    Processes opening one store at once migrate it one at a time: PostgreSQL through an
+    advisory lock, SQLite through its write lock (the whole upgrade is one IMMEDIATE
+    transaction); the others wait, then find it at the head.
+    """
+    from alembic import command
+    cfg = _script()
+    if _at_head(engine, cfg):
+        return
+    deadline = time.monotonic() + MIGRATION_WAIT
+    while True:
+        try:
+            with engine.execution_options(**{WRITE: True}).begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "heads")
+            return
+        except OperationalError as exc:
+            # SQLite: another process holds the write lock past busy_timeout (a long migration)
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _transient(exc: DBAPIError) -> bool:
+    """Errors after which the same transaction may well succeed: a deadlock, a lock wait, a race lost."""
+    if isinstance(exc, IntegrityError):
+        return True  # another writer created the same row first: a second look finds it
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in ("40P01", "40001", "55P03"):
+        return True
+    text_ = str(exc.orig).lower()
+    return "database is locked" in text_ or "busy" in text_
+
+
+def _db_reason(exc: BaseException | None) -> str:
+    detail = str(getattr(exc, "orig", None) or exc or "").strip().splitlines()
+    return f"入库失败 (store failed): {type(getattr(exc, 'orig', None) or exc).__name__}: " \
+           f"{detail[0] if detail else ''}"
+
+
+def _failed(doc: Doc, error: str, sha: str | None = None) -> dict:
+    src = doc.record.get("source") if isinstance(doc.record, dict) and isinstance(doc.record.get("source"), dict) \
+        else {}
+    return {"status": "failed", "error": error, "sha256": sha or doc.sha256 or src.get("sha256"),
+            "filename": doc.filename}
+
+
+class StoreSession(Session):
+    """A session of the store: a transaction that writes through it raises the store's generation."""
+
+
+@event.listens_for(StoreSession, "after_flush")
+def _flushed(session, _ctx) -> None:
+    session.info["nianbao_wrote"] = True
+
+
+@event.listens_for(StoreSession, "do_orm_execute")
+def _executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["nianbao_wrote"] = True
+
+
+@event.listens_for(StoreSession, "before_commit")
+def _committing(session) -> None:
+    if session.info.pop("nianbao_wrote", False) and not session.info.get("jobs_only"):
+        writer.bump_generation(session.connection())
+
+
+@event.listens_for(StoreSession, "after_rollback")
+def _rolled_back(session) -> None:
+    session.info.pop("nianbao_wrote", None)
 
 
 class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.write_engine = engine.execution_options(**{WRITE: True})
         self.url = engine.url.render_as_string(hide_password=True)
+        self._memo: OrderedDict = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -163,6 +267,7 @@ class Store:
         if full.startswith("sqlite"):
             engine = create_engine(full)
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(full, pool_pre_ping=True)
         if run_migrations:
@@ -182,8 +287,9 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+    def session(self, write: bool = False) -> Session:
+        """A session; ``write=True`` for one that writes (on SQLite it waits for the write lock first)."""
+        return StoreSession(self.write_engine if write else self.engine, expire_on_commit=False)
 
     # ------------------------------------------------------------------ dedup
     def has_source(self, sha256: str) -> bool:
@@ -199,43 +305,129 @@ class Store:
         return out
 
     # ------------------------------------------------------------------ write
-    def ingest_paths(self, paths, manifest=None, **kw) -> IngestResult:
-        from .ingest import ingest
-        return ingest(self, paths, manifest=manifest, **kw)
+    def store_records(self, docs: Iterable[Doc | dict]) -> list[dict]:
+        """Store extracted documents, several in one transaction; one result per document, in order.
 
-    def ingest_bytes(self, data: bytes, filename: str, manifest_row: dict | None = None,
-                     url: str | None = None, keep_bytes: bool = True, author: str | None = None) -> dict:
-        """Extract one uploaded file and store it (in this process)."""
-        from .ingest import extract_data
-        sha = hashlib.sha256(data).hexdigest()
-        existing = self._report_of_sha(sha)
-        if existing is not None:
-            return {"status": "duplicate", "report_id": existing, "sha256": sha}
-        ok, payload = extract_data(data, filename)
-        if not ok:
-            return {"status": "failed", "error": payload, "sha256": sha, "filename": filename}
-        return self.store_record(payload, data=data if keep_bytes else None, filename=filename,
-                                 manifest_row=manifest_row, url=url, sha256=sha, size=len(data), author=author)
+        Each document is a :class:`~nianbao.store.writer.Doc` (or a dict of its fields: record,
+        data, filename, path, manifest_row, url, sha256, size, fetched_at, author). A result is
+        ``{"status": "stored", "report_id", "version_id", "sha256", "agency", "year"}``,
+        ``{"status": "duplicate", "report_id", "sha256"}`` (these bytes are stored already) or
+        ``{"status": "failed", "error", "sha256"}``. The batch is atomic; when it cannot be
+        written (a database error), it is retried, then written a document at a time, so that
+        only the document at fault fails, with the database's reason.
 
-    def _report_of_sha(self, sha: str) -> int | None:
+        A document for a report stored already (the same agency and year) is stored on its own
+        (:meth:`store_record`'s path): the decisions on the report's findings carry over to the new
+        version and the corrections in force are re-applied on top of it (``nianbao.store.review``).
+        """
+        docs = [d if isinstance(d, Doc) else Doc(**d) for d in docs]
+        results: list[dict | None] = [None] * len(docs)
+        ready = []
+        for i, doc in enumerate(docs):
+            try:
+                ready.append(writer.prepare(i, doc))
+            except writer.DocumentError as exc:
+                results[i] = _failed(doc, str(exc))
+            except Exception as exc:  # a validator defect fails this document, not the batch
+                results[i] = _failed(doc, f"校验时出错 (internal error while checking): {type(exc).__name__}: {exc}")
+        existing = self._reports_stored(ready)
+        alone = [p for p in ready if (p.agency, p.year) in existing]
+        ready = [p for p in ready if (p.agency, p.year) not in existing]
+        for p in alone:
+            doc = docs[p.index]
+            try:
+                results[p.index] = self._store_one(doc.record, data=doc.data, filename=doc.filename, path=doc.path,
+                                                   manifest_row=doc.manifest_row, url=doc.url, sha256=p.sha,
+                                                   size=doc.size, fetched_at=doc.fetched_at, author=doc.author)
+            except StoreError as exc:
+                results[p.index] = _failed(doc, str(exc), p.sha)
+        if ready:
+            out, error = self._write(ready)
+            if out is None and len(ready) > 1:
+                out = []
+                for p in ready:
+                    one, err = self._write([p])
+                    out += one if one is not None else [_failed(docs[p.index], _db_reason(err), p.sha)]
+            elif out is None:
+                out = [_failed(docs[ready[0].index], _db_reason(error), ready[0].sha)]
+            for p, res in zip(ready, out):
+                results[p.index] = res
+        return results
+
+    def _reports_stored(self, ready: list) -> set[tuple[str, int]]:
+        """(agency, year) of the documents whose report is stored already (by agency name: a namesake
+        elsewhere only sends a document down the slower path)."""
+        keys = {(p.agency, p.year) for p in ready if p.agency and p.year is not None}
+        if not keys:
+            return set()
+        names = sorted({a for a, _ in keys})
+        found: set[tuple[str, int]] = set()
         with self.session() as s:
-            return s.scalar(select(Version.report_id).join(Source, Version.source_id == Source.id)
-                            .where(Source.sha256 == sha).limit(1))
+            for i in range(0, len(names), 500):
+                found.update(s.execute(select(Agency.name, Report.year).join(Report, Report.agency_id == Agency.id)
+                                       .where(Agency.name.in_(names[i:i + 500]),
+                                              Report.current_version_id.is_not(None))).all())
+        return found & keys
+
+    def _write(self, ready: list) -> tuple[list[dict] | None, BaseException | None]:
+        """One transaction; retried when the database says to try again (deadlock, busy, a race lost)."""
+        error = None
+        for attempt in range(4):
+            try:
+                with self.write_engine.begin() as conn:
+                    return writer.write(conn, ready), None
+            except DBAPIError as exc:
+                error = exc
+                if not _transient(exc) or attempt == 3:
+                    return None, exc
+                time.sleep(0.05 * (attempt + 1) * (1 + random.random()))
+        return None, error
 
     def store_record(self, record: dict, *, data: bytes | None = None, filename: str | None = None,
                      path: str | None = None, manifest_row: dict | None = None, url: str | None = None,
                      sha256: str | None = None, size: int | None = None,
                      fetched_at: datetime | None = None, kind: str = "extracted", author: str | None = None,
                      reason: str | None = None) -> dict:
-        """Store a record as a new version, all in one transaction.
+        """Store one record as a new version, in one transaction; a failure raises StoreError.
 
         ``kind`` says where the values come from: "extracted" from a file, or "authored" when the
         agency wrote the report in nianbao (``author``, ``reason``: who stored it, and why when it
-        still had errors). ``author`` is also who uploaded a file (kept on the version). When the
-        report exists already, the new version becomes its current one with the earlier decisions
-        carried over and the corrections in force re-applied on top (see ``nianbao.store.review``)."""
+        still had errors). ``author`` is also who uploaded a file (kept on the version)."""
         if kind not in VERSION_KINDS:
             raise StoreError(f"版本类别须为 {'/'.join(VERSION_KINDS)} (version kind must be one of {VERSION_KINDS}): {kind}")
+        if kind != "extracted" or reason:
+            return self._store_one(record, data=data, filename=filename, path=path, manifest_row=manifest_row,
+                                   url=url, sha256=sha256, size=size, fetched_at=fetched_at, kind=kind,
+                                   author=author, reason=reason)
+        res = self.store_records([Doc(record=record, data=data, filename=filename, path=path,
+                                      manifest_row=manifest_row, url=url, sha256=sha256, size=size,
+                                      fetched_at=fetched_at, author=author)])[0]
+        if res["status"] == "failed":
+            raise StoreError(res["error"])
+        return res
+
+    def _store_one(self, record: dict, *, data: bytes | None = None, filename: str | None = None,
+                   path: str | None = None, manifest_row: dict | None = None, url: str | None = None,
+                   sha256: str | None = None, size: int | None = None, fetched_at: datetime | None = None,
+                   kind: str = "extracted", author: str | None = None, reason: str | None = None) -> dict:
+        """One record in a transaction of its own (retried when the database says so): a report stored
+        already gets a new current version with the earlier decisions carried over and the corrections
+        in force re-applied on top (see ``nianbao.store.review``)."""
+        error = None
+        for attempt in range(4):
+            try:
+                return self._store_one_once(record, data=data, filename=filename, path=path,
+                                            manifest_row=manifest_row, url=url, sha256=sha256, size=size,
+                                            fetched_at=fetched_at, kind=kind, author=author, reason=reason)
+            except DBAPIError as exc:
+                error = exc
+                if not _transient(exc) or attempt == 3:
+                    break
+                time.sleep(0.05 * (attempt + 1) * (1 + random.random()))
+        raise StoreError(_db_reason(error))
+
+    def _store_one_once(self, record: dict, *, data, filename, path, manifest_row, url, sha256, size, fetched_at,
+                        kind, author, reason) -> dict:
         src = record.get("source") or {}
         sha = sha256 or src.get("sha256") or (hashlib.sha256(data).hexdigest() if data is not None else None)
         if not sha:
@@ -243,10 +435,12 @@ class Store:
         manifest_row = {k: v for k, v in (manifest_row or {}).items() if v not in (None, "")}
         record = dict(record)
         prechecked = record.pop("_checked", None)  # validated in the ingest worker already
+        for key in ("_cells", "_facts"):
+            record.pop(key, None)
         if manifest_row:
             record = _apply_manifest(record, manifest_row)
             prechecked = None  # the manifest changed meta (year, agency): validate again
-        with self.session() as s, s.begin():
+        with self.session(write=True) as s, s.begin():
             if s.scalar(select(Source.id).where(Source.sha256 == sha)) is not None:
                 return {"status": "duplicate", "sha256": sha,
                         "report_id": s.scalar(select(Version.report_id).join(Source, Version.source_id == Source.id)
@@ -326,6 +520,36 @@ class Store:
                                   .order_by(Finding.id)))
         review.carry_reviews(old_rows, new_rows, old.number, old.record)
         s.flush()
+
+    def report_of_sha(self, sha: str) -> int | None:
+        """The report a stored file belongs to (None when those bytes are not stored)."""
+        with self.session() as s:
+            return s.scalar(select(Version.report_id).join(Source, Version.source_id == Source.id)
+                            .where(Source.sha256 == sha).limit(1))
+
+    # ------------------------------------------------------------------ generation (cache validity)
+    def generation(self) -> int:
+        """A number raised by every transaction that writes reports, versions or findings (any process)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(store_state.c.value).where(store_state.c.name == "generation")).scalar() or 0
+
+    def memo(self, key, compute):
+        """``compute()``, cached until the next write to the store; for aggregates read often, written rarely.
+
+        The value is shared between callers: treat it as read-only.
+        """
+        gen = self.generation()
+        with self._memo_lock:
+            hit = self._memo.get(key)
+            if hit is not None and hit[0] == gen:
+                self._memo.move_to_end(key)
+                return hit[1]
+        value = compute()
+        with self._memo_lock:
+            self._memo[key] = (gen, value)
+            while len(self._memo) > 256:
+                self._memo.popitem(last=False)
+        return value
 
     def _region(self, s: Session, name: str | None) -> Region | None:
         parts = split_region(name)
@@ -460,7 +684,7 @@ class Store:
                 self._refresh_facts(s, cur.id)
 
     def rerun_cross_year(self, report_id: int) -> None:
-        with self.session() as s, s.begin():
+        with self.session(write=True) as s, s.begin():
             report = s.get(Report, report_id)
             if report is None:
                 raise StoreError(f"没有这份报告 (no such report): {report_id}")
@@ -493,7 +717,7 @@ class Store:
 
     def rebuild_rollup(self) -> None:
         """Recompute ``facts_rollup`` from ``report_facts`` (after a bulk load, or to repair)."""
-        with self.session() as s, s.begin():
+        with self.session(write=True) as s, s.begin():
             rollup.rebuild(s)
 
     def _region_chain(self, s: Session, region_id: int | None) -> dict[str, int]:
@@ -512,7 +736,7 @@ class Store:
         comment = (comment or "").strip() or None
         if status == "dismissed" and not comment:
             raise StoreError("排除一条发现须说明理由 (dismissing a finding needs a reason)")
-        with self.session() as s, s.begin():
+        with self.session(write=True) as s, s.begin():
             f = s.get(Finding, finding_id)
             if f is None:
                 raise StoreError(f"没有这条发现 (no such finding): {finding_id}")
@@ -541,7 +765,7 @@ class Store:
             raise StoreError("更正须说明理由 (a correction needs a reason)")
         if not values:
             raise StoreError("没有要更正的值 (no values to correct)")
-        with self.session() as s, s.begin():
+        with self.session(write=True) as s, s.begin():
             report = s.get(Report, report_id)
             if report is None or report.current_version_id is None:
                 raise StoreError(f"没有这份报告 (no such report): {report_id}")
@@ -607,29 +831,24 @@ class Store:
             return {"report_id": report.id, "version_id": version.id, "number": version.number, "ref": c.ref,
                     "value": source_value}
 
-    def reextract(self, report_id: int, user: str | None = None) -> dict:
-        """Read the report's stored file again: a new extracted version, corrections re-applied on top."""
-        from .ingest import extract_data
-        with self.session() as s:
+    def store_reextraction(self, report_id: int, record: dict, user: str | None = None) -> dict:
+        """A new extraction of the report's stored file (made by :func:`nianbao.ingest.reextract` or a web
+        job, never in the store): a new extracted version, corrections re-applied on top."""
+        record = dict(record)
+        for key in ("_checked", "_cells", "_facts"):
+            record.pop(key, None)
+        with self.session(write=True) as s, s.begin():
             report = s.get(Report, report_id)
             if report is None or report.current_version_id is None:
                 raise StoreError(f"没有这份报告 (no such report): {report_id}")
             source_id = s.get(Version, report.current_version_id).source_id
-            # what the last extraction said (corrections of meta are re-applied on top like any other)
+            # the same report: who and which year it is about stay as its last extraction said
+            # (corrections of meta are re-applied on top like any other)
             last = s.scalar(select(Version).where(Version.report_id == report_id, Version.kind == "extracted")
                             .order_by(Version.number.desc()).limit(1))
             meta = dict((last.record if last is not None else {}).get("meta") or {})
-        data, filename, _fmt = self.source_bytes(report_id)
-        ok, payload = extract_data(data, filename)
-        if not ok:
-            raise StoreError(f"{filename}: 重新抽取失败 (re-extraction failed): {payload}")
-        record = dict(payload)
-        record.pop("_checked", None)
-        # the same report: who and which year it is about stay as its last extraction said
-        record["meta"] = {**(record.get("meta") or {}),
-                          **{k: meta[k] for k in ("agency", "region", "year", "level", "kind") if k in meta}}
-        with self.session() as s, s.begin():
-            report = s.get(Report, report_id)
+            record["meta"] = {**(record.get("meta") or {}),
+                              **{k: meta[k] for k in ("agency", "region", "year", "level", "kind") if k in meta}}
             version, reapplied = self._add_extraction(s, report, record, source_id=source_id, author=user)
             return {"report_id": report.id, "version_id": version.id, "number": version.number,
                     "reapplied": reapplied}
@@ -962,20 +1181,10 @@ class Store:
 
 def _apply_manifest(record: dict, row: dict) -> dict:
     """The manifest overrides what extraction inferred (agency, region, level, year, url)."""
-    if not row:
-        return record
-    record = dict(record)
-    meta = dict(record.get("meta") or {})
-    for key in ("agency", "region", "level", "kind"):
-        if row.get(key):
-            meta[key] = str(row[key]).strip()
-    if row.get("year"):
-        try:
-            meta["year"] = int(str(row["year"]).strip())
-        except ValueError as exc:
-            raise StoreError(f"清单年份无效 (bad year in manifest): {row['year']!r}") from exc
-    record["meta"] = meta
-    return record
+    try:
+        return writer.apply_manifest(record, row)
+    except writer.DocumentError as exc:
+        raise StoreError(str(exc)) from exc
 
 
 def _full_record(s: Session, v: Version) -> dict:

@@ -382,3 +382,32 @@ author_grants = Table(
 
 
 from . import oversight as _oversight  # noqa: E402,F401  (its tables join Base.metadata)
+
+
+class Job(Base):
+    """An upload or a re-extraction, from acceptance to its end (see :mod:`nianbao.ingest.jobs`)."""
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status", "status", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))          # upload|reextract
+    status: Mapped[str] = mapped_column(String(12))        # queued|running|done|failed
+    filename: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)  # the bytes to extract; dropped at the end
+    report_id: Mapped[int | None] = mapped_column(Integer)
+    result: Mapped[dict | None] = mapped_column(JSON)      # what the store said (stored|duplicate, counts)
+    reason: Mapped[str | None] = mapped_column(Text)       # why it failed
+    user_name: Mapped[str | None] = mapped_column(Text)
+    runner: Mapped[str | None] = mapped_column(Text)       # host:pid of the process that ran it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# One counter, ``generation``, raised by each transaction that writes reports (see Store.generation).
+store_state = Table(
+    "store_state", Base.metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

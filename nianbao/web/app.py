@@ -1,6 +1,7 @@
 """The web application: ``create_app(store_url=None, settings=...)``."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -36,12 +37,18 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
     settings = settings or Settings()
     if store_url:
         settings.store_url = store_url
-    backend = Backend.open(settings.store_url)
+    backend = Backend.open(settings.store_url, settings)
     # The web tables live in the store's database (migrated with it), reached through its engine.
     engine = backend.engine
     secret = settings.secret_key or db.secret(engine)
 
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        backend.close()  # the upload workers end with the server; running jobs are queued again
+
     app = FastAPI(
+        lifespan=lifespan,
         title="nianbao 年报",
         description="政府信息公开工作年度报告：上传、校验、复核、比较、统计。"
                     "Annual reports on government information disclosure: upload, check, review, compare, "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from datetime import datetime
 
 
@@ -40,33 +41,82 @@ def _list_status(item: dict) -> str:
     return "open" if item.get("n_open") else "reviewed"
 
 
+def job_row(job: dict) -> dict:
+    """An upload job as the upload page and the API show it."""
+    result = job.get("result") or {}
+    status = job["status"]
+    return {"name": job.get("filename") or f"#{job['id']}", "job": job["id"], "status": status,
+            "ok": status != "failed", "id": job.get("report_id"), "duplicate": result.get("status") == "duplicate",
+            "errors": result.get("errors", 0), "warnings": result.get("warnings", 0),
+            "reapplied": len(result.get("reapplied") or ()), "reapplied_cells": list(result.get("reapplied") or ()),
+            "version": result.get("version"),
+            "kind": job.get("kind") or "upload", "message": job.get("reason") or ""}
+
+
 class Backend:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, settings=None):
         self.store = store
+        self.settings = settings
+        self._runner = None
+        self._runner_lock = threading.Lock()
 
     @classmethod
-    def open(cls, url: str | None) -> "Backend":
-        return cls(Store.open(url))
+    def open(cls, url: str | None, settings=None) -> "Backend":
+        return cls(Store.open(url), settings)
 
     @property
     def engine(self):
         return self.store.engine
 
     # ------------------------------------------------------------------ write
-    def ingest(self, data: bytes, name: str, user: str) -> dict:
+    def runner(self):
+        """The job runner: a bounded pool that extracts uploads outside this process (started on first use)."""
+        with self._runner_lock:
+            if self._runner is None:
+                from ..ingest.jobs import JobRunner
+                s = self.settings
+                self._runner = JobRunner(self.store, workers=getattr(s, "upload_workers", 1) or 1,
+                                         timeout=getattr(s, "upload_timeout", None),
+                                         memory_mb=getattr(s, "upload_memory_mb", None)).start()
+            return self._runner
+
+    def close(self) -> None:
+        with self._runner_lock:
+            if self._runner is not None:
+                self._runner.stop()
+                self._runner = None
+
+    def submit_reextract(self, rid: int, user: str) -> dict | None:
+        """Queue a re-extraction of a report's stored file (run by the runner like an upload)."""
+        from ..ingest.jobs import submit_reextract
         try:
-            res = self.store.ingest_bytes(data, name, author=user or None)
-        except StoreError as exc:
-            return {"ok": False, "message": str(exc)}
-        status = res.get("status")
-        if status == "failed":
-            return {"ok": False, "message": str(res.get("error") or "failed")}
-        rid = res.get("report_id")
-        rep = self.report(rid) if rid is not None else None
-        counts = _severity_counts(rep["findings"]) if rep else {}
-        return {"ok": True, "id": rid, "duplicate": status == "duplicate", "errors": counts.get("error", 0),
-                "warnings": counts.get("warning", 0), "message": "",
-                "reapplied": len(res.get("reapplied") or ()), "version": rep["version"] if rep else None}
+            data, filename, _fmt = self.store.source_bytes(rid)
+        except StoreError:
+            return None
+        runner = self.runner()
+        job = submit_reextract(self.store, rid, data, filename, user)
+        runner.wake()
+        return job_row(job)
+
+    def submit(self, data: bytes, name: str, user: str) -> dict:
+        """Queue one upload; it is extracted and stored by the runner, never in this process."""
+        from ..ingest.jobs import submit_upload
+        runner = self.runner()
+        job = submit_upload(self.store, data, name, user)
+        runner.wake()
+        return job_row(job)
+
+    def jobs(self, ids: list[int]) -> list[dict]:
+        from ..ingest.jobs import get_jobs
+        return [job_row(j) for j in get_jobs(self.store, ids)]
+
+    def job(self, job_id: int) -> dict | None:
+        rows = self.jobs([job_id])
+        return rows[0] if rows else None
+
+    def recent_jobs(self, limit: int = 50) -> list[dict]:
+        from ..ingest.jobs import recent_jobs
+        return [job_row(j) for j in recent_jobs(self.store, limit)]
 
     def review(self, rid: int, fid: str, decision: str, comment: str, user: str) -> dict | None:
         """The report after the decision; None when the finding is not this report's current one.
@@ -139,6 +189,10 @@ class Backend:
                 if r["level"] == level and (parent is None or r["parent_id"] == parent)]
 
     def facets(self) -> dict[str, list]:
+        """The values the filters offer; cached until the store is written (every page asks for them)."""
+        return self.store.memo(("facets",), self._facets)
+
+    def _facets(self) -> dict[str, list]:
         """The values the filters offer, from the store's aggregates (no scan of the reports)."""
         def keys(dim):
             groups = self.store.stats(group_by=(dim,), metrics=["applications"])["groups"]
@@ -215,8 +269,10 @@ class Backend:
 
     # ------------------------------------------------------------------ dashboard
     def stats(self, filters: dict, lang: str = "zh") -> dict:
+        """The dashboard's figures; computed once per write of the store (a write in any process)."""
         from .dashboard import build
-        return build(self, filters, lang)
+        key = ("dashboard", lang, tuple(sorted((k, str(v)) for k, v in filters.items() if v not in (None, ""))))
+        return self.store.memo(key, lambda: build(self, filters, lang))
 
     # ------------------------------------------------------------------ export
     # key → (store format, store form)

@@ -30,6 +30,15 @@ class Settings:
     max_files_per_upload: int = 200
     default_lang: str = field(default_factory=lambda: os.environ.get("NIANBAO_LANG", "zh") or "zh")
     session_max_age: int = 8 * 3600
+    # Uploads are extracted by this many worker processes, each capped in time and memory (seconds, MB;
+    # unset: the limits of folder runs, NIANBAO_DOC_TIMEOUT / NIANBAO_DOC_MEMORY_MB).
+    upload_workers: int = field(default_factory=lambda: int(os.environ.get("NIANBAO_UPLOAD_WORKERS", "1")))
+    upload_timeout: float | None = field(
+        default_factory=lambda: float(os.environ["NIANBAO_UPLOAD_TIMEOUT"]) if os.environ.get("NIANBAO_UPLOAD_TIMEOUT")
+        else None)
+    upload_memory_mb: int | None = field(
+        default_factory=lambda: int(os.environ["NIANBAO_UPLOAD_MEMORY_MB"]) if os.environ.get("NIANBAO_UPLOAD_MEMORY_MB")
+        else None)
     # Set when served over HTTPS so the session cookie is never sent in clear.
     https_only: bool = field(default_factory=lambda: _env_bool("NIANBAO_HTTPS_ONLY"))
     # Sign-in throttling: failed attempts allowed per account and per address within the window

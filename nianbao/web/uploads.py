@@ -1,6 +1,7 @@
 """Uploads: size and type checked before anything is stored; one bad file never stops a batch."""
 from __future__ import annotations
 
+import asyncio
 from pathlib import PurePath
 
 from fastapi import HTTPException, Request
@@ -32,7 +33,11 @@ def check_upload(name: str, data: bytes, max_bytes: int, t) -> str | None:
     return None
 
 
-async def read_uploads(request: Request, user) -> list[dict]:
+async def read_uploads(request: Request, user, wait: float = 0) -> list[dict]:
+    """Check and queue each uploaded file (extraction runs in the job runner's bounded workers).
+
+    ``wait``: seconds to wait for the jobs to end before answering (they go on after it).
+    """
     settings = request.app.state.settings
     t = translator(lang_of(request))
     limit = settings.max_upload_bytes * min(settings.max_files_per_upload, 20)
@@ -54,6 +59,23 @@ async def read_uploads(request: Request, user) -> list[dict]:
         if problem:
             results.append({"name": name, "ok": False, "message": problem})
             continue
-        # Extraction takes seconds (OCR far more): off the event loop, so other users are not held up.
-        results.append({"name": name, **await run_in_threadpool(backend.ingest, data, name, user.name)})
+        row = await run_in_threadpool(backend.submit, data, name, user.name)
+        results.append({**row, "name": name})
+    if wait > 0:
+        results = await wait_for_jobs(backend, results, wait)
     return results
+
+
+async def wait_for_jobs(backend, rows: list[dict], seconds: float) -> list[dict]:
+    """The rows again once their jobs have ended (or ``seconds`` passed); the event loop stays free."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    delay = 0.05
+    while True:
+        open_ids = [r["job"] for r in rows if r.get("job") and r.get("status") in ("queued", "running")]
+        if not open_ids or loop.time() >= deadline:
+            return rows
+        await asyncio.sleep(min(delay, max(0.0, deadline - loop.time())))
+        delay = min(delay * 2, 0.5)
+        now = {j["job"]: j for j in await run_in_threadpool(backend.jobs, open_ids)}
+        rows = [{**now[r["job"]], "name": r["name"]} if r.get("job") in now else r for r in rows]

@@ -113,3 +113,55 @@ def without_source(rec: dict) -> dict:
     out = copy.deepcopy(rec)
     out.pop("source", None)
     return out
+
+
+def dump(store) -> dict:
+    """Everything a store holds, by names rather than ids: two stores with the same reports dump equal.
+
+    Per report (agency, region, year): every version's record as ``get_report`` gives it, its
+    findings (scope, rule, severity, cells, status) and its source; plus the regions, the agencies
+    (with level, kind and parent), the facts rows and the rollup.
+    """
+    from sqlalchemy import select
+
+    from nianbao.store.schema import Agency, FactsRollup, Region, ReportFacts
+    reports = {}
+    with store.session() as s:
+        regions = {r.id: r for r in s.scalars(select(Region))}
+        agencies = {a.id: a for a in s.scalars(select(Agency))}
+        facts = {f.report_id: f for f in s.scalars(select(ReportFacts))}
+        rollup = s.scalars(select(FactsRollup)).all()
+
+    def region_name(rid):
+        return regions[rid].full_name if rid in regions else None
+
+    for item in store.list_reports(limit=100000, order="id")["items"]:
+        rep = store.get_report(item["id"])
+        key = ((rep["agency"] or {}).get("name"), (rep["region"] or {}).get("name"), rep["year"],
+               None if rep["agency"] else rep["source"]["sha256"])
+        versions = []
+        for v in rep["versions"]:
+            full = store.get_report(item["id"], version=v["number"])
+            record = {k: x for k, x in full["record"].items() if k != "findings"}  # (with ids: listed below)
+            versions.append({"number": v["number"], "kind": v["kind"], "record": record,
+                             "findings": sorted((f["scope"], f["rule"], f["severity"], tuple(f["cells"]), f["status"],
+                                                 f["message"]) for f in full["findings"]),
+                             "source": (full["source"] or {}).get("sha256")})
+        f = facts[item["id"]]
+        fact_row = {c: getattr(f, c) for c in ReportFacts.__table__.columns.keys()
+                    if c not in ("report_id", "version_id", "agency_id", "region_id", "province_id", "city_id",
+                                 "county_id")}
+        fact_row["chain"] = tuple(region_name(getattr(f, c)) for c in ("province_id", "city_id", "county_id"))
+        assert key not in reports, f"two reports of {key}"
+        reports[key] = {"versions": versions, "facts": fact_row}
+    return {
+        "reports": reports,
+        "regions": sorted(((r.full_name, r.level, region_name(r.parent_id)) for r in regions.values()), key=repr),
+        "agencies": sorted(((a.name, region_name(a.region_id), a.kind, a.level,
+                            agencies[a.parent_id].name if a.parent_id in agencies else None)
+                           for a in agencies.values()), key=repr),
+        "rollup": sorted(((r.grain, region_name(r.province_id), region_name(r.city_id), region_name(r.county_id),
+                          r.level, r.kind, r.year, r.template, r.n, r.n_tables,
+                          tuple(getattr(r, c) for c in FactsRollup.__table__.columns.keys()
+                                if c.startswith(("t3_", "t4_")))) for r in rollup), key=repr),
+    }

@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from nianbao.store.ingest import extract_file
+from nianbao.ingest.worker import extract_file
 
 
 def extract(path: str):

@@ -6,6 +6,7 @@ import random
 import pytest
 
 import kit
+from nianbao.ingest import ingest_bytes
 from nianbao.store import StoreError
 from nianbao.store.cells import iter_cells
 
@@ -191,22 +192,26 @@ def test_source_bytes_and_ingest_bytes(store, tmp_path):
     rng = random.Random(10)
     rec = kit.record(rng, 2022, agency="石门县人民政府", region="云岭省白鹿市石门县")
     text = kit.render_text(rec).encode("utf-8")
-    out = store.ingest_bytes(text, "shimen-2022.txt", manifest_row={"agency": "石门县人民政府",
+    out = ingest_bytes(store, text, "shimen-2022.txt", manifest_row={"agency": "石门县人民政府",
                                                                     "region": "云岭省白鹿市石门县", "year": 2022})
     assert out["status"] == "stored"
     data, name, fmt = store.source_bytes(out["report_id"])
     assert data == text and name == "shimen-2022.txt" and fmt == "txt"
-    assert store.ingest_bytes(text, "again.txt")["status"] == "duplicate"
-    bad = store.ingest_bytes(b"\x00\x01\x02binary" * 50, "junk.txt")
+    assert ingest_bytes(store, text, "again.txt")["status"] == "duplicate"
+    bad = ingest_bytes(store, b"\x00\x01\x02binary" * 50, "junk.txt")
     assert bad["status"] == "failed" and bad["error"]
     assert store.counts()["sources"] == 1
 
 
 def _statements(store):
-    """A list that collects every SQL statement the store's engine runs."""
+    """A list that collects every SQL statement the store's engine runs (transaction control left out)."""
     from sqlalchemy import event
     seen = []
-    event.listen(store.engine, "before_cursor_execute", lambda conn, cur, stmt, *a: seen.append(stmt))
+
+    def collect(conn, cur, stmt, *a):
+        if stmt.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            seen.append(stmt)
+    event.listen(store.engine, "before_cursor_execute", collect)
     return seen
 
 
@@ -303,3 +308,28 @@ def test_record_reads_back_as_extraction_gave_it(store):
     values = store.version_records(rid)                              # the audit trail's one read
     assert sorted(values) == [1, 2] and kit.cell_value(values[2], ref) == 999
     assert kit.cell_value(values[1], ref) == kit.cell_value(want, ref)
+
+
+def test_memo_serves_until_any_write_then_recomputes(store, tmp_path):
+    """Cached aggregates stay valid until a write (here: one from another Store, as another process would)."""
+    from nianbao.store import Store
+    rng = random.Random(77)
+    store.store_record(kit.record(rng, 2022, agency="甲县人民政府", region="江州省江州市甲县"))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return store.stats(group_by=("year",))["groups"][0]["reports"]
+
+    assert store.memo("n", compute) == 1 and store.memo("n", compute) == 1 and len(calls) == 1
+    other = Store.open(store.url if store.dialect == "sqlite" else str(store.engine.url.render_as_string(False)))
+    try:
+        other.store_record(kit.record(rng, 2022, agency="乙县人民政府", region="江州省江州市乙县"))
+        assert store.memo("n", compute) == 2 and len(calls) == 2
+        fid = store.get_report(store.find_report("乙县人民政府", 2022))["findings"]
+        before = store.generation()
+        if fid:  # a review is a write too
+            other.review_finding(fid[0]["id"], "dismissed", "王", "口径不同")
+            assert store.generation() > before
+    finally:
+        other.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import kit
+from nianbao.ingest import ingest_paths
 from nianbao.store import Store
 
 HERE = Path(__file__).resolve().parent
@@ -44,7 +45,7 @@ def test_text_reports_through_the_extractor_cross_year_finding_and_correction(st
     folder.mkdir()
     for r in (y1, y2, y3):
         (folder / f"{r['meta']['year']}.txt").write_text(kit.render_text(r), encoding="utf-8")
-    res = store.ingest_paths([folder], workers=2)
+    res = ingest_paths(store, [folder], workers=2)
     assert len(res.stored) == 3 and not res.failed, res.failed
     ids = {store.get_report(s["report_id"])["year"]: s["report_id"] for s in res.stored}
     rep = store.get_report(ids[2023])
@@ -70,7 +71,7 @@ def test_pool_stores_good_files_and_lists_every_failure(store, tmp_path):
         (tmp_path / "in" / f"{name}.json").write_text(f'{{"{name}": 1}}')
     (tmp_path / "in" / "broken.json").write_text("{not json")
     (tmp_path / "in" / "dup.json").write_bytes((tmp_path / "in" / "r000.json").read_bytes())
-    res = store.ingest_paths([tmp_path / "in", tmp_path / "missing.pdf"], workers=2, timeout=3, extractor=SLOW)
+    res = ingest_paths(store, [tmp_path / "in", tmp_path / "missing.pdf"], workers=2, timeout=3, extractor=SLOW)
     assert len(res.stored) == 6
     failed = {Path(f["path"]).name: f["error"] for f in res.failed}
     assert set(failed) == {"hang.json", "crash.json", "boom.json", "broken.json", "missing.pdf"}
@@ -82,7 +83,7 @@ def test_pool_stores_good_files_and_lists_every_failure(store, tmp_path):
     stored = {(r["agency"], r["year"]) for r in store.list_reports(limit=100)["items"]}
     assert stored == {(r["meta"]["agency"], r["meta"]["year"]) for r in recs}
     # a second run extracts nothing already stored
-    again = store.ingest_paths([tmp_path / "in"], workers=2, timeout=3, extractor=SLOW)
+    again = ingest_paths(store, [tmp_path / "in"], workers=2, timeout=3, extractor=SLOW)
     assert again.stored == [] and len(again.skipped) == 7
     assert store.counts()["versions"] == 6
 
@@ -101,7 +102,7 @@ def test_manifest_names_agency_region_year_of_text_files(store, tmp_path):
         w = csv.DictWriter(fh, fieldnames=["path", "agency", "region", "level", "year"])
         w.writeheader()
         w.writerows(rows)
-    res = store.ingest_paths([], manifest=man, workers=1)
+    res = ingest_paths(store, [], manifest=man, workers=1)
     assert len(res.stored) == 2 and not res.failed
     items = store.list_reports(agency="东湖区")["items"]
     assert sorted(i["year"] for i in items) == [2022, 2023]
@@ -117,7 +118,7 @@ def test_manifest_errors_are_clear(store, tmp_path):
     bad = tmp_path / "m.csv"
     bad.write_text("file,agency\nx.txt,某局\n", encoding="utf-8")
     with pytest.raises(StoreError, match="path"):
-        store.ingest_paths([], manifest=bad)
+        ingest_paths(store, [], manifest=bad)
 
 
 def _run_ingest(args, env):
@@ -169,7 +170,7 @@ def test_kill_9_mid_ingest_then_rerun_stores_every_file_exactly_once(db_url, tmp
 def test_dask_local_cluster_engine(store, tmp_path):
     recs = _corpus(tmp_path / "in", 5, seed=21)
     (tmp_path / "in" / "broken.json").write_text("[]")
-    res = store.ingest_paths([tmp_path / "in"], engine="dask", workers=2, timeout=60)
+    res = ingest_paths(store, [tmp_path / "in"], engine="dask", workers=2, timeout=60)
     assert len(res.stored) == 5
     assert [Path(f["path"]).name for f in res.failed] == ["broken.json"]
     assert store.counts()["reports"] == len({(r["meta"]["agency"], r["meta"]["year"]) for r in recs})
@@ -195,7 +196,7 @@ def test_manifest_urls_are_fetched_with_their_time(tmp_path):
                    f"{base}/missing.txt,清河县人民政府,北川省青川市清河县,2022\n", encoding="utf-8")
     store = Store.open(f"sqlite:///{tmp_path / 's.sqlite'}")
     try:
-        res = store.ingest_paths([], manifest=man, workers=1)
+        res = ingest_paths(store, [], manifest=man, workers=1)
         assert len(res.stored) == 1 and [f["path"] for f in res.failed] == [f"{base}/missing.txt"]
         assert "404" in res.failed[0]["error"]
         rep = store.get_report(res.stored[0]["report_id"])

@@ -22,7 +22,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, insert, inspect, select, text
 
 from nianbao.store import Store
+from nianbao.store import writer
 from nianbao.store.api import _finding_row, now
+from nianbao.store.writer import split_cells as _new_split_cells
 from nianbao.store.cells import iter_cells, numeric
 from nianbao.store.schema import CellRow, Version
 
@@ -119,6 +121,13 @@ def _drop_later_columns(engine) -> None:
                 conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {col}"))
 
 
+def _old_split_cells(record: dict) -> tuple[dict, list[dict]]:
+    """``writer.split_cells`` as it was before store_0003: the cells' provenance in the record as well."""
+    stored, cells = _new_split_cells(record)
+    stored["provenance"] = record.get("provenance")
+    return stored, cells
+
+
 def _records() -> tuple[dict, dict]:
     """Two years of one agency, with provenance on every cell and on a meta field."""
     rng = random.Random(5)
@@ -210,6 +219,8 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
     secret = db.secret(old.engine)
     with monkeypatch.context() as m:
         m.setattr(Store, "_new_version", _old_new_version)
+        m.setattr(writer, "split_cells", _old_split_cells)
+        m.setattr(writer, "bump_generation", lambda conn: None)  # (no store_state table before store_0008)
         ids = _write(old, recs)
     _drop_later_columns(old.engine)
     with old.engine.connect() as conn:  # the old layout: the cells' provenance in the record JSON as well

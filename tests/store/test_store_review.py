@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import random
 
+from nianbao.ingest import ingest_bytes, reextract
+
 import pytest
 
 import kit
@@ -290,12 +292,12 @@ def test_reextraction_of_the_stored_file(store):
     rng = random.Random(13)
     rec = kit.record(rng, 2022, agency="江州市民政局", region="江州省江州市")
     data = kit.render_text(rec).encode("utf-8")
-    out = store.ingest_bytes(data, "jiangzhou-2022.txt")
+    out = ingest_bytes(store, data, "jiangzhou-2022.txt")
     assert out["status"] == "stored", out
     rid = out["report_id"]
     got = store.get_report(rid)["record"]["t3"]["rows"]["granted"]
     store.correct_values(rid, {"t3.granted[1]": got[1] + 1, "t3.granted[6]": got[6] + 1}, "李", "按原件")
-    out = store.reextract(rid, "王")
+    out = reextract(store, rid, "王")
     assert out["reapplied"] == ["t3.granted[1]", "t3.granted[6]"]
     rep = store.get_report(rid)
     assert [(v["kind"], v["author"]) for v in rep["versions"]][-2:] == [("extracted", "王"), ("corrected", "王")]

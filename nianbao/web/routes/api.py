@@ -13,7 +13,7 @@ from ..auth import (AccountError, User, add_user, csrf_token, current_user, list
                     session_id, set_disabled, set_password, set_role)
 from ..render import lang_of
 from ..source import document_text, locate
-from ..uploads import read_uploads
+from ..uploads import read_uploads, wait_for_jobs
 from ..views import compare_rows, compare_sections, content_disposition, evidence_words
 from ...store.api import CorrectionError
 
@@ -28,9 +28,11 @@ class Me(BaseModel):
 
 class UploadResult(BaseModel):
     name: str
-    ok: bool
-    message: str = ""
-    id: int | None = None
+    ok: bool = Field(description="false when the file was refused or its job failed")
+    message: str = Field("", description="why it was refused or failed (timeout, memory, unreadable, …)")
+    job: int | None = Field(None, description="the job extracting it: GET /api/jobs/{job}")
+    status: str = Field("done", description="queued | running | done | failed (refused files: failed)")
+    id: int | None = Field(None, description="the stored report, once done")
     errors: int = 0
     warnings: int = 0
     duplicate: bool = False
@@ -113,11 +115,30 @@ def facets(request: Request, user: User = Depends(need_read)) -> dict[str, list]
 
 
 @router.post("/reports", response_model=list[UploadResult], summary="upload one or more reports",
+             status_code=202,
+             description="Each file is checked (type, size) and queued; a bounded worker process extracts and "
+                         "stores it (never the server itself). The answer lists a job per file: poll "
+                         "GET /api/jobs/{job} until its status is done or failed, or pass wait=SECONDS to "
+                         "have this request wait for them (at most 600).",
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "properties": {"files": {"type": "array", "items": {
                      "type": "string", "format": "binary"}}}, "required": ["files"]}}}}})
-async def upload(request: Request, user: User = Depends(need_role("reviewer"))):
-    return await read_uploads(request, user)
+async def upload(request: Request, wait: float = Query(0, ge=0, le=600),
+                 user: User = Depends(need_role("reviewer"))):
+    return await read_uploads(request, user, wait=wait)
+
+
+@router.get("/jobs/{job_id}", response_model=UploadResult, summary="one upload job: queued, running, done, failed")
+def get_job(request: Request, job_id: int, user: User = Depends(need_read)):
+    row = _backend(request).job(job_id)
+    if row is None:
+        raise HTTPException(404, detail="job")
+    return row
+
+
+@router.get("/jobs", response_model=list[UploadResult], summary="the latest upload jobs, newest first")
+def list_jobs(request: Request, limit: int = Query(50, ge=1, le=500), user: User = Depends(need_read)):
+    return _backend(request).recent_jobs(limit)
 
 
 @router.get("/reports/{rid}", summary="one report: record, findings with reviews, versions")
@@ -209,10 +230,18 @@ def revert(request: Request, rid: int, cid: int, body: Revert,
 
 
 @router.post("/reports/{rid}/reextract", summary="read the stored file again; corrections in force re-applied")
-def reextract(request: Request, rid: int, user: User = Depends(need_role("reviewer"))) -> dict[str, Any]:
-    if _backend(request).report(rid) is None:
+async def reextract(request: Request, rid: int, wait: float = Query(60, ge=0, le=600),
+                    user: User = Depends(need_role("reviewer"))) -> dict[str, Any]:
+    """The stored file is read again by the job runner (bounded workers, never the server process);
+    ``wait``: seconds to wait for the job before answering (its row says queued/running/done/failed)."""
+    backend = _backend(request)
+    if await run_in_threadpool(backend.report, rid) is None:
         raise HTTPException(404, detail="report")
-    return _backend(request).store.reextract(rid, user.name)
+    row = await run_in_threadpool(backend.submit_reextract, rid, user.name)
+    if row is None:
+        raise HTTPException(400, detail="no stored file")
+    row = (await wait_for_jobs(backend, [row], wait))[0] if wait else row
+    return {**row, "reapplied": row.get("reapplied_cells", [])}
 
 
 @router.get("/search", summary="find reports by agency name (the whole store; the first 20 shown)")

@@ -14,7 +14,7 @@ from ..auth import need_read, need_role
 from ..forms import fmt_value
 from ..render import lang_of, render
 from ..source import document_text, locate, page_png, scan_png, split_text
-from ..uploads import read_uploads
+from ..uploads import wait_for_jobs, read_uploads
 from ..views import (cell_label, compare_rows, compare_sections, compare_tables, content_disposition, evidence_words,
                      finding_text, report_context, severity_counts, value_at, words)
 
@@ -70,6 +70,15 @@ async def upload(request: Request, user=Depends(need_role("reviewer"))):
     if request.headers.get("hx-request"):
         return render(request, "_upload_results.html", {"results": results})
     return render(request, "upload.html", {**_upload_limits(request), "results": results})
+
+
+@router.get("/upload/jobs/{job_id}")
+def upload_job_row(request: Request, job_id: int, user=Depends(need_role("reviewer"))):
+    """One upload's row again (the page polls it until the job has ended)."""
+    row = _backend(request).job(job_id)
+    if row is None:
+        raise HTTPException(404, detail="job")
+    return render(request, "_upload_rows.html", {"results": [row]})
 
 
 # ------------------------------------------------------------------ reports
@@ -339,11 +348,16 @@ async def revert(request: Request, rid: int, cid: int, user=Depends(need_role("r
 @router.post("/reports/{rid}/reextract")
 async def reextract(request: Request, rid: int, user=Depends(need_role("reviewer"))):
     _report_or_404(request, rid)
-    try:
-        out = await run_in_threadpool(_backend(request).store.reextract, rid, user.name)
-    except StoreError as exc:
-        raise HTTPException(400, detail=str(exc))
-    return RedirectResponse(f"/reports/{rid}?saved={out['number']}#versions", status_code=303)
+    # read again in the job runner's bounded workers, never here; the page waits a little for it
+    row = await run_in_threadpool(_backend(request).submit_reextract, rid, user.name)
+    if row is None:
+        raise HTTPException(400, detail="no stored file")
+    row = (await wait_for_jobs(_backend(request), [row], 60))[0]
+    if row["status"] == "failed":
+        raise HTTPException(400, detail=row["message"])
+    if row["status"] != "done":
+        return RedirectResponse("/upload", status_code=303)   # still running: its row shows how it goes
+    return RedirectResponse(f"/reports/{rid}?saved={row.get('version') or ''}#versions", status_code=303)
 
 
 def _comment(form) -> str:

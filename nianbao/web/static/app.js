@@ -102,6 +102,8 @@
         xhr.onload = function () {
           if (xhr.status === 200) {
             rows.insertAdjacentHTML("beforeend", xhr.responseText);
+            // a queued row polls its job until it ends (htmx must see rows added by hand)
+            if (rows.lastElementChild && window.htmx) window.htmx.process(rows.lastElementChild);
             if (rows.lastElementChild && rows.lastElementChild.classList.contains("ok")) ok++;
           } else {
             failRow(rows, f.name, messageOf(xhr));

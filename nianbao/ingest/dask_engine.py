@@ -11,16 +11,16 @@ from typing import Iterable, Iterator
 
 
 def run_dask(tasks: Iterable[tuple[object, tuple]], scheduler: str | None = None, workers: int = 2,
-             timeout: float | None = None, in_flight: int | None = None) -> Iterator[tuple[object, bool, object]]:
-    """Yield ``(key, ok, record or error)`` as a Dask cluster extracts each task.
+             timeout: float | None = None, in_flight: int | None = None) -> Iterator[list[tuple[object, bool, object]]]:
+    """Yield lists of ``(key, ok, record or error)`` (those that ended together) as a Dask cluster extracts.
 
     A task past ``timeout`` is reported failed and cancelled (a running task
     cannot be killed on a worker; the batch goes on without waiting for it).
     """
     from distributed import Client, LocalCluster, wait
 
-    from .ingest import extract_task
-    from .pool import describe
+    from .pool import describe, timeout_message
+    from .worker import extract_task
 
     cluster = None
     if scheduler:
@@ -55,19 +55,22 @@ def run_dask(tasks: Iterable[tuple[object, tuple]], scheduler: str | None = None
                 deadline = max(0.05, min(t for _, t in running.values()) + timeout - time.monotonic())
             done, _ = wait(list(running), timeout=deadline, return_when="FIRST_COMPLETED") \
                 if deadline is None else _wait(wait, list(running), deadline)
+            out = []
             for fut in done:
                 key, _ = running.pop(fut)
                 if fut.status == "finished":
-                    yield key, True, fut.result()
+                    out.append((key, True, fut.result()))
                 else:
-                    yield key, False, describe(fut.exception())
+                    out.append((key, False, describe(fut.exception())))
             if timeout:
                 now = time.monotonic()
                 for fut, (key, started) in list(running.items()):
                     if now - started >= timeout:
                         running.pop(fut)
                         fut.cancel()
-                        yield key, False, f"超时 {timeout:g} 秒 (timed out after {timeout:g} s)"
+                        out.append((key, False, timeout_message(timeout)))
+            if out:
+                yield out
     finally:
         client.close()
         if cluster is not None:
