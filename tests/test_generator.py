@@ -65,7 +65,8 @@ def test_cells_per_line_has_one_cell_a_line():
 def test_pipe_rows_have_one_row_a_line():
     for seed in SEEDS:
         lines = _lines(generate("pipe_rows", seed))
-        row = next(ln for ln in lines if "结转下年" in ln.replace(" ", ""))
+        # (the table's row, not a sentence of the prose that names it: "…结转下年度继续办理0件。")
+        row = next(ln for ln in lines if "结转下年" in ln.replace(" ", "") and "件" not in ln)
         assert len([p for p in row.split(" | ")]) >= 8
 
 
@@ -75,7 +76,7 @@ def test_plain_lines_have_no_separators():
         doc = generate("plain_lines", seed)
         encodings.add(doc.truth["encoding"])
         lines = _lines(doc)
-        i = next(i for i, ln in enumerate(lines) if "结转下年" in ln.replace(" ", ""))
+        i = next(i for i, ln in enumerate(lines) if "结转下年" in ln.replace(" ", "") and "件" not in ln)
         start = next(i for i, ln in enumerate(lines) if "第二十条" in ln)
         assert not any("|" in ln for ln in lines[start:i + 8])
         assert len(lines[i + 1].split()) == 1 and len(lines[i + 7].split()) == 1

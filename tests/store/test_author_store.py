@@ -111,7 +111,7 @@ def test_versions_conflicts_and_the_export_log(store):
 
 def test_grants(store):
     from nianbao.web.auth import add_user
-    u = add_user(store.engine, "wang", "password-123", "author")
+    u = add_user(store.engine, "wang", "Tall-Harbor-Lantern-93", "author")
     drafts.grant(store, u.id, " 温州市 人力资源和社会保障局", "admin")
     drafts.grant(store, u.id, AGENCY, "admin")  # twice is once
     assert drafts.grants(store, u.id) == [AGENCY]
