@@ -142,23 +142,33 @@ def library_limited(folder: Path, files: list[str], tmp: Path) -> dict[str, Outc
     return out
 
 
-def store_upload(folder: Path, files: list[str], tmp: Path) -> dict[str, Outcome]:
-    """nianbao.ingest.ingest_bytes: bytes of one file extracted in a bounded worker and stored."""
-    from nianbao.ingest import ingest_bytes
-    from nianbao.store import Store
+UPLOAD = """
+import json, sys
+from pathlib import Path
+from nianbao.ingest import ingest_bytes
+from nianbao.store import Store
+store = Store.open(sys.argv[1])
+out = {}
+for name in json.loads(sys.argv[3]):
+    res = ingest_bytes(store, (Path(sys.argv[2]) / name).read_bytes(), name)
+    if res.get("status") in ("stored", "duplicate"):
+        out[name] = {"record": store.get_report(res["report_id"])["record"]}
+    else:
+        out[name] = {"error": str(res.get("error") or res)}
+store.close()
+print(json.dumps(out, ensure_ascii=False, default=str))
+"""
 
-    store = Store.open(f"sqlite:///{tmp / 'upload.sqlite'}")
-    out = {}
-    try:
-        for name in files:
-            res = ingest_bytes(store, (folder / name).read_bytes(), name)
-            if res.get("status") in ("stored", "duplicate"):
-                out[name] = _from_record(store.get_report(res["report_id"])["record"])
-            else:
-                out[name] = Outcome("error", message=str(res.get("error") or res))
-    finally:
-        store.close()
-    return out
+
+def store_upload(folder: Path, files: list[str], tmp: Path) -> dict[str, Outcome]:
+    """nianbao.ingest.ingest_bytes: bytes of one file extracted in a bounded worker and stored (as an
+    upload is); run in a process of its own, so that its workers carry the injected defect."""
+    proc = subprocess.run([sys.executable, "-c", UPLOAD, f"sqlite:///{tmp / 'upload.sqlite'}", str(folder),
+                           json.dumps(files)], capture_output=True, text=True, env=_env(), timeout=SECONDS)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout.splitlines()[-1])
+    return {name: _from_record(r["record"]) if "record" in r else Outcome("error", message=r["error"])
+            for name, r in res.items()}
 
 
 def cli_extract(folder: Path, files: list[str], tmp: Path) -> dict[str, Outcome]:

@@ -952,17 +952,23 @@ def test_revert_and_reextract_from_the_page(env, reviewer):
 
 def test_reupload_through_the_page_keeps_corrections(reviewer):
     data, rec = make_report(65, 2022, agency="青石县人民政府", region="北川省青川市青石县")
-    up = reviewer.post("/api/reports", files={"files": ("qingshi-2022.html", data, "text/html")}).json()[0]
+    up = reviewer.post("/api/reports?wait=120", files={"files": ("qingshi-2022.html", data, "text/html")}).json()[0]
     rid = up["id"]
     right = sum(rec["t3"]["rows"]["new"][:6])
     reviewer.post(f"/api/reports/{rid}/corrections", json={"values": {"t3.new[6]": right}, "comment": "按各列之和"})
     again = data.replace(b"</body>", "<p>（重新发布）</p></body>".encode())
-    up = reviewer.post("/api/reports", files={"files": ("qingshi-2022-v2.html", again, "text/html")}).json()[0]
+    up = reviewer.post("/api/reports?wait=120", files={"files": ("qingshi-2022-v2.html", again, "text/html")}).json()[0]
     assert up["ok"] and up["id"] == rid and up["reapplied"] == 1 and up["version"] == 4
     got = reviewer.get(f"/api/reports/{rid}").json()
     assert got["record"]["t3"]["rows"]["new"][6] == right
     assert [(v["kind"], v["user"]) for v in got["versions"]][2:] == [("extracted", "rev"), ("corrected", "rev")]
     page = reviewer.post("/upload?rows=1", files={"files": ("qingshi-2022-v3.html", again + b" ", "text/html")}).text
+    job = re.search(r'hx-get="(/upload/jobs/\d+)"', page).group(1)   # the row follows its job
+    for _ in range(240):
+        if "job-queued" not in page and "job-running" not in page:
+            break
+        time.sleep(0.5)
+        page = reviewer.get(job).text
     assert "已重新应用 1 处更正" in page and "存为第 6 版" in page
 
 

@@ -57,11 +57,30 @@
       var ok = 0, i = 0;
       bar.hidden = false;
       bar.value = 0;
+      function finish() {
+        bar.value = 100;
+        status.textContent = "";
+        ok = rows.querySelectorAll("tr.ok").length;
+        done.textContent = form.dataset.done.replace("{ok}", ok).replace("{total}", files.length);
+      }
+      function waitForJobs() {
+        // the files are queued: they are read by the server's workers; each row follows its job (htmx)
+        // and the bar stays indeterminate, with the seconds counting, until every row has ended
+        var started = Date.now();
+        bar.removeAttribute("value");
+        var watch = setInterval(function () {
+          var open = rows.querySelectorAll("tr[data-status=queued], tr[data-status=running]");
+          if (!open.length) { clearInterval(watch); finish(); return; }
+          var name = open[0].querySelector("td") ? open[0].querySelector("td").textContent : "";
+          var what = /\.(png|jpe?g|tiff?|pdf)$/i.test(name) ? form.dataset.scan : form.dataset.processing;
+          var s = Math.round((Date.now() - started) / 1000);
+          status.textContent = name + " · " + what + (s ? " " + form.dataset.seconds.replace("{n}", s) : "");
+        }, 500);
+      }
       function next() {
         if (i >= files.length) {
-          bar.value = 100;
-          status.textContent = "";
-          done.textContent = form.dataset.done.replace("{ok}", ok).replace("{total}", files.length);
+          if (rows.querySelector("tr[data-status=queued], tr[data-status=running]")) waitForJobs();
+          else finish();
           return;
         }
         var f = files[i++], label = i + "/" + files.length + " · " + f.name;
@@ -90,7 +109,10 @@
         function stop() {
           if (timer) clearInterval(timer);
           timer = null;
-          bar.value = Math.round(i / files.length * 100);
+          // a file still queued or being read keeps the bar indeterminate (waitForJobs takes over)
+          if (!rows.querySelector("tr[data-status=queued], tr[data-status=running]")) {
+            bar.value = Math.round(i / files.length * 100);
+          }
         }
         xhr.upload.onprogress = function (e) {
           if (!e.lengthComputable) return;
@@ -98,19 +120,20 @@
           if (e.loaded >= e.total) processing();
         };
         xhr.upload.onload = processing;
-        xhr.onloadend = stop;
         xhr.onload = function () {
           if (xhr.status === 200) {
             rows.insertAdjacentHTML("beforeend", xhr.responseText);
+            stop();
             // a queued row polls its job until it ends (htmx must see rows added by hand)
             if (rows.lastElementChild && window.htmx) window.htmx.process(rows.lastElementChild);
             if (rows.lastElementChild && rows.lastElementChild.classList.contains("ok")) ok++;
           } else {
+            stop();
             failRow(rows, f.name, messageOf(xhr));
           }
           next();
         };
-        xhr.onerror = function () { failRow(rows, f.name, "network error"); next(); };
+        xhr.onerror = function () { stop(); failRow(rows, f.name, "network error"); next(); };
         xhr.send(fd);
       }
       next();
