@@ -346,10 +346,45 @@ def _strip_page_marks(text: str) -> str:
 _MD_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*")
 
 
+def _is_md_rule(text: str) -> bool:
+    return "---" in text and _MD_RULE.fullmatch(text) is not None
+
+
+# Lines repeat within and across reports (labels, rows of zeros, page furniture): the items of
+# a line are a pure function of its text, kept with spans from 0 and placed at each use. Only
+# lines up to this length are kept (a long line is rarely printed twice), so the cache stays small.
+_LINE_CACHE_CHARS = 240
+_LINE_CACHE_SIZE = 8192
+
+
+@lru_cache(maxsize=_LINE_CACHE_SIZE)
+def _free_line_items(line: str) -> tuple[tuple, ...]:
+    """(kind, text, start, end, value) of the items of one line of running text, spans from 0."""
+    out: list[Item] = []
+    _split_free_text(_strip_page_marks(line), 0, out)
+    _join_label_pieces(out, 0, line)
+    return tuple((i.kind, i.text, i.start, i.end, i.value) for i in out)
+
+
+@lru_cache(maxsize=_LINE_CACHE_SIZE)
+def _pipe_line_items(line: str, markdown: bool) -> tuple[tuple, ...]:
+    """(kind, text, start, end, value, cell) of the items of one line with ``|``, spans from 0."""
+    out: list[Item] = []
+    _pipe_items(line, 0, out, markdown)
+    return tuple((i.kind, i.text, i.start, i.end, i.value, i.cell) for i in out)
+
+
 def _pipe_line(block: TextBlock, out: list[Item], markdown: bool = False) -> None:
     text = block.text
     base = block.origin.start
-    if _MD_RULE.fullmatch(text):
+    if len(text) <= _LINE_CACHE_CHARS:
+        out.extend([Item(k, t, s + base, e + base, v, c) for k, t, s, e, v, c in _pipe_line_items(text, markdown)])
+    else:
+        _pipe_items(text, base, out, markdown)
+
+
+def _pipe_items(text: str, base: int, out: list[Item], markdown: bool) -> None:
+    if _is_md_rule(text):
         return  # a markdown table's rule under its first row
     cells = []
     pos = 0
@@ -413,7 +448,7 @@ def tokenize(doc: Document) -> list[Item]:
         elif _looks_like_pipe_table(block):
             if markdown is None:
                 # markdown tables (a "|---|" rule under the first row) open each row with a border
-                markdown = any(isinstance(b, TextBlock) and "|" in b.text and _MD_RULE.fullmatch(b.text)
+                markdown = any(isinstance(b, TextBlock) and "|" in b.text and _is_md_rule(b.text)
                                for b in doc.blocks)
             _pipe_line(block, out, markdown)
         else:
@@ -421,10 +456,13 @@ def tokenize(doc: Document) -> list[Item]:
                 # "/" or "—" alone on its line: an empty cell, one cell per line
                 out.append(Item(BLANK, block.text.strip(), block.origin.start, block.origin.end, 0, cell=True))
                 continue
-            text = _strip_page_marks(block.text)
             start = len(out)
-            _split_free_text(text, block.origin.start, out)
-            _join_label_pieces(out, start, doc.text)
+            base = block.origin.start
+            if len(block.text) <= _LINE_CACHE_CHARS and doc.text.startswith(block.text, base):
+                out.extend([Item(k, t, s + base, e + base, v) for k, t, s, e, v in _free_line_items(block.text)])
+            else:
+                _split_free_text(_strip_page_marks(block.text), base, out)
+                _join_label_pieces(out, start, doc.text)
             if block.origin.page is not None or block.origin.bbox is not None:
                 for item in out[start:]:
                     item.origin = Origin(item.start, item.end, page=block.origin.page, bbox=block.origin.bbox,
