@@ -125,6 +125,8 @@ def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
 
 
 _WORD = re.compile(r"\S+")
+# What may follow the digits of an enumeration ("2.", "2、", "(3)") or of a number glued to one.
+_AFTER_ENUMERATION = frozenset((".", "、", "．", ")", "）"))
 _DIGITS = re.compile(r"[-−－]?\d+(?:[.,]\d+)*")
 _ANY_DIGIT = re.compile(r"\d")
 _SPACED_DIGIT = re.compile(r"\s\d")
@@ -194,15 +196,22 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
     for piece in _WORD.finditer(text):
         word, wstart, wend = piece.group(), base + piece.start(), piece.end()
         pos = 0
+        wlen = len(word)
         for m in _DIGITS.finditer(word):
-            # "12.申请人逾期…" after "1.申请人无正当理由…": a cell's 1, then the label "2."
-            glued = _glued_enumeration(word, m, last_enum, text[wend:wend + 12] if m.end() + 1 >= len(word) else "")
-            if not glued and _is_enumeration(word, m, text[wend:wend + 10]):
-                if m.group().isdigit():
-                    last_enum = int(m.group())
-                continue
             raw = m.group()
             mstart, mend = m.span()
+            # (both tests below need an enumeration mark or a bracket right after the digits,
+            # or the word to end there: the rest of the numbers skip them)
+            nxt = word[mend:mend + 1]
+            if nxt in _AFTER_ENUMERATION or mend == wlen:
+                # "12.申请人逾期…" after "1.申请人无正当理由…": a cell's 1, then the label "2."
+                glued = _glued_enumeration(word, m, last_enum, text[wend:wend + 12] if mend + 1 >= wlen else "")
+                if not glued and _is_enumeration(word, m, text[wend:wend + 10]):
+                    if raw.isdigit():
+                        last_enum = int(raw)
+                    continue
+            else:
+                glued = 0
             if glued:
                 last_enum = int(raw[-glued:])
                 raw, mend = raw[:-glued], mend - glued
@@ -217,7 +226,7 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 if seg.strip(_DEBRIS_CHARS):
                     _add_text(seg, wstart + pos, out)
             follows = word[mend:mend + 1] or (_NEXT_CHAR.match(text, wend).group(1) if mend == len(word) else "")
-            year = _glued_year(raw_digits, follows)
+            year = _glued_year(raw_digits, follows) if follows == "年" else None
             if year:
                 # "…继续办理20000022025年，我局…": the row's digits, then the year of the prose
                 cut = mend - 4
