@@ -167,3 +167,39 @@ def test_oracle_keeps_only_readings_that_satisfy_identities_and_claims():
     assert amb == set()
     with pytest.raises(TooHard):
         split_run("1" * 40, [("free", "uuuuuuuu")], Budget(1000))
+
+
+@pytest.mark.parametrize("fault", ["row_total", "column_total"])
+def test_pdf_flat_of_a_record_with_a_planted_error(fault):
+    """A record that breaks an identity on purpose (as the demo corpus plants them) still renders.
+
+    The oracle used to require every identity of the form, which the true reading itself breaks, so
+    no reading survived ("oracle found no reading"); `nianbao demo --agencies 45` met one such record.
+    """
+    from nianbao.generate.render import render
+    rendered = 0
+    for seed in range(30):
+        rng = random.Random(seed)
+        rec = random_record(rng, "2021", 2023, scale="large")
+        rows = rec["t3"]["rows"]
+        if fault == "row_total":
+            rows["granted"][6] += 2
+        else:
+            rows["total"][0] += 1
+            rows["total"][6] += 1
+        assert any(check_identity(i, rec).holds is False for i in identities("2021"))
+        try:
+            _data, truth = render(rng, rec, "pdf_flat")
+        except TooHard:
+            continue
+        rendered += 1
+        # the ambiguity oracle still ran, and the cells it calls ambiguous are cells of table 三
+        assert all(ref.startswith("t3.") for ref in truth["ambiguous"])
+    assert rendered >= 20
+
+
+def test_demo_corpus_of_45_agencies(tmp_path):
+    from nianbao.generate.corpus import demo_corpus
+    paths = demo_corpus(tmp_path, agencies=45)
+    assert len(paths) == 45 * 3
+    assert len({p.name[:2] for p in paths}) == 45

@@ -407,8 +407,8 @@ def test_correction_creates_a_version_with_audit_trail(env, reviewer):
     assert f"v{after['version']}" in page and "按各列之和更正" in page
     old = reviewer.get(f"/reports/{rid}", params={"v": before["version"]}).text
     assert "历史版本" in old and 'id="readonly-note"' in old
-    assert 'id="correct-form"' not in old and 'class="review row"' not in old
-    assert 'id="correct-form"' in page
+    assert 'id="edit-link"' not in old and 'class="review"' not in old
+    assert 'id="edit-link"' in page
     r = reviewer.post(f"/api/reports/{rid}/corrections", json={"values": {"t3.new[0]": 5}, "comment": "再次更正"})
     assert r.status_code == 200 and r.json()["version"] == after["version"] + 1
     assert reviewer.post(f"/api/reports/{rid}/corrections", json={"values": {"t3.new[0]": 5}}).status_code == 400
@@ -657,6 +657,438 @@ def test_oversight_pages_and_api(env, anon, viewer, reviewer):
     assert csv.status_code == 200 and "江州市审计局" in csv.content.decode("utf-8-sig")
 
 
+# ---------------------------------------------------------------- accounts: throttling, sessions, administration
+
+def _login_form(client: TestClient, name: str, password: str, next_: str = "/reports"):
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": token, "next": next_},
+                       follow_redirects=False)
+
+
+def test_login_throttled_per_account_and_per_address(tmp_path):
+    app = _app(tmp_path)
+    c = TestClient(app)
+    for _ in range(5):
+        assert _login_form(c, "rev", "wrong-password-x").status_code == 401
+    r = _login_form(c, "rev", PASSWORD)          # the right password too: the account waits
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0 and "登录失败次数过多" in r.text
+    assert _login_form(c, "viewer", PASSWORD).status_code == 303   # another account from here still may
+    # many accounts from one address: the address is stopped
+    for i in range(20 - 5):  # 5 failures so far; the refused attempt did not count
+        assert _login_form(c, f"nobody{i}", "wrong-password-x").status_code == 401
+    assert _login_form(c, "admin", PASSWORD).status_code == 429
+    # an administrator's password reset lets the account in again at once
+    app.state.throttle = type(app.state.throttle)()
+    for _ in range(5):
+        _login_form(c, "rev", "wrong-password-x")
+    a = TestClient(app)
+    a.headers["X-CSRF-Token"] = _login(a, "admin")
+    assert a.patch("/api/users/rev", json={"password": "a-brand-new-secret-9"}).status_code == 200
+    assert _login_form(c, "rev", "a-brand-new-secret-9").status_code == 303
+
+
+def test_throttle_window_slides():
+    from nianbao.web.throttle import LoginThrottle
+    now = [1000.0]
+    t = LoginThrottle(per_account=3, per_address=5, window=60, clock=lambda: now[0])
+    for _ in range(3):
+        assert t.retry_after("ann", "10.0.0.1") == 0
+        t.failed("ann", "10.0.0.1")
+        now[0] += 1
+    assert 55 < t.retry_after("ANN ", "10.0.0.9") <= 60          # the account, from any address
+    assert t.retry_after("bob", "10.0.0.2") == 0
+    now[0] += 58                                                   # the oldest failure leaves the window
+    assert t.retry_after("ann", "10.0.0.9") == 0
+    t.failed("ann", "10.0.0.1")
+    t.succeeded("ann")
+    assert t.retry_after("ann", "10.0.0.3") == 0
+    for name in ("a", "b", "c"):                                    # 5 failures from one address in all
+        t.failed(name, "10.0.0.1")
+    assert t.retry_after("zed", "10.0.0.1") > 0 and t.retry_after("zed", "10.0.0.4") == 0
+    small = LoginThrottle(max_keys=10, clock=lambda: now[0])
+    for i in range(100):
+        small.failed(f"u{i}", f"10.1.0.{i}")
+    assert len(small._failures) <= 10                              # memory stays bounded
+
+
+def test_old_password_hashes_are_renewed_at_sign_in(tmp_path):
+    import sqlalchemy as sa
+    from argon2 import PasswordHasher
+
+    from nianbao.web.db import users
+    app = _app(tmp_path)
+    engine = app.state.engine
+    with engine.begin() as conn:
+        conn.execute(users.update().where(users.c.name == "rev").values(password_hash=PasswordHasher().hash(PASSWORD)))
+    assert _login_form(TestClient(app), "rev", PASSWORD).status_code == 303
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(users.c.password_hash).where(users.c.name == "rev")).scalar()
+    assert "m=19456,t=2,p=1" in stored
+    assert _login_form(TestClient(app), "rev", PASSWORD).status_code == 303
+
+
+def test_logout_revokes_the_session_on_the_server(tmp_path):
+    app = _app(tmp_path)
+    c = TestClient(app)
+    c.headers["X-CSRF-Token"] = _login(c, "rev")
+    stolen = c.cookies.get("nianbao_session")
+    assert c.get("/api/me").json()["name"] == "rev"
+    assert c.post("/logout", follow_redirects=False).status_code == 303
+    thief = TestClient(app)
+    thief.cookies.set("nianbao_session", stolen)
+    assert thief.get("/api/me").json()["role"] == "anonymous"
+    assert thief.get("/api/reports").status_code == 401
+
+
+def test_password_change_ends_other_sessions_and_checks_strength(tmp_path):
+    app = _app(tmp_path)
+    here, there = TestClient(app), TestClient(app)
+    here.headers["X-CSRF-Token"] = _login(here, "rev")
+    there.headers["X-CSRF-Token"] = _login(there, "rev")
+    assert here.get("/account").status_code == 200
+    r = here.post("/account/password", data={"current": PASSWORD, "new": "password123", "repeat": "password123"})
+    assert r.status_code == 400 and "密码" in r.text            # too weak (and too short)
+    r = here.post("/account/password", data={"current": "wrong-password", "new": "violet-canyon-4817",
+                                             "repeat": "violet-canyon-4817"})
+    assert r.status_code == 401 and "当前密码不正确" in r.text
+    r = here.post("/account/password", data={"current": PASSWORD, "new": "violet-canyon-4817",
+                                             "repeat": "violet-canyon-4817"})
+    assert r.status_code == 200 and "其他设备上的登录已全部退出" in r.text
+    assert here.get("/api/me").json()["name"] == "rev"          # this session goes on
+    assert there.get("/api/me").json()["role"] == "anonymous"   # the other one has ended
+    assert _login_form(TestClient(app), "rev", "violet-canyon-4817").status_code == 303
+    r = here.post("/api/me/password", json={"current": "violet-canyon-4817", "new": "short"})
+    assert r.status_code == 400 and "至少 10 个字符" in r.json()["detail"]
+
+
+def test_admin_disables_changes_roles_and_resets(tmp_path):
+    app = _app(tmp_path)
+    a, v = TestClient(app), TestClient(app)
+    a.headers["X-CSRF-Token"] = _login(a, "admin")
+    v.headers["X-CSRF-Token"] = _login(v, "viewer")
+    page = a.get("/admin/users")
+    assert page.status_code == 200 and 'id="users-table"' in page.text
+    r = a.post("/admin/users/viewer", data={"action": "role", "role": "reviewer"})
+    assert r.status_code == 200 and "viewer 的角色已改为" in r.text
+    assert v.get("/api/me").json()["role"] == "reviewer"       # the role is read on every request
+    r = a.post("/admin/users/viewer", data={"action": "disable"})
+    assert r.status_code == 200 and "已停用 viewer" in r.text
+    assert v.get("/api/me").json()["role"] == "anonymous"
+    assert _login_form(TestClient(app), "viewer", PASSWORD).status_code == 401
+    listed = {u["name"]: u for u in a.get("/api/users").json()}
+    assert listed["viewer"]["disabled"] and listed["viewer"]["sessions"] == 0 and listed["admin"]["sessions"] >= 1
+    assert a.post("/admin/users/viewer", data={"action": "enable"}).status_code == 200
+    assert _login_form(TestClient(app), "viewer", PASSWORD).status_code == 303
+    r = a.post("/admin/users/viewer", data={"action": "password", "password": "12345678"})
+    assert r.status_code == 400 and "至少 10 个字符" in r.text
+    r = a.post("/admin/users/viewer", data={"action": "password", "password": "sunlit-harbour-2290"})
+    assert r.status_code == 200 and "已重置 viewer 的密码" in r.text
+    # the last admin cannot go
+    assert a.post("/admin/users/admin", data={"action": "disable"}).status_code == 400
+    r = a.patch("/api/users/admin", json={"role": "viewer"})
+    assert r.status_code == 400 and "管理员" in r.json()["detail"]
+    assert a.patch("/api/users/ghost", json={"disabled": True}).status_code == 404
+    r = a.post("/admin/users", data={"name": "weak", "password": "abcdefghij", "role": "viewer"})
+    assert r.status_code == 400 and "太容易猜到" in r.text
+
+
+def test_login_and_language_keep_the_query(anon, viewer):
+    r = anon.get("/reports?year=2022&level=city", follow_redirects=False)
+    assert r.status_code == 303
+    target = r.headers["location"]
+    assert target.startswith("/login?next=") and "year%3D2022" in target and "level%3Dcity" in target
+    page = anon.get(target)
+    assert 'name="next" value="/reports?year=2022&amp;level=city"' in page.text
+    r = _login_form(TestClient(anon.app), "viewer", PASSWORD, "/reports?year=2022&level=city")
+    assert r.headers["location"] == "/reports?year=2022&level=city"
+    page = viewer.get("/reports?year=2022&q=教育")
+    link = re.search(r'href="(/lang/en\?next=[^"]+)"', page.text).group(1)
+    r = viewer.get(link.replace("&amp;", "&"), follow_redirects=False)
+    assert r.headers["location"] == "/reports?year=2022&q=%E6%95%99%E8%82%B2"
+
+
+def test_api_docs_are_served_from_the_app(anon):
+    page = anon.get("/api/docs")
+    assert page.status_code == 200
+    assert "/static/vendor/swagger-ui-bundle-5.35.0.js" in page.text and "/static/api-docs.js" in page.text
+    assert "cdn" not in page.text.lower() and "<script>" not in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for asset in ("/static/vendor/swagger-ui-bundle-5.35.0.js", "/static/vendor/swagger-ui-5.35.0.css",
+                  "/static/api-docs.js"):
+        assert anon.get(asset).status_code == 200, asset
+
+
+# ---------------------------------------------------------------- review form, corrections in the pages
+
+def _fresh(store, seed, year=2022, *, agency, region="白沙省白沙市", broken=True):
+    data, rec = make_report(seed, year, agency=agency, region=region, broken=broken)
+    return store.store_record(rec, data=data, filename=f"{agency}-{year}.html")["report_id"], rec
+
+
+def test_review_form_has_explicit_buttons_and_needs_a_reason_to_dismiss(env, reviewer):
+    store = env["app"].state.backend.store
+    rid, _ = _fresh(store, 61, agency="白沙市教育局")
+    page = reviewer.get(f"/reports/{rid}").text
+    form = re.search(r'<form class="review".*?</form>', page, re.S).group(0)
+    assert '<textarea name="comment"' in form and '<input name="comment"' not in form  # Enter: a new line
+    assert 'value="confirmed"' in form and 'value="dismissed"' in form
+    f = _finding(reviewer, rid)
+    url = f"/reports/{rid}/findings/{f['id']}/review"
+    r = reviewer.post(url, data={"decision": "dismissed", "comment": "  "}, headers={"HX-Request": "true"})
+    assert r.status_code == 422 and "须说明理由" in r.text and 'aria-invalid="true"' in r.text
+    assert _finding(reviewer, rid)["status"] == "open"
+    r = reviewer.post(f"/api/reports/{rid}/findings/{f['id']}/review", json={"decision": "dismissed"})
+    assert r.status_code == 400 and "须说明理由" in r.json()["detail"]
+    r = reviewer.post(url, data={"decision": "dismissed", "comment": "原表如此"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    # the badges at the top come back with the finding (htmx swaps them in place)
+    counts = re.search(r'<p class="counts" id="report-counts" hx-swap-oob="true".*?</p>', r.text, re.S).group(0)
+    assert re.search(r'id="count-error">(\d+)', counts).group(1) == str(
+        sum(1 for x in reviewer.get(f"/api/reports/{rid}").json()["findings"]
+            if x["severity"] == "error" and x["status"] != "dismissed"))
+    r = reviewer.post(url, data={"decision": "open"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and _finding(reviewer, rid)["status"] == "open"
+    r = reviewer.post(url, data={"decision": "confirmed"}, follow_redirects=False)   # without JavaScript
+    assert r.status_code == 303 and r.headers["location"].endswith(f"#finding-{f['id']}")
+
+
+def test_edit_mode_saves_several_cells_and_refuses_bad_ones_by_name(env, reviewer):
+    store = env["app"].state.backend.store
+    rid, rec = _fresh(store, 62, agency="白沙市民政局")
+    page = reviewer.get(f"/reports/{rid}", params={"edit": 1}).text
+    assert 'id="edit-form"' in page and 'name="cell:t3.new[6]"' in page and 'name="cell:meta.published"' in page
+    assert 'type="date" name="cell:meta.published"' in page
+    fields = dict(re.findall(r'name="(cell:[^"]+)" form="edit-form" value="([^"]*)"', page))
+    assert len(fields) > 150
+    new = rec["t3"]["rows"]["new"]
+    # two bad cells: nothing saved, both named in words, the entered values kept
+    bad = {**fields, "cell:t3.new[0]": "3.7", "cell:t4.reconsideration[1]": "-5", "comment": "试"}
+    r = reviewer.post(f"/reports/{rid}/correct", data=bad)
+    assert r.status_code == 400
+    assert "2 处数值不符合" in r.text and "件数须为整数" in r.text and "不能为负数" in r.text
+    assert "表三 一、本年新收政府信息公开申请数量 / 自然人" in r.text or "表三“一、本年新收" in r.text
+    assert re.search(r'class="v edit[^"]*invalid" data-ref="t3.new\[0\]"', r.text)
+    assert 'value="3.7"' in r.text
+    assert reviewer.get(f"/api/reports/{rid}").json()["version"] == 1
+    # a value and its total together: one version, the row finding gone
+    good = {**fields, "cell:t3.new[0]": str(new[0] + 1), "cell:meta.published": "2023-01-15",
+            "comment": "按原件更正"}
+    r = reviewer.post(f"/reports/{rid}/correct", data=good, follow_redirects=False)
+    assert r.status_code == 303 and "saved=2" in r.headers["location"]
+    got = reviewer.get(f"/api/reports/{rid}").json()
+    assert got["version"] == 2 and got["record"]["t3"]["rows"]["new"][0] == new[0] + 1
+    assert got["record"]["meta"]["published"] == "2023-01-15"
+    assert sorted(c["ref"] for c in got["corrections"]) == ["meta.published", "t3.new[0]"]
+    assert not any(f["rule"].endswith("t3.row_total") and "t3.new[6]" in f["cells"] for f in got["findings"])
+    # meta.agency has its own editor and no longer fails
+    r = reviewer.post(f"/reports/{rid}/correct", data={"cell:meta.agency": "白沙市民政和社会事务局", "comment": "机关更名"},
+                      follow_redirects=False)
+    assert r.status_code == 303
+    assert reviewer.get(f"/api/reports/{rid}").json()["record"]["meta"]["agency"] == "白沙市民政和社会事务局"
+    r = reviewer.post(f"/api/reports/{rid}/corrections", json={"values": {"t3.new[99]": 1, "t3.new[1]": 2.5},
+                                                               "comment": "x"})
+    assert r.status_code == 400
+    assert [p["cell"] for p in r.json()["problems"]] == ["t3.new[99]", "t3.new[1]"]
+    # unchanged values are no correction
+    r = reviewer.post(f"/reports/{rid}/correct", data={"cell:t3.new[2]": fields["cell:t3.new[2]"], "comment": "x"})
+    assert r.status_code == 400 and "没有改动" in r.text
+
+
+def test_live_preview_uses_the_validator(env, reviewer):
+    store = env["app"].state.backend.store
+    rid, rec = _fresh(store, 63, agency="白沙市公安局")
+    new = rec["t3"]["rows"]["new"]
+    out = reviewer.post(f"/api/reports/{rid}/preview", json={"values": {}}).json()
+    assert any(f["rule"] == "arith.t3.row_total" for f in out["findings"])
+    out = reviewer.post(f"/api/reports/{rid}/preview", json={"values": {"t3.new[6]": str(sum(new[:6])),
+                                                                        "t3.new[1]": "x"}}).json()
+    assert [p["cell"] for p in out["problems"]] == ["t3.new[1]"]
+    assert all("t3.new[6]" not in f["cells"] or not f["rule"].endswith("row_total") for f in out["findings"])
+    assert "t3.new" not in " ".join(f["evidence"] or "" for f in out["findings"])   # evidence in words
+    assert reviewer.get(f"/api/reports/{rid}").json()["version"] == 1
+
+
+def test_revert_and_reextract_from_the_page(env, reviewer):
+    store = env["app"].state.backend.store
+    rid, rec = _fresh(store, 64, agency="白沙市司法局")
+    wrong = rec["t3"]["rows"]["new"][6]
+    reviewer.post(f"/reports/{rid}/correct", data={"cell:t3.new[6]": str(wrong - 1), "comment": "更正"})
+    page = reviewer.get(f"/reports/{rid}").text
+    assert 'id="corrections"' in page and "生效中" in page
+    cid = reviewer.get(f"/api/reports/{rid}").json()["corrections"][0]["id"]
+    r = reviewer.post(f"/reports/{rid}/corrections/{cid}/revert", data={"comment": "原表无误"}, follow_redirects=False)
+    assert r.status_code == 303
+    got = reviewer.get(f"/api/reports/{rid}").json()
+    assert got["record"]["t3"]["rows"]["new"][6] == wrong and got["corrections"][0]["status"] == "reverted"
+    assert reviewer.post(f"/reports/{rid}/corrections/{cid}/revert", data={}).status_code == 400
+    reviewer.post(f"/api/reports/{rid}/corrections", json={"values": {"t3.new[0]": 0}, "comment": "再更正"})
+    cid = next(c["id"] for c in reviewer.get(f"/api/reports/{rid}").json()["corrections"] if c["status"] == "active")
+    assert reviewer.post(f"/api/reports/{rid}/corrections/{cid}/revert", json={"comment": "撤"}).status_code == 200
+    reviewer.post(f"/api/reports/{rid}/corrections", json={"values": {"t3.new[0]": 0}, "comment": "再更正"})
+    r = reviewer.post(f"/reports/{rid}/reextract", follow_redirects=False)
+    assert r.status_code == 303
+    got = reviewer.get(f"/api/reports/{rid}").json()
+    kinds = [v["kind"] for v in got["versions"]]
+    assert kinds[-2:] == ["extracted", "corrected"] and got["record"]["t3"]["rows"]["new"][0] == 0
+    assert got["versions"][-2]["user"] == "rev"
+    assert reviewer.post(f"/api/reports/{rid}/reextract").json()["reapplied"] == ["t3.new[0]"]
+
+
+def test_reupload_through_the_page_keeps_corrections(reviewer):
+    data, rec = make_report(65, 2022, agency="青石县人民政府", region="北川省青川市青石县")
+    up = reviewer.post("/api/reports", files={"files": ("qingshi-2022.html", data, "text/html")}).json()[0]
+    rid = up["id"]
+    right = sum(rec["t3"]["rows"]["new"][:6])
+    reviewer.post(f"/api/reports/{rid}/corrections", json={"values": {"t3.new[6]": right}, "comment": "按各列之和"})
+    again = data.replace(b"</body>", "<p>（重新发布）</p></body>".encode())
+    up = reviewer.post("/api/reports", files={"files": ("qingshi-2022-v2.html", again, "text/html")}).json()[0]
+    assert up["ok"] and up["id"] == rid and up["reapplied"] == 1 and up["version"] == 4
+    got = reviewer.get(f"/api/reports/{rid}").json()
+    assert got["record"]["t3"]["rows"]["new"][6] == right
+    assert [(v["kind"], v["user"]) for v in got["versions"]][2:] == [("extracted", "rev"), ("corrected", "rev")]
+    page = reviewer.post("/upload?rows=1", files={"files": ("qingshi-2022-v3.html", again + b" ", "text/html")}).text
+    assert "已重新应用 1 处更正" in page and "存为第 6 版" in page
+
+
+def test_findings_speak_in_words_and_link_the_other_year(env, viewer):
+    store = env["app"].state.backend.store
+    rng = __import__("random").Random(7)
+    from nianbao.web.forms import fmt_value  # noqa: F401
+    sys.path.insert(0, str(Path(__file__).parent / "store"))
+    import kit
+    a = kit.record(rng, 2021, agency="望江市民政局", region="望江省望江市")
+    b = kit.next_year(rng, a, break_carry=True)
+    b["sections"] = a["sections"]                       # last year's prose, word for word
+    ra = store.store_record(a, data=kit.render_text(a).encode(), filename="wangjiang-2021.txt")["report_id"]
+    rb = store.store_record(b, data=kit.render_text(b).encode(), filename="wangjiang-2022.txt")["report_id"]
+    page = viewer.get(f"/reports/{rb}").text
+    carry = re.search(r'<li class="finding[^"]*" id="finding-\d+"[^>]*>(?:(?!</li>).)*cross.carry_over.*?</li>',
+                      page, re.S).group(0)
+    assert f'href="/reports/{ra}"' in carry and "查看 2021 年报告" in carry
+    assert "t3.carried[0]" not in re.sub(r'(title|href|data-cells)="[^"]*"', "", carry)   # words, not codes
+    assert "二、上年结转政府信息公开申请数量" in carry
+    assert f"/reports/{ra}/source?cell=t3.carry_next%5B0%5D" in carry
+    copied = re.search(r'<li class="finding[^"]*"(?:(?!</li>).)*cross.copied_prose.*?</li>', page, re.S).group(0)
+    assert f"/reports/{rb}/prose?against={ra}" in copied
+    diff = viewer.get(f"/reports/{rb}/prose", params={"against": ra})
+    assert diff.status_code == 200
+    assert diff.text.count('class="sentence shared') >= 2 * 5
+    assert viewer.get(f"/reports/{rb}/prose").status_code == 200          # the previous year by default
+    assert viewer.get(f"/reports/{ra}/prose").status_code == 404          # no 2020 report
+
+
+def test_source_view_shows_the_table_value_beside_the_highlight(env, viewer):
+    fid = _finding(viewer, env["r22"])["id"]
+    page = viewer.get(f"/reports/{env['r22']}/source", params={"finding": fid}).text
+    wrong = env["rec22"]["t3"]["rows"]["new"][6]
+    assert re.search(rf'<mark id="hit">{wrong}</mark><span class="beside" id="hit-value"[^>]*>表中值 {wrong}', page)
+
+
+def test_uploaded_scan_is_shown_with_the_value_outlined(env, reviewer):
+    from PIL import Image
+    store = env["app"].state.backend.store
+    img = Image.new("RGB", (800, 600), "white")
+    buf = io.BytesIO()
+    img.save(buf, "TIFF")
+    rec = json.loads(json.dumps(env["rec22"]))
+    rec["meta"]["agency"] = "白鹿市审计局"
+    rec["source"] = {"path": "scan.tif", "sha256": "", "format": "image"}
+    rec["provenance"] = {"t3.new[6]": {"span": [0, 0], "page": 1, "bbox": [400.0, 300.0, 460.0, 320.0]}}
+    rid = store.store_record(rec, data=buf.getvalue(), filename="scan.tif")["report_id"]
+    page = reviewer.get(f"/reports/{rid}/source", params={"cell": "t3.new[6]"}).text
+    assert f"/reports/{rid}/page/1.png?bbox=" in page and 'hx-trigger="load"' in page   # the text comes after OCR
+    assert "正在识读扫描件" in page
+    png = reviewer.get(f"/reports/{rid}/page/1.png", params={"bbox": "400,300,460,320"})
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    im = Image.open(io.BytesIO(png.content)).convert("RGB")
+    r, g, b = im.getpixel((397, 310))
+    assert r > 180 and g < 80, (r, g, b)
+    assert reviewer.get(f"/reports/{rid}/page/2.png").status_code == 404
+
+
+def test_report_list_search_sort_and_cascade(env, viewer):
+    store = env["app"].state.backend.store
+    for seed, agency, region in ((71, "东湖区教育局", "江州省江州市东湖区"), (72, "西湖区教育局", "江州省江州市西湖区"),
+                                 (73, "临海市教育局", "临海省临海市")):
+        _fresh(store, seed, 2020, agency=agency, region=region, broken=False)
+    rows = viewer.get("/reports", params={"q": "湖区教育"}).text
+    assert "东湖区教育局" in rows and "西湖区教育局" in rows and "临海市教育局" not in rows
+    provinces = viewer.get("/api/regions").json()
+    jz = next(p for p in provinces if p["name"] == "江州省")
+    cities = viewer.get("/api/regions", params={"level": "city", "parent": jz["id"]}).json()
+    city = next(c for c in cities if c["name"] == "江州市")
+    counties = viewer.get("/api/regions", params={"level": "county", "parent": city["id"]}).json()
+    east = next(c for c in counties if c["name"] == "东湖区")
+    page = viewer.get("/reports", params={"province": jz["id"], "city": city["id"], "county": east["id"]}).text
+    assert "东湖区教育局" in page and "西湖区教育局" not in page
+    assert f'<option value="{east["id"]}" selected>东湖区</option>' in page          # the cascade keeps its choice
+    page = viewer.get("/reports", params={"province": jz["id"]}).text
+    assert "西湖区教育局" in page and "临海市教育局" not in page
+    asc = viewer.get("/api/reports", params={"limit": 500}).json()
+    by_agency = [r["agency"] for r in env["app"].state.backend.reports({}, limit=500, order="agency")]
+    assert by_agency == sorted(by_agency, key=lambda x: (x is None, x or ""))
+    page = viewer.get("/reports", params={"order": "-agency"}).text
+    names = re.findall(r'<td><a href="/reports/\d+">([^<]+)</a></td>', page)
+    assert names == sorted(names, reverse=True) and len(names) == min(len(asc), 50)
+    assert 'aria-sort="descending"' in page and "order=agency" in page
+    found = viewer.get("/api/search", params={"q": "湖区"}).json()
+    assert {f["agency"] for f in found} == {"东湖区教育局", "西湖区教育局"} and all("#" in f["label"] for f in found)
+
+
+def test_compare_picker_searches_the_whole_store(env, viewer):
+    page = viewer.get("/compare", params={"b": "江州市教育局 2022"})
+    assert page.status_code == 200 and 'id="cmp-t3"' in page.text        # one match: taken; A = its previous year
+    page = viewer.get("/compare", params={"b": "教育局"}).text
+    assert 'id="matches-b"' in page and "江州市教育局" in page
+    page = viewer.get("/compare", params={"a": env["r21"], "b": f"江州市教育局 2022 #{env['r22']}"}).text
+    assert 'id="cmp-t3"' in page
+    assert "<select" not in page.split("compare-picker")[1].split("</form>")[0]   # no capped drop-down
+
+
+def test_original_downloads_under_its_own_name(env, viewer):
+    r = viewer.get(f"/api/reports/{env['r22']}/original")
+    cd = r.headers["content-disposition"]
+    assert 'filename="jiangzhou-2022.html"' in cd and "filename*=UTF-8''jiangzhou-2022.html" in cd
+    store = env["app"].state.backend.store
+    rid, _ = _fresh(store, 66, agency="白沙市财政局")
+    cd = viewer.get(f"/api/reports/{rid}/original").headers["content-disposition"]
+    assert "filename*=UTF-8''%E7%99%BD%E6%B2%99%E5%B8%82" in cd and f'filename="report-{rid}.html"' in cd
+
+
+def test_exports_in_words_with_whole_numbers_and_telling_names(env, viewer):
+    r = viewer.get("/exports/download", params={"format": "csv", "labels": "zh", "year": 2022})
+    assert r.status_code == 200
+    cd = r.headers["content-disposition"]
+    assert "filename*=UTF-8''" in cd and "2022" in cd and "%E5%AE%BD%E8%A1%A8" in cd   # 宽表
+    text = r.content.decode("utf-8-sig")
+    header = text.splitlines()[0]
+    assert header.startswith("报告编号,机关,地区") and "表三 一、本年新收政府信息公开申请数量·自然人" in header
+    assert "t3.new[0]" not in header
+    import csv
+    rows = list(csv.DictReader(io.StringIO(text)))
+    counts = [h for h in rows[0] if h.startswith(("表三", "表四")) or (h.startswith("表二") and "金额" not in h)]
+    values = [row[h] for row in rows for h in counts if row[h]]
+    assert values and all(re.fullmatch(r"-?\d+", v) for v in values)       # counts as integers: 12, never 12.0
+    r = viewer.get("/api/export", params={"format": "csv_long", "labels": "en"})
+    long = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert list(long[0])[:2] == ["report id", "agency"] and "cell" in long[0]
+    values = [row["value"] for row in long if row["value"] and not row["cell reference"].startswith(
+        ("t2.fees_wan", "t2.procurement[1]", "legacy."))]
+    assert values and all(re.fullmatch(r"-?\d+", v) for v in values)
+    assert viewer.get("/api/export", params={"format": "csv", "labels": "xx"}).status_code == 422
+
+
+def test_dashboard_shows_the_rates(env, viewer):
+    page = viewer.get("/dashboard").text
+    for key in ("kpi-disclosure", "kpi-correction", "kpi-yoy", "kpi-copy"):
+        assert f'id="{key}"' in page, key
+    assert re.search(r'id="kpi-disclosure">\d+\.\d%<', page)
+    assert "公开率" in page and "复议纠错率" in page and "同比" in page and "重复率" in page
+    apps = re.search(r'id="kpi-applications">([\d,]+)<', page).group(1)
+    assert "," in apps or int(apps) < 1000
+
+
 def test_zz_every_route_was_exercised(env):
     app = env["app"]
     wanted = set()
@@ -683,14 +1115,24 @@ def test_cli_user_add_and_serve_errors(tmp_path):
     from nianbao.cli import app as cli
     runner = CliRunner()
     db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    r = runner.invoke(cli, ["user", "add", "ann", "--role", "admin", "--password", "long-password", "--db", db])
+    r = runner.invoke(cli, ["user", "add", "ann", "--role", "admin", "--password", "granite-lantern-7", "--db", db])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(cli, ["user", "add", "bob", "--role", "root", "--password", "long-password", "--db", db])
+    r = runner.invoke(cli, ["user", "add", "bob", "--role", "root", "--password", "granite-lantern-7", "--db", db])
     assert r.exit_code == 2 and "角色必须是" in r.output
+    r = runner.invoke(cli, ["user", "add", "bob", "--role", "viewer", "--password", "long-password", "--db", db])
+    assert r.exit_code == 2 and "太容易猜到" in r.output
+    r = runner.invoke(cli, ["user", "add", "bob", "--role", "viewer", "--password", "copper-meadow-51", "--db", db])
+    assert r.exit_code == 0
     r = runner.invoke(cli, ["user", "list", "--db", db])
     assert "ann\tadmin" in r.output
     r = runner.invoke(cli, ["user", "passwd", "ann", "--password", "another-password", "--db", db])
     assert r.exit_code == 0
+    assert runner.invoke(cli, ["user", "role", "bob", "reviewer", "--db", db]).exit_code == 0
+    assert runner.invoke(cli, ["user", "disable", "bob", "--db", db]).exit_code == 0
+    assert "bob\treviewer\t已停用" in runner.invoke(cli, ["user", "list", "--db", db]).output
+    assert runner.invoke(cli, ["user", "enable", "bob", "--db", db]).exit_code == 0
+    r = runner.invoke(cli, ["user", "disable", "ann", "--db", db])
+    assert r.exit_code == 2 and "管理员" in r.output
     r = runner.invoke(cli, ["serve", "--db", "postgresql://nobody@127.0.0.1:1/none"])
     assert r.exit_code == 2 and "无法打开存储" in r.output and "Traceback" not in r.output
 

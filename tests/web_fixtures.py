@@ -117,3 +117,51 @@ def generated_report(seed: int, year: int, *, agency: str, region: str, broken: 
     rows["new"][6] = sum(rows["new"][:6]) + (1 if broken else 0)
     data, _truth = render_html(rng, rec)
     return data, rec
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NianbaoServer:
+    """``nianbao serve`` in a child process on a free loopback port (a context manager)."""
+
+    def __init__(self, db: str, folder, env: dict | None = None):
+        import os
+        import sys
+        self.db, self.folder = db, folder
+        self.env = {**os.environ, "NIANBAO_LANG": "zh", **(env or {})}
+        self.cmd = [sys.executable, "-m", "nianbao.cli"]
+
+    def add_user(self, name: str, role: str, password: str) -> None:
+        import subprocess
+        out = subprocess.run(self.cmd + ["user", "add", name, "--role", role, "--password", password, "--db", self.db],
+                             env=self.env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+
+    def __enter__(self) -> str:
+        import socket
+        import subprocess
+        import time
+        port = free_port()
+        self.log = open(self.folder / "server.log", "w")
+        self.proc = subprocess.Popen(self.cmd + ["serve", "--db", self.db, "--port", str(port)], env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError((self.folder / "server.log").read_text())
+                time.sleep(0.2)
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()

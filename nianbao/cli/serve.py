@@ -74,19 +74,19 @@ def user_add(name: str = typer.Argument(..., help="用户名 (user name)"),
 @user_app.command("list")
 def user_list(db: str = typer.Option(None, "--db", envvar="NIANBAO_DB", help=_DB_HELP)):
     """列出网页账号 (list accounts)."""
-    from ..web.auth import list_users
+    from ..web.auth import list_accounts
     from ..web.settings import Settings
 
     engine = _engine(db or Settings().store_url)
-    for u in list_users(engine):
-        typer.echo(f"{u.name}\t{u.role}")
+    for a in list_accounts(engine):
+        typer.echo(f"{a.name}\t{a.role}" + ("\t已停用 disabled" if a.disabled else ""))
 
 
 @user_app.command("passwd")
 def user_passwd(name: str = typer.Argument(...),
                 password: str = typer.Option(None, "--password", envvar="NIANBAO_PASSWORD"),
                 db: str = typer.Option(None, "--db", envvar="NIANBAO_DB", help=_DB_HELP)):
-    """修改密码 (set a password)."""
+    """修改密码，该账号的会话全部结束 (set a password; the account's sessions end)."""
     from ..web.auth import AccountError, set_password
     from ..web.settings import Settings
 
@@ -99,3 +99,46 @@ def user_passwd(name: str = typer.Argument(...),
     typer.echo("ok")
 
 
+
+
+@user_app.command("role")
+def user_role(name: str = typer.Argument(...), role: str = typer.Argument(..., help="viewer | reviewer | admin"),
+              db: str = typer.Option(None, "--db", envvar="NIANBAO_DB", help=_DB_HELP)):
+    """改变角色 (change an account's role)."""
+    from ..web.auth import AccountError, set_role
+    from ..web.settings import Settings
+
+    engine = _engine(db or Settings().store_url)
+    try:
+        set_role(engine, name, role)
+    except AccountError as exc:
+        typer.echo(f"nianbao user role: {exc}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"{name}: {role}")
+
+
+def _set_disabled(name: str, db: str | None, disabled: bool) -> None:
+    from ..web.auth import AccountError, set_disabled
+    from ..web.settings import Settings
+
+    engine = _engine(db or Settings().store_url)
+    try:
+        set_disabled(engine, name, disabled)
+    except AccountError as exc:
+        typer.echo(f"nianbao user {'disable' if disabled else 'enable'}: {exc}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"{name}: {'已停用 disabled' if disabled else '已启用 enabled'}")
+
+
+@user_app.command("disable")
+def user_disable(name: str = typer.Argument(...),
+                 db: str = typer.Option(None, "--db", envvar="NIANBAO_DB", help=_DB_HELP)):
+    """停用账号，其会话全部结束 (disable an account: its sessions end, sign-in is refused)."""
+    _set_disabled(name, db, True)
+
+
+@user_app.command("enable")
+def user_enable(name: str = typer.Argument(...),
+                db: str = typer.Option(None, "--db", envvar="NIANBAO_DB", help=_DB_HELP)):
+    """重新启用账号 (enable an account again)."""
+    _set_disabled(name, db, False)

@@ -283,7 +283,10 @@ def export(out: Path = typer.Argument(..., help="输出文件：.csv .xlsx .parq
            fmt: Optional[str] = typer.Option(None, "--format", help="csv|xlsx|parquet|jsonl（默认按扩展名）"),
            form: str = typer.Option("wide", "--form", help="wide（每份报告一行）| long（每个单元格一行）"),
            region: Optional[str] = typer.Option(None, "--region"), level: Optional[str] = typer.Option(None, "--level"),
-           year: Optional[int] = typer.Option(None, "--year"), db: Optional[str] = DbOpt):
+           year: Optional[int] = typer.Option(None, "--year"),
+           labels: str = typer.Option("ref", "--labels", help="列名：ref（代码，如 t3.new[0]）| zh（中文）| en "
+                                                              "(column headers: codes, Chinese or English words)"),
+           db: Optional[str] = DbOpt):
     """导出报告数据。Export stored reports (wide: a row per report; long: a row per cell)."""
     from ..store import StoreError
     fmt = fmt or {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".jsonl": "jsonl",
@@ -292,7 +295,7 @@ def export(out: Path = typer.Argument(..., help="输出文件：.csv .xlsx .parq
         _err(f"{out}: 无法从扩展名判断格式，请用 --format (cannot tell the format; use --format)")
     store = _open(db)
     try:
-        n = store.export(str(out), fmt=fmt, form=form, filters=_filters(region, level, year))
+        n = store.export(str(out), fmt=fmt, form=form, filters=_filters(region, level, year), labels=labels)
     except (StoreError, ValueError, OSError) as exc:
         _err(f"{out}: {exc}")
     finally:

@@ -150,7 +150,8 @@ def constraints_for(form: str | None, claims: Iterable[dict] = ()) -> list[Const
     return out
 
 
-def _holds(con: Constraint, values: dict) -> bool | None:
+def holds(con: Constraint, values: dict) -> bool | None:
+    """Whether ``values`` satisfy the constraint (None when one of its cells has no value)."""
     terms, const = con
     total = 0
     for ref, coeff in terms:
@@ -180,7 +181,7 @@ def ambiguous_cells(runs: Sequence[Sequence[dict]], constraints: Sequence[Constr
         for cand in cands:
             budget.spend()
             vals = {**fixed, **cand}
-            if all(_holds(c, vals) is not False for c in local):
+            if all(holds(c, vals) is not False for c in local):
                 keep.append(cand)
         filtered.append(keep)
     # 2. Runs with one reading left become fixed.
@@ -229,7 +230,7 @@ def ambiguous_cells(runs: Sequence[Sequence[dict]], constraints: Sequence[Constr
             vals = dict(known)
             for cand in combo:
                 vals.update(cand)
-            if all(_holds(c, vals) is not False for c in cons):
+            if all(holds(c, vals) is not False for c in cons):
                 survivors += 1
                 for ref in refs:
                     seen.setdefault(ref, set()).add(vals[ref])

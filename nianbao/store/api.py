@@ -16,13 +16,23 @@ Write::
                        reason=None) -> same dict (a record already extracted, or written in nianbao.author)
     store.review_finding(finding_id, status, user, comment=None) -> finding dict
                                     # status: open | confirmed | dismissed
-    store.correct_values(report_id, {"t3.new[6]": 12, …}, user, reason) -> {"version_id", "number", "findings"}
-                                    # a new immutable version; re-validates and re-runs cross-year checks
+    store.correct_values(report_id, {"t3.new[6]": 12, …}, user, reason) -> {"version_id", "number", "changed",
+                                                                           "findings"}
+                                    # a new immutable version; re-validates and re-runs cross-year checks;
+                                    # values are checked against the template (CorrectionError names each
+                                    # refused cell); each changed cell is a correction in force
+    store.preview_correction(report_id, values) -> {"problems", "findings"}   # the same checks, nothing written
+    store.revert_correction(correction_id, user, reason=None) -> {"version_id", "number", "ref", "value"}
+    store.reextract(report_id, user=None) -> {"version_id", "number", "reapplied"}
+                                    # the stored file read again; corrections in force re-applied on top
+    store.corrections(report_id) -> [correction dict, …]   # every correction with its status
 
 Read::
 
     store.list_reports(region=None, level=None, year=None, status=None, agency=None, kind=None,
                        offset=0, limit=50, order="year") -> {"total": n, "items": [report summary, …]}
+                                    # order: year | agency | region | level | findings | open | id;
+                                    # "-year" etc. reverses the first key
                                     # status: open (has open findings) | clean (no findings) | reviewed
                                     # a summary: id, agency, region, level, kind, year, template, version,
                                     # filename, format, n_findings, n_open, errors, warnings, infos
@@ -32,14 +42,17 @@ Read::
                                     "version", "versions", "findings", "source", "neighbours"}
                                     # record = the version's canonical record (its cells' provenance is
                                     # stored once, in the cells, and put back here); findings carry "id",
-                                    # "status", "reviewed_by", "reviewed_at", "comment", "scope"
+                                    # "status", "reviewed_by", "reviewed_at", "comment", "scope", "prior"
+                                    # (an earlier version's decision), "extra", and cross-year ones
+                                    # "other_report_id" / "other_year"; "corrections": every correction
     store.version_records(report_id) -> {version number: record}   # values of every version, one query
     store.source_bytes(report_id) -> (bytes, filename, format)
     store.find_report(agency, year) -> report_id | None
     store.compare(report_a, report_b) -> nianbao.analyse.compare result (cells, sections, 重复率)
     store.stats(group_by=("province",), filters=None, metrics=None, rank=None, top=None)
                                     -> nianbao.analyse.stats result (groups with metrics)
-    store.export(dest, fmt="csv"|"xlsx"|"parquet"|"jsonl", form="wide"|"long", filters=None) -> rows written
+    store.export(dest, fmt="csv"|"xlsx"|"parquet"|"jsonl", form="wide"|"long", filters=None,
+                 labels="ref"|"zh"|"en") -> rows written       # labels: the header row in words
     store.regions() / store.agencies(region_id=None)
     store.cells(report_id, version=None) -> [{"ref", "tbl", "row_key", "col", "value", "text", "provenance",
                                               "confidence"}, …]       # long form, with provenance
@@ -56,6 +69,7 @@ transaction per document: a crash leaves either the whole document or nothing.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -67,12 +81,13 @@ from sqlalchemy import create_engine, delete, event, func, insert, or_, select, 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from . import checks, rollup
-from .cells import iter_cells, numeric, with_values
+from . import checks, review, rollup
+from .cells import iter_cells, numeric
+from .editable import CorrectionRefused, check_values, set_value, value_of
 from .facts import facts_of
 from .regions import LEVELS, agency_kind, normalise_level, split_region
 from .oversight import FindingMeasure
-from .schema import Agency, CellRow, Finding, Region, Report, ReportFacts, Source, Version
+from .schema import Agency, CellRow, Correction, Finding, Region, Report, ReportFacts, Source, Version
 
 DEFAULT_PATH = Path("nianbao-data") / "nianbao.sqlite"
 REVIEW_STATUSES = ("open", "confirmed", "dismissed")
@@ -81,6 +96,14 @@ VERSION_KINDS = ("extracted", "authored")  # what store_record writes (correctio
 
 class StoreError(Exception):
     """A request the store cannot satisfy; the message says why (Chinese first)."""
+
+
+class CorrectionError(StoreError):
+    """Corrected values that do not fit their cells: ``problems`` is [(cell ref, message naming it), …]."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("；".join(msg for _, msg in problems))
 
 
 def now() -> datetime:
@@ -181,7 +204,7 @@ class Store:
         return ingest(self, paths, manifest=manifest, **kw)
 
     def ingest_bytes(self, data: bytes, filename: str, manifest_row: dict | None = None,
-                     url: str | None = None, keep_bytes: bool = True) -> dict:
+                     url: str | None = None, keep_bytes: bool = True, author: str | None = None) -> dict:
         """Extract one uploaded file and store it (in this process)."""
         from .ingest import extract_data
         sha = hashlib.sha256(data).hexdigest()
@@ -192,7 +215,7 @@ class Store:
         if not ok:
             return {"status": "failed", "error": payload, "sha256": sha, "filename": filename}
         return self.store_record(payload, data=data if keep_bytes else None, filename=filename,
-                                 manifest_row=manifest_row, url=url, sha256=sha, size=len(data))
+                                 manifest_row=manifest_row, url=url, sha256=sha, size=len(data), author=author)
 
     def _report_of_sha(self, sha: str) -> int | None:
         with self.session() as s:
@@ -208,7 +231,9 @@ class Store:
 
         ``kind`` says where the values come from: "extracted" from a file, or "authored" when the
         agency wrote the report in nianbao (``author``, ``reason``: who stored it, and why when it
-        still had errors)."""
+        still had errors). ``author`` is also who uploaded a file (kept on the version). When the
+        report exists already, the new version becomes its current one with the earlier decisions
+        carried over and the corrections in force re-applied on top (see ``nianbao.store.review``)."""
         if kind not in VERSION_KINDS:
             raise StoreError(f"版本类别须为 {'/'.join(VERSION_KINDS)} (version kind must be one of {VERSION_KINDS}): {kind}")
         src = record.get("source") or {}
@@ -244,16 +269,63 @@ class Store:
                 report = Report(agency_id=agency.id if agency else None, year=year, created_at=now())
                 s.add(report)
                 s.flush()
-            extracted = list(record.get("findings") or [])
-            checked = prechecked if prechecked is not None else checks.check(record)
-            version = self._new_version(s, report, record, kind=kind, source_id=source.id,
-                                        author=author, reason=reason,
-                                        findings=[("extract", f) for f in extracted]
-                                        + [("check", f) for f in _without(checked, extracted)])
-            self._cross_year_around(s, report)
-            self._refresh_facts(s, report.id)
+            version, reapplied = self._add_extraction(s, report, record, source_id=source.id, author=author,
+                                                      prechecked=prechecked, kind=kind, reason=reason)
             return {"status": "stored", "report_id": report.id, "version_id": version.id, "sha256": sha,
-                    "agency": agency.name if agency else None, "year": year}
+                    "agency": agency.name if agency else None, "year": year, "reapplied": reapplied}
+
+    def _add_extraction(self, s: Session, report: Report, record: dict, *, source_id: int | None,
+                        author: str | None, prechecked: list | None = None, kind: str = "extracted",
+                        reason: str | None = None) -> tuple[Version, list[str]]:
+        """A new extracted version of ``report``; on an existing report, decisions carried over and the
+        corrections in force re-applied in a version of their own. Returns (current version, re-applied refs)."""
+        extracted = list(record.get("findings") or [])
+        checked = prechecked if prechecked is not None else checks.check(record)
+        before = s.get(Version, report.current_version_id) if report.current_version_id else None
+        version = self._new_version(s, report, record, kind=kind, source_id=source_id,
+                                    author=author, reason=reason,
+                                    findings=[("extract", f) for f in extracted]
+                                    + [("check", f) for f in _without(checked, extracted)],
+                                    predecessor=before)
+        reapplied: list[str] = []
+        if before is not None:
+            self._carry(s, before, version)
+            version, reapplied = self._reapply(s, report, version, author)
+        self._cross_year_around(s, report)
+        self._refresh_facts(s, report.id)
+        return version, reapplied
+
+    def _reapply(self, s: Session, report: Report, version: Version, author: str | None) -> tuple[Version, list[str]]:
+        """Put the corrections in force on top of a fresh extraction (a version of its own)."""
+        active = review.active_corrections(s, report.id)
+        if not active:
+            return version, []
+        values, absorbed = review.to_reapply(_full_record(s, version), active)
+        for c in absorbed:
+            c.status, c.closed_by, c.closed_at, c.closed_version_id = "absorbed", author, now(), version.id
+            c.closed_reason = "新抽取的值与更正相同 (the new extraction gives the corrected value)"
+        if not values:
+            return version, []
+        who = {c.ref: (c.author, c.reason) for c in active if c.ref in values}
+        new = self._corrected_version(
+            s, report, version, values, author=author or "nianbao",
+            reason=f"重新应用 {len(values)} 处更正 (re-applied {len(values)} corrections on top of the new extraction)",
+            cell_authors=who)
+        for c in active:
+            if c.ref in values:
+                c.applied_version_id = new.id
+        return new, sorted(values)
+
+    def _carry(self, s: Session, old: Version, new: Version) -> None:
+        """Decisions on ``old``'s findings passed on to the same findings of ``new`` (cross-year aside)."""
+        old_rows = list(s.scalars(select(Finding).where(Finding.version_id == old.id, Finding.scope != "cross_year")
+                                  .order_by(Finding.id)))
+        if not any(f.status != "open" or f.prior for f in old_rows):
+            return
+        new_rows = list(s.scalars(select(Finding).where(Finding.version_id == new.id, Finding.scope != "cross_year")
+                                  .order_by(Finding.id)))
+        review.carry_reviews(old_rows, new_rows, old.number, old.record)
+        s.flush()
 
     def _region(self, s: Session, name: str | None) -> Region | None:
         parts = split_region(name)
@@ -304,7 +376,11 @@ class Store:
 
     def _new_version(self, s: Session, report: Report, record: dict, *, kind: str, source_id: int | None,
                      author: str | None, reason: str | None, findings: list[tuple[str, dict]],
-                     parent_id: int | None = None, corrected: dict | None = None) -> Version:
+                     parent_id: int | None = None, corrected: dict | None = None,
+                     cell_authors: dict | None = None, predecessor: Version | None = None) -> Version:
+        """``corrected``: {ref: value before} of the cells a person changed; ``cell_authors``: {ref: (who,
+        why)} where that is not this version's author (corrections re-applied); ``predecessor``: the
+        version this one follows (its cross-year decisions are carried over)."""
         number = (s.scalar(select(func.max(Version.number)).where(Version.report_id == report.id)) or 0) + 1
         stored = {k: v for k, v in record.items() if k != "findings"}
         prov = record.get("provenance") if isinstance(record.get("provenance"), dict) else {}
@@ -315,7 +391,8 @@ class Store:
             if corrected is not None and ref in corrected:
                 # where the value was printed stays (the source view still finds it); who changed it is added
                 base = {k: v for k, v in p.items() if k != "confidence"} if isinstance(p, dict) else {}
-                p = {**base, "corrected_by": author, "reason": reason, "was": corrected[ref]}
+                who, why = (cell_authors or {}).get(ref, (author, reason))
+                p = {**base, "corrected_by": who, "reason": why, "was": corrected[ref]}
             if p is not None:
                 in_cells.add(ref)
             num = numeric(value)
@@ -335,7 +412,10 @@ class Store:
                 c["version_id"] = version.id
             s.connection().execute(insert(CellRow.__table__), cells)
         for scope, f in findings:
-            s.add(_finding_row(version.id, scope, f))
+            s.add(_finding_row(version.id, scope, f, values=review.finding_values(record, f.get("cells") or ())))
+        pred = predecessor.id if predecessor is not None else parent_id
+        if pred is not None:
+            s.info.setdefault("nianbao_predecessor", {})[version.id] = pred
         report.current_version_id = version.id
         s.flush()
         return version
@@ -356,17 +436,25 @@ class Store:
             prev, cur = near.get(earlier), near.get(later)
             if cur is None or cur.current_version_id is None:
                 continue
-            old = {(f.rule, tuple(f.cells)): f for f in s.scalars(select(Finding).where(
-                Finding.version_id == cur.current_version_id, Finding.scope == "cross_year"))}
-            s.execute(delete(Finding).where(Finding.version_id == cur.current_version_id,
-                                            Finding.scope == "cross_year"))
-            if prev is None or prev.current_version_id is None:
-                continue
-            pv, cv = s.get(Version, prev.current_version_id), s.get(Version, cur.current_version_id)
-            for f in checks.cross_year(pv.record, cv.record):
-                row = _finding_row(cv.id, "cross_year", f, other_version_id=pv.id)
-                _keep_review(row, old.get((row.rule, tuple(row.cells))))
-                s.add(row)
+            cv = s.get(Version, cur.current_version_id)
+            old = list(s.scalars(select(Finding).where(Finding.version_id == cv.id, Finding.scope == "cross_year")
+                                 .order_by(Finding.id)))
+            old_version = cv
+            pred = s.info.get("nianbao_predecessor", {}).get(cv.id)
+            if not old and pred is not None:  # a version made in this transaction: its predecessor's decisions
+                old_version = s.get(Version, pred)
+                old = list(s.scalars(select(Finding).where(Finding.version_id == pred, Finding.scope == "cross_year")
+                                     .order_by(Finding.id)))
+            new = []
+            if prev is not None and prev.current_version_id is not None:
+                pv = s.get(Version, prev.current_version_id)
+                for f in checks.cross_year(pv.record, cv.record):
+                    values = review.finding_values(cv.record, f.get("cells") or (), pv.record,
+                                                   f.get("previous_cells") or ())
+                    new.append(_finding_row(cv.id, "cross_year", f, other_version_id=pv.id, values=values))
+                review.carry_reviews(old, new, old_version.number, old_version.record)
+            s.execute(delete(Finding).where(Finding.version_id == cv.id, Finding.scope == "cross_year"))
+            s.add_all(new)
             s.flush()
             if cur.id != report.id:
                 self._refresh_facts(s, cur.id)
@@ -418,62 +506,208 @@ class Store:
 
     # ------------------------------------------------------------------ review & correct
     def review_finding(self, finding_id: int, status: str, user: str, comment: str | None = None) -> dict:
+        """Confirm, dismiss (a reason is required) or re-open a finding of the report's current version."""
         if status not in REVIEW_STATUSES:
             raise StoreError(f"审核状态须为 open/confirmed/dismissed (status must be one of {REVIEW_STATUSES}): {status}")
+        comment = (comment or "").strip() or None
+        if status == "dismissed" and not comment:
+            raise StoreError("排除一条发现须说明理由 (dismissing a finding needs a reason)")
         with self.session() as s, s.begin():
             f = s.get(Finding, finding_id)
             if f is None:
                 raise StoreError(f"没有这条发现 (no such finding): {finding_id}")
-            f.status, f.reviewed_by, f.reviewed_at, f.comment = status, user, now(), comment
-            s.flush()
             report_id = s.scalar(select(Version.report_id).where(Version.id == f.version_id))
+            current = s.scalar(select(Report.current_version_id).where(Report.id == report_id))
+            if f.version_id != current:
+                raise StoreError(f"这条发现属于历史版本，请在当前版本上审核 (finding {finding_id} belongs to an "
+                                 "older version: review it on the current one)")
+            f.status, f.reviewed_by, f.reviewed_at, f.comment = status, user, now(), comment
+            if status != "open" and isinstance(f.prior, dict) and not f.prior.get("kept"):
+                f.prior = {**f.prior, "superseded": True}  # decided again: the old decision is history
+            s.flush()
             self._refresh_facts(s, report_id)
             return _finding_dict(f)
 
     def correct_values(self, report_id: int, values: dict, user: str, reason: str) -> dict:
-        """A new version with ``values`` ({cell ref: value}) replaced; re-validated, cross-year re-run."""
+        """A new version with ``values`` ({cell ref: value}) replaced; re-validated, cross-year re-run.
+
+        Each value is checked against its cell in the template (``nianbao.store.editable``): refused
+        values raise :class:`CorrectionError` (a StoreError) naming every such cell, and nothing is written. Values equal to the
+        current ones are left out; meta fields (agency, year, region …) move the report when they change
+        who or which year it is about. Each changed cell becomes a correction in force until reverted."""
         if not user:
             raise StoreError("更正须署名 (a correction needs the user's name)")
-        if not reason:
+        if not (reason or "").strip():
             raise StoreError("更正须说明理由 (a correction needs a reason)")
         if not values:
             raise StoreError("没有要更正的值 (no values to correct)")
-        from ..template import CellRef
-        for ref, v in values.items():
-            try:
-                CellRef.parse(ref)
-            except ValueError as exc:
-                raise StoreError(f"单元格引用无效 (bad cell reference): {ref}") from exc
-            if v is not None and numeric(v) is None:
-                raise StoreError(f"{ref}: 值须为数字或空 (value must be a number or null): {v!r}")
         with self.session() as s, s.begin():
             report = s.get(Report, report_id)
             if report is None or report.current_version_id is None:
                 raise StoreError(f"没有这份报告 (no such report): {report_id}")
             prev = s.get(Version, report.current_version_id)
-            from .cells import set_cell  # noqa: F401  (with_values uses it)
-            before = {ref: _cell_of(prev.record, ref) for ref in values}
-            record = with_values(_full_record(s, prev), values)
-            prev_findings = list(s.scalars(select(Finding).where(Finding.version_id == prev.id)))
-            # findings the validator derives are re-derived; extraction findings on corrected cells go
-            validator_rules = {f["rule"] for f in checks.check(prev.record)}
-            kept = [f for f in prev_findings if f.scope == "extract" and f.rule not in validator_rules
-                    and not set(f.cells) & set(values)]
-            checked = checks.check(record)
-            version = self._new_version(
-                s, report, record, kind="corrected", source_id=prev.source_id, author=user, reason=reason,
-                parent_id=prev.id, corrected=before,
-                findings=[("extract", _finding_dict(f)) for f in kept] + [("check", f) for f in checked])
-            # a person's review survives a correction when the same finding comes back
-            old = {(f.rule, tuple(f.cells)): f for f in prev_findings}
-            for f in s.scalars(select(Finding).where(Finding.version_id == version.id)):
-                _keep_review(f, old.get((f.rule, tuple(f.cells))))
+            record = _full_record(s, prev)
+            try:
+                wanted = check_values(record, values)
+            except CorrectionRefused as exc:
+                raise CorrectionError(exc.problems) from None
+            changed = {ref: v for ref, v in wanted.items()
+                       if review.comparable(value_of(record, ref)) != review.comparable(v)}
+            if not changed:
+                raise StoreError("所填的值与当前版本相同，没有更正 (the values equal the current ones: nothing to correct)")
+            version = self._corrected_version(s, report, prev, changed, author=user, reason=reason.strip())
+            self._record_corrections(s, report, prev, version, changed, user, reason.strip())
             self._cross_year_around(s, report)
             self._refresh_facts(s, report.id)
             s.flush()
             findings = [_finding_dict(f) for f in s.scalars(select(Finding).where(Finding.version_id == version.id))]
             return {"report_id": report.id, "version_id": version.id, "number": version.number,
-                    "findings": findings}
+                    "changed": sorted(changed), "findings": findings}
+
+    def preview_correction(self, report_id: int, values: dict) -> dict:
+        """What ``correct_values`` would say, without writing: refused cells, and the validator's
+        findings on the report with these values (the edit mode re-checks totals and identities live)."""
+        rep = self.get_report(report_id)
+        record = {k: v for k, v in rep["record"].items() if k != "findings"}
+        problems, good = [], {}
+        for ref, raw in (values or {}).items():
+            try:
+                good[ref] = check_values(record, {ref: raw})[ref]
+            except CorrectionRefused as exc:
+                problems += exc.problems
+        for ref, v in good.items():
+            set_value(record, ref, v)
+        findings = [f for f in checks.check(record) if not str(f.get("rule", "")).startswith(("extract.", "source."))]
+        return {"problems": [{"cell": ref, "message": msg} for ref, msg in problems], "findings": findings}
+
+    def revert_correction(self, correction_id: int, user: str, reason: str | None = None) -> dict:
+        """Undo a correction in force: the cell gets back the value of the latest extraction (a new version)."""
+        if not user:
+            raise StoreError("撤销更正须署名 (reverting needs the user's name)")
+        with self.session() as s, s.begin():
+            c = s.get(Correction, correction_id)
+            if c is None:
+                raise StoreError(f"没有这条更正 (no such correction): {correction_id}")
+            if c.status != review.ACTIVE:
+                raise StoreError(f"更正 #{correction_id} 已不在生效中 (correction {correction_id} is not in force: "
+                                 f"{c.status})")
+            report = s.get(Report, c.report_id)
+            prev = s.get(Version, report.current_version_id)
+            base = s.scalar(select(Version).where(Version.report_id == report.id, Version.kind == "extracted")
+                            .order_by(Version.number.desc()).limit(1))
+            source_value = value_of(base.record, c.ref) if base is not None else None
+            why = (reason or "").strip() or f"撤销更正 #{c.id} (reverted correction {c.id})"
+            version = self._corrected_version(s, report, prev, {c.ref: source_value}, author=user, reason=why)
+            c.status, c.closed_by, c.closed_at, c.closed_version_id, c.closed_reason = (
+                "reverted", user, now(), version.id, why)
+            for other in review.active_corrections(s, report.id):
+                other.applied_version_id = version.id
+            self._cross_year_around(s, report)
+            self._refresh_facts(s, report.id)
+            return {"report_id": report.id, "version_id": version.id, "number": version.number, "ref": c.ref,
+                    "value": source_value}
+
+    def reextract(self, report_id: int, user: str | None = None) -> dict:
+        """Read the report's stored file again: a new extracted version, corrections re-applied on top."""
+        from .ingest import extract_data
+        with self.session() as s:
+            report = s.get(Report, report_id)
+            if report is None or report.current_version_id is None:
+                raise StoreError(f"没有这份报告 (no such report): {report_id}")
+            source_id = s.get(Version, report.current_version_id).source_id
+            # what the last extraction said (corrections of meta are re-applied on top like any other)
+            last = s.scalar(select(Version).where(Version.report_id == report_id, Version.kind == "extracted")
+                            .order_by(Version.number.desc()).limit(1))
+            meta = dict((last.record if last is not None else {}).get("meta") or {})
+        data, filename, _fmt = self.source_bytes(report_id)
+        ok, payload = extract_data(data, filename)
+        if not ok:
+            raise StoreError(f"{filename}: 重新抽取失败 (re-extraction failed): {payload}")
+        record = dict(payload)
+        record.pop("_checked", None)
+        # the same report: who and which year it is about stay as its last extraction said
+        record["meta"] = {**(record.get("meta") or {}),
+                          **{k: meta[k] for k in ("agency", "region", "year", "level", "kind") if k in meta}}
+        with self.session() as s, s.begin():
+            report = s.get(Report, report_id)
+            version, reapplied = self._add_extraction(s, report, record, source_id=source_id, author=user)
+            return {"report_id": report.id, "version_id": version.id, "number": version.number,
+                    "reapplied": reapplied}
+
+    def corrections(self, report_id: int) -> list[dict]:
+        with self.session() as s:
+            numbers = dict(s.execute(select(Version.id, Version.number).where(Version.report_id == report_id)).all())
+            return [review.correction_dict(c, numbers) for c in s.scalars(
+                select(Correction).where(Correction.report_id == report_id).order_by(Correction.id))]
+
+    def _corrected_version(self, s: Session, report: Report, prev: Version, values: dict, *, author: str,
+                           reason: str, cell_authors: dict | None = None) -> Version:
+        """A corrected version on top of ``prev`` with ``values`` (already checked), findings re-derived and
+        the decisions on ``prev``'s findings carried over."""
+        base = _full_record(s, prev)
+        before = {ref: value_of(base, ref) for ref in values}
+        record = copy.deepcopy(base)
+        for ref, v in values.items():
+            set_value(record, ref, v)
+        if any(ref.startswith("meta.") for ref in values):
+            self._relink(s, report, record)
+        prev_findings = list(s.scalars(select(Finding).where(Finding.version_id == prev.id).order_by(Finding.id)))
+        # findings the validator derives are re-derived; extraction findings on corrected cells go
+        validator_rules = {f["rule"] for f in checks.check(prev.record)}
+        kept = [f for f in prev_findings if f.scope == "extract" and f.rule not in validator_rules
+                and not set(f.cells) & set(values)]
+        checked = checks.check(record)
+        version = self._new_version(
+            s, report, record, kind="corrected", source_id=prev.source_id, author=author, reason=reason,
+            parent_id=prev.id, corrected={r: v for r, v in before.items() if not r.startswith("meta.")},
+            cell_authors=cell_authors,
+            findings=[("extract", _finding_dict(f)) for f in kept] + [("check", f) for f in checked])
+        new_rows = list(s.scalars(select(Finding).where(Finding.version_id == version.id).order_by(Finding.id)))
+        review.carry_reviews([f for f in prev_findings if f.scope != "cross_year"], new_rows, prev.number,
+                             prev.record)
+        s.flush()
+        return version
+
+    def _record_corrections(self, s: Session, report: Report, prev: Version, version: Version, changed: dict,
+                            user: str, reason: str) -> None:
+        before = _full_record(s, prev)
+        active = {c.ref: c for c in review.active_corrections(s, report.id)}
+        for ref, value in changed.items():
+            old = active.pop(ref, None)
+            if old is not None:
+                old.status, old.closed_by, old.closed_at, old.closed_version_id = "superseded", user, now(), version.id
+                old.closed_reason = "同一单元格再次更正 (the same cell was corrected again)"
+            s.add(Correction(report_id=report.id, ref=ref, value=value, previous=value_of(before, ref), author=user,
+                             reason=reason, created_at=now(), version_id=version.id, applied_version_id=version.id,
+                             status=review.ACTIVE))
+        for c in active.values():
+            c.applied_version_id = version.id
+        s.flush()
+
+    def _relink(self, s: Session, report: Report, record: dict) -> None:
+        """After a correction of meta: the report belongs to the (agency, year) its record now names."""
+        meta = record.get("meta") or {}
+        region = self._region(s, meta.get("region"))
+        agency = self._agency(s, meta.get("agency"), region, normalise_level(meta.get("level")), meta.get("kind"))
+        year = meta.get("year") if isinstance(meta.get("year"), int) else None
+        agency_id = agency.id if agency else None
+        if (agency_id, year) == (report.agency_id, report.year):
+            return
+        if agency_id is not None and year is not None:
+            other = s.scalar(select(Report.id).where(Report.agency_id == agency_id, Report.year == year,
+                                                     Report.id != report.id))
+            if other is not None:
+                raise StoreError(f"{agency.name} {year} 年度的报告已存在（#{other}），不能把本报告改成它 "
+                                 f"(a report of {agency.name} for {year} exists already: #{other})")
+        old_agency, old_year = report.agency_id, report.year
+        report.agency_id, report.year = agency_id, year
+        s.flush()
+        if old_agency is not None and old_year is not None:
+            # the neighbours it leaves lose their cross-year findings against it
+            for r in s.scalars(select(Report).where(Report.agency_id == old_agency,
+                                                    Report.year.in_([old_year - 1, old_year + 1]))):
+                self._cross_year_around(s, r)
+                self._refresh_facts(s, r.id)
 
     # ------------------------------------------------------------------ read
     def list_reports(self, region: str | int | None = None, level: str | None = None, year: int | None = None,
@@ -504,9 +738,15 @@ class Store:
         for c in conds:
             q = q.where(c)
         # (column, descending) of the page order; applied to the page and again to the joined result
+        # "-key" flips the first column's direction (a sortable column header clicked twice)
+        flip = order.startswith("-")
         keys = {"year": (("year", True), ("report_id", False)), "agency": (("agency", False), ("year", True)),
+                "region": (("region", False), ("agency", False)), "level": (("level", False), ("agency", False)),
+                "findings": (("n_findings", True), ("report_id", False)),
                 "open": (("n_open", True), ("report_id", False)), "id": (("report_id", False),)
-                }.get(order, (("report_id", False),))
+                }.get(order.lstrip("-"), (("report_id", False),))
+        if flip:
+            keys = ((keys[0][0], not keys[0][1]),) + keys[1:]
         keys += (("report_id", False),) if keys[-1][0] != "report_id" else ()
 
         def ordered(cols):
@@ -608,6 +848,17 @@ class Store:
             region = s.get(Region, agency.region_id) if agency and agency.region_id else None
             findings = [_finding_dict(f) for f in s.scalars(select(Finding).where(Finding.version_id == v.id)
                                                             .order_by(Finding.id))]
+            others = {f["other_version_id"] for f in findings if f["other_version_id"]}
+            if others:  # a cross-year finding names the other year's report
+                where = {vid: (rid, y) for vid, rid, y in s.execute(
+                    select(Version.id, Report.id, Report.year).join(Report, Report.id == Version.report_id)
+                    .where(Version.id.in_(others)))}
+                for f in findings:
+                    if f["other_version_id"] in where:
+                        f["other_report_id"], f["other_year"] = where[f["other_version_id"]]
+            numbers = {x.id: x.number for x in versions}
+            corrections = [review.correction_dict(c, numbers) for c in s.scalars(
+                select(Correction).where(Correction.report_id == report_id).order_by(Correction.id))]
             record = _full_record(s, v)
             record["findings"] = findings
             src = s.get(Source, v.source_id) if v.source_id else None
@@ -631,6 +882,7 @@ class Store:
                     "url": src.url, "format": src.format, "size": src.size, "has_bytes": src.data is not None,
                     "fetched_at": src.fetched_at, "stored_at": src.stored_at},
                 "neighbours": neighbours,
+                "corrections": corrections,
             }
 
     def version_records(self, report_id: int) -> dict[int, dict]:
@@ -700,9 +952,10 @@ class Store:
         from ..analyse.stats import run_stats
         return run_stats(self, group_by=group_by, filters=filters or {}, metrics=metrics, rank=rank, top=top)
 
-    def export(self, dest, fmt: str = "csv", form: str = "wide", filters: dict | None = None) -> int:
+    def export(self, dest, fmt: str = "csv", form: str = "wide", filters: dict | None = None,
+               labels: str = "ref") -> int:
         from .export import export
-        return export(self, dest, fmt=fmt, form=form, filters=filters or {})
+        return export(self, dest, fmt=fmt, form=form, filters=filters or {}, labels=labels)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -738,41 +991,33 @@ def _full_record(s: Session, v: Version) -> dict:
     return record
 
 
-def _cell_of(record: dict, ref: str):
-    from ..template import CellRef, cell_value
-    return cell_value(record, CellRef.parse(ref))
-
-
 def _without(new: list[dict], existing: list[dict]) -> list[dict]:
     seen = {(f.get("rule"), tuple(f.get("cells") or ())) for f in existing}
     return [f for f in new if (f.get("rule"), tuple(f.get("cells") or ())) not in seen]
 
 
-def _finding_row(version_id: int, scope: str, f: dict, other_version_id: int | None = None) -> Finding:
+def _finding_row(version_id: int, scope: str, f: dict, other_version_id: int | None = None,
+                 values: dict | None = None) -> Finding:
     severity = f.get("severity") if f.get("severity") in ("error", "warning", "info") else "warning"
     row = Finding(version_id=version_id, scope=scope, other_version_id=other_version_id,
                   rule=str(f.get("rule") or "unknown")[:96], severity=severity,
                   message=str(f.get("message") or ""), message_en=f.get("message_en"),
                   cells=[str(c) for c in (f.get("cells") or [])], evidence=f.get("evidence"),
                   status=f.get("status") if f.get("status") in REVIEW_STATUSES else "open",
-                  reviewed_by=f.get("reviewed_by"), reviewed_at=f.get("reviewed_at"), comment=f.get("comment"))
+                  reviewed_by=f.get("reviewed_by"), reviewed_at=f.get("reviewed_at"), comment=f.get("comment"),
+                  cell_values=values, extra=review.extra_of(f) if f.get("extra") is None else f.get("extra"))
     measure = f.get("measure")
     if isinstance(measure, (int, float)) and not isinstance(measure, bool):
         row.measure_row = FindingMeasure(measure=float(measure))  # (store_0005: the score grades by it)
     return row
 
 
-def _keep_review(row: Finding, old: Finding | None) -> None:
-    if old is not None and old.status != "open":
-        row.status, row.reviewed_by, row.reviewed_at, row.comment = (old.status, old.reviewed_by,
-                                                                     old.reviewed_at, old.comment)
-
-
 def _finding_dict(f: Finding) -> dict:
     return {"id": f.id, "rule": f.rule, "severity": f.severity, "message": f.message, "message_en": f.message_en,
             "cells": list(f.cells or []), "evidence": f.evidence, "scope": f.scope,
             "other_version_id": f.other_version_id, "status": f.status, "reviewed_by": f.reviewed_by,
-            "reviewed_at": f.reviewed_at, "comment": f.comment}
+            "reviewed_at": f.reviewed_at, "comment": f.comment, "cell_values": f.cell_values, "prior": f.prior,
+            "extra": f.extra}
 
 
 def _version_dict(v: Version) -> dict:

@@ -15,6 +15,16 @@ from .cells import iter_cells
 from .schema import Agency, CellRow, Region, ReportFacts, Version
 
 FORMATS = ("csv", "xlsx", "parquet", "jsonl")
+LABELS = ("ref", "zh", "en")
+# Column headers in words (``labels="zh"|"en"``); table cells are named by the template's row and column labels.
+HEADERS = {
+    "report_id": ("报告编号", "report id"), "agency": ("机关", "agency"), "region": ("地区", "region"),
+    "level": ("层级", "level"), "kind": ("类别", "kind"), "year": ("年度", "year"),
+    "template": ("表三格式", "form of table 3"), "version": ("版本", "version"), "findings": ("发现数", "findings"),
+    "open_findings": ("待审核发现数", "open findings"), "ref": ("单元格编号", "cell reference"),
+    "label": ("单元格", "cell"), "table": ("表", "table"), "row": ("行", "row"), "col": ("列", "column"),
+    "value": ("数值", "value"), "text": ("文字", "text"), "confidence": ("置信度", "confidence"),
+}
 META_COLUMNS = ("report_id", "agency", "region", "level", "kind", "year", "template", "version", "findings",
                 "open_findings")
 LONG_COLUMNS = ("report_id", "agency", "region", "level", "year", "version", "ref", "table", "row", "col",
@@ -31,6 +41,78 @@ def wide_cells() -> list[str]:
     refs += [f"t3.{row.key}[{c}]" for row in T3_ROWS for c in range(T3_WIDTH)]
     refs += [f"t4.{g}[{c}]" for g, _, _ in T4_GROUPS for c in range(T4_WIDTH)]
     return refs
+
+
+def amount_cells() -> set[str]:
+    """Cells that hold sums of money (万元, 采购总金额): they keep their decimals; every other cell is a count."""
+    out = set()
+    for layout in T2_LAYOUTS.values():
+        for f in layout:
+            if f.decimals:
+                out.add(f"t2.{f.key}" if f.scalar else f"t2.{f.key}[{len(f.columns) - 1}]")
+    return out
+
+
+def cell_header(ref: str, lang: str) -> str:
+    """A column's header in words, labels whole (a header is not a table cell: nothing is cut short);
+    a table-二 cell that the two layouts name differently gets both names."""
+    from ..template import T3_COLUMNS, T3_GROUPS, T3_GROUPS_EN, T3_HEADINGS, T3_ROW_BY_KEY, CellRef
+    from ..validate.describe import describe_cell
+    en = lang == "en"
+    c = CellRef.parse(ref) if "." in ref else None
+    if c is not None and c.table == "t3" and c.key in T3_ROW_BY_KEY and c.index is not None \
+            and c.index < len(T3_COLUMNS):
+        row = T3_ROW_BY_KEY[c.key]
+        group = (T3_GROUPS_EN if en else T3_GROUPS).get(row.group or "") if row.group != "results" else None
+        label = (row.label_en if en else row.label)
+        col = T3_COLUMNS[c.index]
+        coln = col.label_en if en else col.label
+        if 0 < c.index < len(T3_COLUMNS) - 1 and col.label == "其他":   # the sixth column: other organisations
+            coln = col.label_en if en else f"其他{T3_HEADINGS['organisations'][0]}"
+        return (f"table 3 {group + ' ' if group else ''}{label} × {coln}" if en
+                else f"表三 {group or ''}{label}·{coln}")
+    if ref.startswith("t2."):
+        names = []
+        for layout in T2_LAYOUTS:
+            if not _in_layout(ref, layout):
+                continue
+            name = describe_cell(ref, lang, layout)
+            f = next(x for x in T2_LAYOUTS[layout] if x.key == c.key)
+            if f.scalar:  # one number: its column says what (本年收费金额(单位:万元))
+                name += f" × {f.columns_en[0]}" if en else f"·{f.columns[0]}"
+            if name not in names:
+                names.append(name)
+        return " ／ ".join(names) or ref
+    return describe_cell(ref, lang)
+
+
+def _in_layout(ref: str, layout: str) -> bool:
+    from ..template import CellRef
+    c = CellRef.parse(ref)
+    f = next((x for x in T2_LAYOUTS[layout] if x.key == c.key), None)
+    return f is not None and (c.index is None) == f.scalar and (c.index is None or c.index < len(f.columns))
+
+
+def headers(columns: list[str], labels: str) -> list[str]:
+    """The header row: the columns' own names (``ref``), or words in Chinese or English, each unique."""
+    if labels == "ref":
+        return list(columns)
+    i = 0 if labels == "zh" else 1
+    out, seen = [], set()
+    for c in columns:
+        h = HEADERS[c][i] if c in HEADERS else cell_header(c, labels)
+        if h in seen:
+            h = f"{h} ({c})"
+        seen.add(h)
+        out.append(h)
+    return out
+
+
+def _whole(v):
+    """Counts are whole numbers: 12.0 is written 12."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
 
 
 def _reports(store, filters) -> Iterator[tuple[dict, dict]]:
@@ -53,13 +135,15 @@ def wide_rows(store, filters) -> tuple[list[str], Iterator[dict]]:
     refs = wide_cells()
     columns = list(META_COLUMNS) + refs
 
+    money = amount_cells()
+
     def gen():
         for meta, record in _reports(store, filters):
             row = dict.fromkeys(columns)
             row.update(meta)
             for ref, *_rest, v in iter_cells(record):
                 if ref in row:
-                    row[ref] = v
+                    row[ref] = v if ref in money else _whole(v)
             yield row
     return columns, gen()
 
@@ -73,21 +157,55 @@ def long_rows(store, filters) -> tuple[list[str], Iterator[dict]]:
     for c in store._filters(**filters):
         q = q.where(c)
 
+    money = amount_cells()
+
     def gen():
         with store.session() as s:
             for r in s.execute(q.order_by(F.report_id, CellRow.id).execution_options(yield_per=5000)):
-                yield dict(zip(LONG_COLUMNS, r))
+                row = dict(zip(LONG_COLUMNS, r))
+                if row["ref"] not in money and not str(row["ref"]).startswith("legacy."):
+                    row["value"] = _whole(row["value"])
+                yield row
     return list(LONG_COLUMNS), gen()
 
 
-def export(store, dest: str | os.PathLike | IO, fmt: str = "csv", form: str = "wide", filters: dict | None = None) -> int:
-    """Write the reports matching ``filters`` to ``dest``; returns the number of rows written."""
+def export(store, dest: str | os.PathLike | IO, fmt: str = "csv", form: str = "wide", filters: dict | None = None,
+           labels: str = "ref") -> int:
+    """Write the reports matching ``filters`` to ``dest``; returns the number of rows written.
+
+    ``labels``: the header row as column names (``ref``: ``agency``, ``t3.new[0]``), or in words
+    (``zh``: 机关, 表三“一、本年新收…”·自然人; ``en``); the long form then adds the cell in words."""
     if fmt not in FORMATS:
         raise ValueError(f"不支持的导出格式 {fmt} (unsupported format); 可用 (use) {', '.join(FORMATS)}")
     if form not in ("wide", "long"):
         raise ValueError(f"形式须为 wide 或 long (form must be wide or long): {form}")
+    if labels not in LABELS:
+        raise ValueError(f"列名须为 {'/'.join(LABELS)} (labels must be one of {', '.join(LABELS)}): {labels}")
     columns, rows = (wide_rows if form == "wide" else long_rows)(store, filters or {})
-    return WRITERS[fmt](dest, columns, rows)
+    if labels != "ref" and form == "long":
+        columns, rows = _with_words(columns, rows, labels)
+    names = headers(columns, labels)
+    if names != columns:
+        rename = dict(zip(columns, names))
+        rows = ({rename[k]: v for k, v in row.items()} for row in rows)
+        return WRITERS[fmt](dest, names, rows, {rename[k]: k for k in columns})
+    return WRITERS[fmt](dest, columns, rows, {c: c for c in columns})
+
+
+def _with_words(columns, rows, lang):
+    from functools import lru_cache
+
+    @lru_cache(maxsize=4096)
+    def words(ref):
+        return cell_header(ref, lang)
+    cols = list(columns)
+    cols.insert(cols.index("ref") + 1, "label")
+
+    def gen():
+        for row in rows:
+            row["label"] = words(row["ref"])
+            yield {c: row[c] for c in cols}
+    return cols, gen()
 
 
 def _open_text(dest):
@@ -96,7 +214,7 @@ def _open_text(dest):
     return open(dest, "w", encoding="utf-8", newline=""), True
 
 
-def _csv(dest, columns, rows) -> int:
+def _csv(dest, columns, rows, _orig=None) -> int:
     fh, close = _open_text(dest)
     if close:
         fh.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
@@ -113,7 +231,7 @@ def _csv(dest, columns, rows) -> int:
     return n
 
 
-def _jsonl(dest, columns, rows) -> int:
+def _jsonl(dest, columns, rows, _orig=None) -> int:
     fh, close = _open_text(dest)
     n = 0
     try:
@@ -126,7 +244,7 @@ def _jsonl(dest, columns, rows) -> int:
     return n
 
 
-def _xlsx(dest, columns, rows) -> int:
+def _xlsx(dest, columns, rows, _orig=None) -> int:
     from openpyxl import Workbook
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("reports")
@@ -139,13 +257,20 @@ def _xlsx(dest, columns, rows) -> int:
     return n
 
 
-def _parquet(dest, columns, rows) -> int:
+def _parquet(dest, columns, rows, orig=None) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
+    orig = orig or {c: c for c in columns}
     types = {"report_id": pa.int64(), "year": pa.int64(), "version": pa.int64(), "findings": pa.int64(),
              "open_findings": pa.int64(), "col": pa.int64(), "value": pa.float64(), "confidence": pa.float64()}
-    schema = pa.schema([(c, types.get(c, pa.float64() if c.startswith(("t2.", "t3.", "t4.")) else pa.string()))
-                        for c in columns])
+
+    def typ(c):
+        if c in types:
+            return types[c]
+        # a column has one type: cells are doubles (exact for any count), so that a count printed with a
+        # decimal (which the validator flags) is kept as it is rather than lost
+        return pa.float64() if c.startswith(("t2.", "t3.", "t4.")) else pa.string()
+    schema = pa.schema([(c, typ(orig[c])) for c in columns])
     writer = pq.ParquetWriter(dest, schema)
     n = 0
     batch: list[dict] = []

@@ -4,8 +4,9 @@ Sources are files as received; reports are (agency, year); a report's values liv
 in immutable versions (extracted, or corrected by a person); cells are the
 values of one version in long form; findings belong to a version and carry their
 review status. ``web_users`` and ``web_secrets`` hold the web UI's accounts and its
-cookie-signing secret (nianbao.web reads and writes them; their schema lives in this
-one migration history like every other table). ``report_facts`` is one row per report with the current version's
+cookie-signing secret, ``web_sessions`` the signed-in browsers (nianbao.web reads and writes
+them; their schema lives in this one migration history like every other table). ``corrections``
+keeps each person's correction of a cell across versions (re-applied on a new extraction). ``report_facts`` is one row per report with the current version's
 inputs of the derived metrics, so that aggregates over a million reports read one
 narrow, indexed table instead of the cells.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
-                        String, Table, Text, UniqueConstraint, func)
+                        String, Table, Text, UniqueConstraint, false, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .facts import FACT_COLUMNS
@@ -122,6 +123,41 @@ class Finding(Base):
     reviewed_by: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     comment: Mapped[str | None] = mapped_column(Text)
+    # The values of the finding's cells when it was raised ({"t3.new[6]": 12, "prev:t3.carry_next[0]": 3}):
+    # a finding of a later version is "the same finding" when rule, cells and these values agree.
+    cell_values: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # The decision an earlier version's same finding had: kept (values unchanged) or shown beside a
+    # re-opened finding whose cells changed. {"status", "comment", "reviewed_by", "reviewed_at",
+    # "version", "values", "kept"}
+    prior: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # What else the validator said (previous_cells of a cross-year finding, copy_rate, suggestion …).
+    extra: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+
+
+class Correction(Base):
+    """One cell (or meta field) a person corrected, for as long as the report lives.
+
+    ``status``: active (in force: re-applied on top of every new extraction), reverted (undone by a
+    person), superseded (a later correction of the same cell replaced it), absorbed (a new extraction
+    already gives the corrected value). Versions stay immutable; this row is the correction's history.
+    """
+    __tablename__ = "corrections"
+    __table_args__ = (Index("ix_corrections_report_status", "report_id", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    ref: Mapped[str] = mapped_column(String(96))
+    value: Mapped[object] = mapped_column(JSON)            # the corrected value (JSON null: blank)
+    previous: Mapped[object] = mapped_column(JSON)         # the value it replaced
+    author: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))           # the version it made
+    applied_version_id: Mapped[int | None] = mapped_column(Integer)              # latest version it is applied in
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    closed_by: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    closed_version_id: Mapped[int | None] = mapped_column(Integer)
 
 
 def _fact_columns(nullable: bool = True):
@@ -184,6 +220,22 @@ web_users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("role", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    # Sessions signed before server-side sessions existed (no "sid") are honoured until this is set:
+    # the first logout or password change of the account ends them.
+    Column("session_floor", DateTime(timezone=True)),
+    Column("password_changed_at", DateTime(timezone=True)),
+)
+
+# One row per signed-in browser: the cookie holds the id, so logging out (or a password change,
+# or disabling the account) ends the session on the server, not only in that browser.
+web_sessions = Table(
+    "web_sessions", Base.metadata,
+    Column("id", String(64), primary_key=True),         # sha256 of the token the cookie holds
+    Column("user_id", Integer, ForeignKey("web_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("address", String(64)),
 )
 
 web_secrets = Table(

@@ -24,8 +24,10 @@ rule("cross.identical_tables", "warning", "cross", "表格与上年完全相同"
      "本年表格（非全零）与上一年度报告逐格相同，可能照抄了上年数据。",
      "A (not all-zero) table is identical, cell by cell, to last year's: the figures may have been copied.")
 rule("cross.copied_prose", "warning", "cross", "正文大量照抄上年", "prose largely copied from last year",
-     "正文与上一年度报告重复率超过 50%（数字不计），政务公开评估通常对此扣分。",
-     "More than half of the text (ignoring numbers) repeats last year's report, which evaluations penalise.")
+     "正文与上一年度报告重复率超过 50%（数字不计，报告格式的固定表述如编制依据、统计期限、收费说明不计），"
+     "政务公开评估通常对此扣分。",
+     "More than half of the text (ignoring numbers and the form's fixed wording: the basis of the report, the "
+     "statistics period, the fee statement) repeats last year's report, which evaluations penalise.")
 
 rule("cross.section_repeat", "info", "cross", "章节与上年重复", "section repeats last year's",
      "本年某一部分的文字与上一年度报告同一部分逐句相同的比例（重复率，数字不计）达到 30% 以上；"
@@ -129,6 +131,9 @@ def _brief(table) -> str:
 
 
 _SPLIT = re.compile(r"[。！？；;!?\n]")
+# The form's own wording, the same in every report of every year: not what 重复率 measures.
+_BOILERPLATE = re.compile(r"(?:根据|依据|按照).{0,40}(?:条例|通知|格式).{0,30}(?:编制|要求)|统计期限|电子版|如对本?报告|"
+                          r"(?:收取|产生).{0,6}信息处理费|无其他需要报告|全文包括总体情况|本报告(?:由|包括|分为)")
 
 
 def _sentences(rec: dict, text: str | None = None) -> list[str]:
@@ -139,7 +144,7 @@ def _sentences(rec: dict, text: str | None = None) -> list[str]:
             continue
         # Numbers and years change every year; copying is about the words around them.
         s = re.sub(r"\d+(?:\.\d+)?", "#", s)
-        if len(re.findall(r"[\u4e00-\u9fff]", s)) >= _MIN_SENTENCE:
+        if len(re.findall(r"[\u4e00-\u9fff]", s)) >= _MIN_SENTENCE and not _BOILERPLATE.search(s):
             out.append(s)
     return out
 
@@ -207,3 +212,46 @@ def cross_year(previous: dict, current: dict) -> list[dict]:
     out += identical_tables(previous, current) + copied_prose(previous, current) \
         + section_repeat(previous, current)
     return out
+
+
+_PIECES = re.compile(r"(?<=[。！？；;!?])|\n")
+
+
+def _key(sentence: str) -> str | None:
+    """A sentence as ``copied_prose`` compares it (numbers ignored); None when too short to count."""
+    s = re.sub(r"\s+", "", sentence).rstrip("。！？；;!?")
+    if "|" in s:
+        return None
+    s = re.sub(r"\d+(?:\.\d+)?", "#", s)
+    return s if len(re.findall(r"[\u4e00-\u9fff]", s)) >= _MIN_SENTENCE else None
+
+
+def _blocks(rec: dict) -> list[dict]:
+    from .text import preamble, sections_of
+    blocks = [("", "", preamble(rec))] + [(s["number"], s["title"], s["text"]) for s in sections_of(rec)
+                                           if s["number"]]
+    out = []
+    for number, title, text in blocks:
+        pieces = [p.strip() for p in _PIECES.split(text or "") if p and p.strip()]
+        if pieces:
+            out.append({"number": number, "title": title,
+                        "sentences": [{"text": p, "key": _key(p)} for p in pieces]})
+    return out
+
+
+def prose_diff(previous: dict, current: dict) -> dict:
+    """The two reports' prose sentence by sentence, each marked when the other year says it too.
+
+    The comparison is ``copied_prose``'s own (whitespace and numbers ignored, sentences of fewer than
+    8 Chinese characters not counted), so the marked sentences are the ones its rate counts.
+    ``{"rate", "current": [block], "previous": [block]}``; a block is a section
+    ``{"number", "title", "sentences": [{"text", "key", "shared"}]}``.
+    """
+    cur, prev = _blocks(current), _blocks(previous)
+    cur_keys = {s["key"] for b in cur for s in b["sentences"] if s["key"]}
+    prev_keys = {s["key"] for b in prev for s in b["sentences"] if s["key"]}
+    for blocks, other in ((cur, prev_keys), (prev, cur_keys)):
+        for b in blocks:
+            for s in b["sentences"]:
+                s["shared"] = bool(s["key"]) and s["key"] in other
+    return {"rate": copy_rate(previous, current), "current": cur, "previous": prev}

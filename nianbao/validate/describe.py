@@ -13,6 +13,8 @@ _META = {
     "period": ("统计期限", "statistical period"),
     "template": ("表三格式", "form of table 3"),
     "agency": ("发布机关", "agency"),
+    "region": ("所在地区", "region"),
+    "level": ("机关层级", "level of government"),
     "kind": ("报告类别", "kind of report"),
 }
 _TABLES = {"t2": ("表二", "table 2"), "t3": ("表三", "table 3"), "t4": ("表四", "table 4"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,16 +12,18 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from ..store.api import StoreError
 from . import db
+from .auth import HashWorker
 from .backend import Backend
 from .render import render
 from .settings import Settings
+from .throttle import LoginThrottle
 
 HERE = Path(__file__).parent
 
 ERROR_KEYS = {
     400: "error.bad_request", 401: "error.login", 403: "error.forbidden", 404: "error.not_found",
     405: "error.method", 409: "error.conflict", 413: "error.too_large", 415: "error.type",
-    422: "error.invalid", 500: "error.internal",
+    422: "error.invalid", 429: "error.too_many", 500: "error.internal",
 }
 
 
@@ -45,11 +48,16 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
                     "aggregate. Writes need a session (POST /login) and the CSRF token (GET /api/me) in the "
                     "X-CSRF-Token header.",
         version="1",
-        docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json", swagger_ui_oauth2_redirect_url=None,
+        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.backend = backend
+    app.state.throttle = LoginThrottle(settings.login_failures_per_account, settings.login_failures_per_address,
+                                       settings.login_window)
+    # argon2 takes tens of milliseconds of CPU: one thread of its own, so that sign-ins (right or wrong)
+    # never hold the event loop nor take the threads that serve pages.
+    app.state.hasher = HashWorker(settings.login_queue)
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="nianbao_session",
                        max_age=settings.session_max_age, same_site="lax", https_only=settings.https_only)
 
@@ -66,6 +74,12 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
         return response
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request):
+        # Swagger UI from static/vendor (no CDN: intranets cannot reach one), started by static/api-docs.js
+        # (no inline script: the CSP allows scripts from this site only)
+        return render(request, "api_docs.html", {})
 
     from .routes import account, api, author, oversight, pages
     app.include_router(api.router)
@@ -113,7 +127,9 @@ def _error_response(request: Request, status: int, detail, headers=None):
         body = {"detail": detail if isinstance(detail, str) else str(detail), "message": message}
         return JSONResponse(body, status_code=status, headers=headers)
     if status == 401 and request.method == "GET" and not request.headers.get("hx-request"):
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        # the page asked for, with its query (filters, page, version), is where the login leads back to
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
     if request.headers.get("hx-request"):
         return render(request, "_message.html", {"kind": "error", "message": message, "detail": extra},
                       status_code=status)

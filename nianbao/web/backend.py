@@ -55,7 +55,7 @@ class Backend:
     # ------------------------------------------------------------------ write
     def ingest(self, data: bytes, name: str, user: str) -> dict:
         try:
-            res = self.store.ingest_bytes(data, name)
+            res = self.store.ingest_bytes(data, name, author=user or None)
         except StoreError as exc:
             return {"ok": False, "message": str(exc)}
         status = res.get("status")
@@ -65,33 +65,38 @@ class Backend:
         rep = self.report(rid) if rid is not None else None
         counts = _severity_counts(rep["findings"]) if rep else {}
         return {"ok": True, "id": rid, "duplicate": status == "duplicate", "errors": counts.get("error", 0),
-                "warnings": counts.get("warning", 0), "message": ""}
+                "warnings": counts.get("warning", 0), "message": "",
+                "reapplied": len(res.get("reapplied") or ()), "version": rep["version"] if rep else None}
 
     def review(self, rid: int, fid: str, decision: str, comment: str, user: str) -> dict | None:
-        rep = self.report(rid)
-        if rep is None or not str(fid).isdigit() or not any(str(f["id"]) == str(fid) for f in rep["findings"]):
+        """The report after the decision; None when the finding is not this report's current one.
+        A refused decision (a dismissal without a reason) raises StoreError."""
+        raw = self._raw(rid)
+        if raw is None or not str(fid).isdigit() or not any(str(f["id"]) == str(fid) for f in raw["findings"]):
             return None
-        try:
-            self.store.review_finding(int(fid), decision, user, comment or None)
-        except StoreError as exc:
-            raise HTTPException(400, detail=str(exc))
+        self.store.review_finding(int(fid), decision, user, comment or None)
         return self.report(rid)
 
     def correct(self, rid: int, values: dict, comment: str, user: str) -> dict | None:
-        if self.report(rid) is None:
+        """The report after the correction; CorrectionError names refused cells (the caller shows them)."""
+        if self._raw(rid) is None:
             return None
-        try:
-            self.store.correct_values(rid, values, user, comment)
-        except StoreError as exc:
-            raise HTTPException(400, detail=str(exc))
+        self.store.correct_values(rid, values, user, comment)
+        return self.report(rid)
+
+    def revert(self, rid: int, cid: int, comment: str, user: str) -> dict | None:
+        if not any(c["id"] == cid for c in self.store.corrections(rid)):
+            return None
+        self.store.revert_correction(cid, user, comment or None)
         return self.report(rid)
 
     # ------------------------------------------------------------------ read
-    def reports(self, filters: dict, limit: int = PAGE_SIZE, offset: int = 0, with_total: bool = False):
+    def reports(self, filters: dict, limit: int = PAGE_SIZE, offset: int = 0, with_total: bool = False,
+                order: str = "year"):
         try:
             res = self.store.list_reports(region=filters.get("region"), level=filters.get("level"),
                                           year=filters.get("year"), status=filters.get("status"),
-                                          agency=filters.get("q"), limit=limit, offset=offset, order="year")
+                                          agency=filters.get("q"), limit=limit, offset=offset, order=order)
         except StoreError as exc:
             raise HTTPException(400, detail=str(exc))
         out = []
@@ -115,11 +120,23 @@ class Backend:
         for r in rows:
             r["score"] = got.get(r["id"])
 
-    def choices(self, limit: int = 1000) -> list[dict]:
-        """Reports to pick from (agency and year only: no per-report reads)."""
-        items = self.store.list_reports(limit=limit, order="agency")["items"]
-        return [{"id": i["id"], "agency": i.get("agency"), "year": i.get("year"), "name": f"#{i['id']}"}
+    def search(self, q: str, limit: int = 20) -> list[dict]:
+        """Reports whose agency name contains ``q`` (the whole store is searched; the first ``limit`` shown)."""
+        items = self.store.list_reports(agency=q or None, limit=limit, order="agency")["items"]
+        return [{"id": i["id"], "agency": i.get("agency"), "year": i.get("year"), "region": i.get("region"),
+                 "label": f"{i.get('agency') or '#' + str(i['id'])} {i.get('year') or ''} #{i['id']}".strip()}
                 for i in items]
+
+    def label(self, rid: int) -> str | None:
+        raw = self._raw(rid)
+        if raw is None:
+            return None
+        return f"{(raw.get('agency') or {}).get('name') or '#' + str(rid)} {raw.get('year') or ''} #{rid}"
+
+    def region_children(self, parent: int | None, level: str) -> list[dict]:
+        """The regions of a level under ``parent`` that hold reports (the 省/市/县 cascade)."""
+        return [{"id": r["id"], "name": r["name"], "full_name": r["full_name"]} for r in self.store.regions()
+                if r["level"] == level and (parent is None or r["parent_id"] == parent)]
 
     def facets(self) -> dict[str, list]:
         """The values the filters offer, from the store's aggregates (no scan of the reports)."""
@@ -156,11 +173,17 @@ class Backend:
         record["findings"] = findings
         src = raw.get("source") or {}
         versions = self._versions(rid, raw)
+        corrections = []
+        for c in raw.get("corrections") or []:
+            c = dict(c)
+            c["at"], c["closed_at"] = _at(c.get("created_at")), _at(c.get("closed_at"))
+            corrections.append(c)
         return {"id": raw["id"], "name": src.get("filename") or f"#{rid}", "format": src.get("format"),
                 "level": (raw.get("agency") or {}).get("level"), "region": (raw.get("region") or {}).get("name"),
                 "version": raw["version"]["number"], "latest_version": max(v["version"] for v in versions),
                 "versions": versions, "findings": findings, "record": record,
-                "previous": (raw.get("neighbours") or {}).get("prev")}
+                "previous": (raw.get("neighbours") or {}).get("prev"), "next": (raw.get("neighbours") or {}).get("next"),
+                "corrections": corrections}
 
     def _versions(self, rid: int, raw: dict) -> list[dict]:
         """Each version with the cells it changed against the one before: the audit trail."""
@@ -169,6 +192,8 @@ class Backend:
         for v in raw["versions"]:
             rec = raw["record"] if v["number"] == raw["version"]["number"] else records.get(v["number"]) or {}
             values = {ref: val for ref, _, _, _, val in iter_cells(rec)}
+            values.update({f"meta.{k}": val for k, val in (rec.get("meta") or {}).items()
+                           if k in ("agency", "region", "year", "published", "level", "kind")})
             changes = []
             if v.get("kind") == "corrected" and prev is not None:
                 changes = [{"cell": ref, "old": prev.get(ref), "new": val}
@@ -204,15 +229,33 @@ class Backend:
     def export_formats(self) -> list[str]:
         return list(self.EXPORTS)
 
-    def export(self, key: str, filters: dict) -> tuple[bytes, str, str]:
+    def export(self, key: str, filters: dict, labels: str = "ref", lang: str = "zh") -> tuple[bytes, str, str]:
+        """(bytes, media type, file name): the name says what was exported (form, region, level, year, date)."""
         fmt, form = self.EXPORTS[key]
         f = {k: v for k, v in filters.items() if v not in (None, "") and k in ("region", "level", "year")}
-        name = f"nianbao-{form}.{fmt}"
+        name = export_name(form, fmt, f, lang)
         with tempfile.TemporaryDirectory() as tmp:
-            dest = os.path.join(tmp, name)
+            dest = os.path.join(tmp, f"export.{fmt}")
             try:
-                self.store.export(dest, fmt=fmt, form=form, filters=f)
+                self.store.export(dest, fmt=fmt, form=form, filters=f, labels=labels)
             except (StoreError, ValueError) as exc:
                 raise HTTPException(400, detail=str(exc))
             with open(dest, "rb") as fh:
                 return fh.read(), self.MEDIA[fmt], name
+
+
+def export_name(form: str, fmt: str, filters: dict, lang: str = "zh") -> str:
+    """年报-宽表-浙江省温州市-市级-2023年-20261205.csv: what an export holds, in its file name."""
+    from ..store.regions import LEVEL_ZH
+    zh = lang != "en"
+    parts = ["年报" if zh else "nianbao", ("宽表" if zh else "wide") if form == "wide" else ("长表" if zh else "long")]
+    if filters.get("region"):
+        parts.append(str(filters["region"]))
+    if filters.get("level"):
+        parts.append(LEVEL_ZH.get(str(filters["level"]), str(filters["level"])) if zh else str(filters["level"]))
+    if filters.get("year"):
+        parts.append(f"{filters['year']}年" if zh else str(filters["year"]))
+    if len(parts) == 2:
+        parts.append("全部" if zh else "all")
+    parts.append(datetime.now().strftime("%Y%m%d"))
+    return "-".join(p.replace("/", "_").replace("\\", "_") for p in parts) + f".{fmt}"

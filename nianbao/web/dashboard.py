@@ -37,7 +37,7 @@ def build(backend, filters: dict, lang: str = "zh") -> dict:
     def name(m: str) -> str:
         return t("dash.series." + m)
 
-    years = [g for g in stats(("year",), ["applications", "disclosed", "disclosure_rate"])
+    years = [g for g in stats(("year",), ["applications", "disclosed", "disclosure_rate", "applications_yoy"])
              if g["key"]["year"] is not None]
     years.sort(key=lambda g: g["key"]["year"])
     by_year = _chart("line", [g["key"]["year"] for g in years],
@@ -79,5 +79,35 @@ def build(backend, filters: dict, lang: str = "zh") -> dict:
               "agencies": sum(1 for g in agencies if g["key"]["agency"] is not None),
               "applications": int(sum(_v(g, "applications") or 0 for g in years)),
               "open": store.list_reports(limit=1, status="open", **f)["total"]}
-    return {"totals": totals, "by_year": by_year, "by_region": by_region, "by_level": by_level,
+    # The rates an evaluator reads: over all the reports the filters select (sums first, then the ratio)
+    whole = stats((), ["disclosure_rate", "reconsideration_correction_rate"])
+    values = whole[0]["values"] if whole else {}
+    latest = next((g for g in reversed(years) if g["values"].get("applications_yoy") is not None), None)
+    copied, comparable = copied_prose(store, f)
+    rates = {"disclosure_rate": values.get("disclosure_rate"),
+             "correction_rate": values.get("reconsideration_correction_rate"),
+             "yoy": latest["values"]["applications_yoy"] if latest else None,
+             "yoy_year": latest["key"]["year"] if latest else None,
+             "copy_rate": copied / comparable if comparable else None, "copied": copied, "comparable": comparable}
+    return {"totals": totals, "rates": rates, "by_year": by_year, "by_region": by_region, "by_level": by_level,
             "ranking": ranking}
+
+
+def copied_prose(store, filters: dict) -> tuple[int, int]:
+    """(reports whose prose repeats last year's by more than half — an open or confirmed
+    ``cross.copied_prose`` — , reports that have last year's report to compare with)."""
+    from sqlalchemy import and_, func, select
+    from sqlalchemy.orm import aliased
+
+    from ..store.schema import Finding, Report, ReportFacts as F
+    prev = aliased(Report)
+    conds = store._filters(**filters)
+    flagged = (select(func.count(func.distinct(F.report_id))).select_from(F)
+               .join(Finding, and_(Finding.version_id == F.version_id, Finding.rule == "cross.copied_prose",
+                                   Finding.status != "dismissed")))
+    comparable = (select(func.count()).select_from(F)
+                  .join(prev, and_(prev.agency_id == F.agency_id, prev.year == F.year - 1)))
+    for c in conds:
+        flagged, comparable = flagged.where(c), comparable.where(c)
+    with store.session() as s:
+        return s.scalar(flagged) or 0, s.scalar(comparable) or 0

@@ -1,4 +1,4 @@
-"""The web layer's tables (accounts, signing secret) and the secret they keep.
+"""The web layer's tables (accounts, sessions, signing secret) and the secret they keep.
 
 The tables are defined and migrated by the store (``nianbao.store.schema``, one Alembic
 history): opening the store brings them up to date.
@@ -9,9 +9,9 @@ import secrets
 
 import sqlalchemy as sa
 
-from ..store.schema import web_secrets, web_users as users
+from ..store.schema import web_secrets, web_sessions as sessions, web_users as users
 
-__all__ = ["users", "web_secrets", "secret"]
+__all__ = ["users", "sessions", "web_secrets", "secret"]
 
 
 def secret(engine: sa.Engine, name: str = "session") -> str:

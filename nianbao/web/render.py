@@ -37,12 +37,21 @@ def lang_of(request: Request) -> str:
     return lang if lang in LANGS else "zh"
 
 
+def _pairs(query: str) -> list[tuple[str, str]]:
+    """The query's pairs, still percent-encoded (they go back into a URL as they came)."""
+    return [tuple(part.split("=", 1)) if "=" in part else (part, "") for part in query.split("&") if part]
+
+
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200):
     lang = lang_of(request)
+    pairs = [(k, v) for k, v in _pairs(request.url.query) if k != "lang"]
+    query = "&".join(f"{k}={v}" for k, v in pairs)
     ctx = {
         "request": request, "lang": lang, "t": translator(lang), "pick": lambda zh, en: pick(zh, en, lang),
         "user": current_user(request), "csrf": csrf_token(request),
         "anonymous_read": request.app.state.settings.anonymous_read,
+        # this page with its query: where the language switch and the login come back to
+        "here": request.url.path + (f"?{query}" if query else ""),
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

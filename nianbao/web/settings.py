@@ -32,3 +32,12 @@ class Settings:
     session_max_age: int = 8 * 3600
     # Set when served over HTTPS so the session cookie is never sent in clear.
     https_only: bool = field(default_factory=lambda: _env_bool("NIANBAO_HTTPS_ONLY"))
+    # Sign-in throttling: failed attempts allowed per account and per address within the window
+    # (seconds); past that, HTTP 429 until the oldest failure leaves the window.
+    login_failures_per_account: int = field(default_factory=lambda: int(os.environ.get(
+        "NIANBAO_LOGIN_FAILURES_PER_ACCOUNT", "5")))
+    login_failures_per_address: int = field(default_factory=lambda: int(os.environ.get(
+        "NIANBAO_LOGIN_FAILURES_PER_ADDRESS", "20")))
+    login_window: int = 900
+    # Password checks waiting for the hashing thread beyond this are refused at once (429).
+    login_queue: int = 8

@@ -76,3 +76,36 @@ def page_png(data: bytes, page: int, bbox: list[float] | None = None, dpi: int =
     buf = io.BytesIO()
     image.save(buf, "PNG", optimize=True)
     return buf.getvalue()
+
+
+def scan_png(data: bytes, page: int, bbox: list[float] | None = None, max_width: int = 1400) -> bytes:
+    """One frame of an uploaded image (a scan) as PNG, at most ``max_width`` wide, ``bbox`` outlined.
+
+    ``bbox`` is in the image's own pixels (x0, top, x1, bottom), as OCR gives provenance. TIFF and other
+    formats a browser cannot show come out as PNG too.
+    """
+    from PIL import Image, ImageDraw, UnidentifiedImageError
+    from ..sources.image import MAX_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.width * img.height > MAX_PIXELS:
+            raise SourceError("图像过大 (image too large)")
+        n = getattr(img, "n_frames", 1)
+        if not (1 <= page <= n):
+            raise SourceError(f"没有第 {page} 页 (no page {page})")
+        img.seek(page - 1)
+        img = img.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise SourceError("图像无法打开 (the image cannot be opened)") from exc
+    scale = min(1.0, max_width / img.width)
+    if scale < 1.0:
+        img = img.resize((int(img.width * scale), int(img.height * scale)))
+    if bbox and len(bbox) == 4:
+        x0, top, x1, bottom = (v * scale for v in bbox)
+        draw = ImageDraw.Draw(img, "RGBA")
+        draw.rectangle([x0 - 3, top - 3, x1 + 3, bottom + 3], outline=(220, 20, 60, 255), width=3,
+                       fill=(255, 230, 0, 70))
+    buf = io.BytesIO()
+    img.save(buf, "PNG", optimize=True)
+    return buf.getvalue()

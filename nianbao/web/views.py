@@ -1,7 +1,9 @@
 """View models: a stored report (record, findings, reviews, versions) → what the pages draw."""
 from __future__ import annotations
 
+import re
 from typing import Mapping
+from urllib.parse import quote
 
 from ..findings import SEVERITY_ORDER
 from ..template import CellRef, cell_value
@@ -43,6 +45,11 @@ def report_context(report: Mapping, lang: str) -> dict:
             "findings": findings, "counts": counts, "sections": record.get("sections") or []}
 
 
+def severity_counts(findings: list[dict]) -> dict[str, int]:
+    return {s: sum(1 for f in findings if f.get("severity") == s
+                   and (f.get("review") or {}).get("decision") != "dismissed") for s in SEVERITY_ORDER}
+
+
 def cell_label(ref: str, lang: str = "zh") -> str:
     """A human name for a cell reference: 表三 一、本年新收… / 自然人."""
     from ..template import T2_LAYOUTS, T3_COLUMNS, T3_ROW_BY_KEY, T4_COLUMNS, T4_GROUPS
@@ -67,6 +74,32 @@ def cell_label(ref: str, lang: str = "zh") -> str:
                     i = c.index if c.index is not None and c.index < len(f.columns) else 0
                     return pick(f"表二 {f.label} / {f.columns[i]}", f"table 2 {f.label_en} / {f.columns_en[i]}", lang)
     return ref
+
+
+_REF = re.compile(r"(?<![\w.])(?:t2|t3|t4)\.[A-Za-z_]+(?:\[\d+\])?|(?<![\w.])legacy\.[^\s\[\]=＝；;，,:：]+\[\d+\]")
+
+
+def words(ref: str, lang: str = "zh") -> str:
+    """A cell in words: the template's row and column labels (the reference itself when it names no cell)."""
+    label = cell_label(ref, lang)
+    if label == ref:
+        from ..validate.describe import describe_cell
+        label = describe_cell(ref, lang)
+    return label
+
+
+def evidence_words(text: str | None, lang: str = "zh") -> str:
+    """A finding's evidence with every cell reference (``t3.carried[0]``) replaced by the cell in words."""
+    if not text:
+        return ""
+    return _REF.sub(lambda m: words(m.group(0), lang), text)
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """``attachment`` under the file's own name: UTF-8 for browsers (RFC 6266), ASCII for the rest."""
+    plain = all(32 <= ord(ch) < 127 and ch not in '"\\;' for ch in filename) and filename.strip(". ")
+    ascii_name = filename if plain else fallback
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def value_at(record: Mapping, ref: str):

@@ -123,6 +123,40 @@ def test_export_wide_and_long(store, corpus, tmp_path, fmt):
     assert store.export(str(filtered), fmt=fmt, form="wide", filters={"year": 2023, "region": "临海省"}) == 2
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl"])
+def test_export_in_words_with_whole_numbers(store, corpus, tmp_path, fmt):
+    from nianbao.store.export import amount_cells, headers, wide_cells
+    path = tmp_path / f"zh.{fmt}"
+    assert store.export(str(path), fmt=fmt, form="wide", labels="zh") == len(corpus)
+    rows = _read(path, fmt)
+    head = list(rows[0])
+    refs = ["report_id", "agency", "region", "level", "kind", "year", "template", "version", "findings",
+            "open_findings"] + wide_cells()
+    assert head == headers(refs, "zh") and len(set(head)) == len(head)
+    assert head[:3] == ["报告编号", "机关", "地区"]
+    name = {ref: h for ref, h in zip(refs, head)}
+    assert name["t3.granted[6]"] == "表三 (一)予以公开·总计"
+    assert name["t3.deny_secret[0]"] == "表三 (三)不予公开1.属于国家秘密·自然人"
+    assert name["t3.new[5]"].endswith("·其他法人或其他组织")
+    assert name["t2.fees_wan"] == "表二 行政事业性收费·本年收费金额(单位:万元)"
+    by_key = {(r["机关"], int(r["年度"])): r for r in rows}
+    money = {name[ref] for ref in amount_cells()}
+    for rec in corpus:
+        row = by_key[(rec["meta"]["agency"], rec["meta"]["year"])]
+        assert int(row[name["t3.granted[6]"]]) == rec["t3"]["rows"]["granted"][6]
+        for h, v in row.items():
+            if h.startswith(("表三 ", "表四 ")) and h not in money and v not in (None, ""):
+                # counts as integers: "12", never "12.0"
+                assert (isinstance(v, int) if fmt != "csv" else str(v).lstrip("-").isdigit()), (h, v)
+    en = tmp_path / f"en.{fmt}"
+    store.export(str(en), fmt=fmt, form="long", labels="en")
+    lrows = _read(en, fmt)
+    assert list(lrows[0])[:3] == ["report id", "agency", "region"] and "cell" in lrows[0]
+    assert any(r["cell"] == "table 3 (3) not disclosed state secret × natural persons" for r in lrows)
+    with pytest.raises(ValueError, match="列名"):
+        store.export(str(tmp_path / "x.csv"), fmt="csv", labels="fr")
+
+
 def _read(path, fmt):
     if fmt == "csv":
         with open(path, encoding="utf-8-sig", newline="") as fh:

@@ -68,6 +68,9 @@ def test_cli_ingest_list_show_correct_compare_stats_export(tmp_path):
     res = _run("export", out, "--form", "long", "--db", db)
     assert res.exit_code == 0 and out.stat().st_size > 0
     assert _run("export", tmp_path / "x.weird", "--db", db).exit_code == 2
+    out = tmp_path / "zh.csv"
+    assert _run("export", out, "--labels", "zh", "--db", db).exit_code == 0
+    assert out.read_text(encoding="utf-8-sig").startswith("报告编号,机关,地区,层级")
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path):

@@ -62,8 +62,10 @@ def _versions(store, table="alembic_version") -> list[str]:
 
 
 def _old_new_version(self, s, report, record, *, kind, source_id, author, reason, findings, parent_id=None,
-                     corrected=None):
-    """``Store._new_version`` as it was before store_0003 (provenance in the record and in the cells)."""
+                     corrected=None, **_later_keywords):
+    """``Store._new_version`` as it was before store_0003 (provenance in the record and in the cells).
+
+    (Keywords added since — who corrected each cell, the predecessor version — are ignored.)"""
     number = (s.scalar(select(func.max(Version.number)).where(Version.report_id == report.id)) or 0) + 1
     stored = {k: v for k, v in record.items() if k != "findings"}
     prov = record.get("provenance") or {}
@@ -90,6 +92,31 @@ def _old_new_version(self, s, report, record, *, kind, source_id, author, reason
     report.current_version_id = version.id
     s.flush()
     return version
+
+
+LATER_COLUMNS = {"findings": {"cell_values": "JSON", "prior": "JSON", "extra": "JSON"},  # store_0004
+                 "web_users": {"disabled": "BOOLEAN NOT NULL DEFAULT FALSE", "session_floor": "TIMESTAMP",
+                               "password_changed_at": "TIMESTAMP"}}
+
+
+def _add_later_columns(engine) -> None:
+    """What today's code writes and the code of that time did not have, added for the old writes only."""
+    from nianbao.store.schema import Correction, web_sessions
+    with engine.begin() as conn:
+        for table, cols in LATER_COLUMNS.items():
+            for col, typ in cols.items():
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {col} {typ}"))
+        Correction.__table__.create(conn)
+        web_sessions.create(conn)
+
+
+def _drop_later_columns(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE corrections"))
+        conn.execute(text("DROP TABLE web_sessions"))
+        for table, cols in LATER_COLUMNS.items():
+            for col in cols:
+                conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {col}"))
 
 
 def _records() -> tuple[dict, dict]:
@@ -128,6 +155,10 @@ def _snapshot(store, ids) -> dict:
                 "cells": store.cells(rid, v["number"]),
             }
     return out
+
+
+def _reviews_forgotten(snapshot: dict) -> dict:
+    return {k: {**v, "findings": [f[:2] + f[4:] for f in v["findings"]]} for k, v in snapshot.items()}
 
 
 def _session_cookie(secret: str, data: dict) -> str:
@@ -173,12 +204,14 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
         command.upgrade(_config(LEGACY_WEB_MIGRATIONS, conn), "head")
     assert _versions(old) == ["store_0001_initial"]
     assert _versions(old, "nianbao_web_version") == ["w0001"]
+    _add_later_columns(old.engine)
     ann = add_user(old.engine, "ann", PASSWORD, "reviewer")
     add_user(old.engine, "bob", PASSWORD + "-b", "admin")
     secret = db.secret(old.engine)
     with monkeypatch.context() as m:
         m.setattr(Store, "_new_version", _old_new_version)
         ids = _write(old, recs)
+    _drop_later_columns(old.engine)
     with old.engine.connect() as conn:  # the old layout: the cells' provenance in the record JSON as well
         rec_b1 = conn.execute(select(Version.record).where(Version.report_id == ids["b"], Version.number == 1)).scalar()
         users_before = conn.execute(text("SELECT id, name, password_hash, role FROM web_users ORDER BY id")).all()
@@ -190,6 +223,8 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
                      if fresh_url.startswith("sqlite") else request.getfixturevalue("make_pg_database")())
     new_ids = _write(new, recs)
     expected = _snapshot(new, new_ids)
+    expected_corrections = [(c["ref"], c["value"], c["previous"], c["author"], c["reason"], c["status"],
+                             c["version"]) for c in new.corrections(new_ids["b"])]
     new.close()
 
     # ---- upgrade: opening the store runs the one history to its head
@@ -213,12 +248,22 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
                          "was": recs[1]["t3"]["rows"]["new"][6]}
     # reports intact: every version reads back as the new code writes it, and as extraction gave it
     got = _snapshot(store, ids)
-    assert got == expected
+    # the old code dropped the decisions on every new version (what store_0004's code fixes): v2's
+    # carry-over finding, confirmed on v1, is open in the old database and confirmed by today's code
+    assert ("cross.carry_over", "error", "confirmed", "核实", ("t3.carried[0]",)) in expected[("b", 2)]["findings"]
+    assert ("cross.carry_over", "error", "open", None, ("t3.carried[0]",)) in got[("b", 2)]["findings"]
+    assert _reviews_forgotten(got) == _reviews_forgotten(expected)
+    assert {k: v for k, v in got.items() if k != ("b", 2)} == {k: v for k, v in expected.items() if k != ("b", 2)}
     for name, rec in zip("ab", recs):
         want = json.loads(json.dumps({k: v for k, v in rec.items() if k != "findings"}))
         assert got[(name, 1)]["record"] == want
     assert store.get_report(ids["b"])["record"]["t3"]["rows"]["new"][6] == 1234
     assert store.counts()["reports"] == 2
+    # the correction made before store_0004 is read back from its version: in force, revertible
+    got_corrections = [(c["ref"], c["value"], c["previous"], c["author"], c["reason"], c["status"], c["version"])
+                       for c in store.corrections(ids["b"])]
+    assert got_corrections == expected_corrections == [
+        ("t3.new[6]", 1234, recs[1]["t3"]["rows"]["new"][6], "ann", "原表笔误", "active", 2)]
 
     # users still log in, and a session signed before the upgrade still holds
     app = create_app(settings=Settings(store_url=fresh_url))
@@ -231,9 +276,15 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
     assert c.get("/api/me").json()["name"] == "ann"
     listed = {i["id"]: i for i in c.get("/api/reports").json()}
     assert set(listed) == set(ids.values()) and listed[ids["b"]]["version"] == 2
+    legacy = _session_cookie(secret, {"uid": ann.id, "csrf": "x"})
     kept = TestClient(app)
-    kept.cookies.set("nianbao_session", _session_cookie(secret, {"uid": ann.id, "csrf": "x"}))
+    kept.cookies.set("nianbao_session", legacy)
     assert kept.get("/api/me").json()["name"] == "ann"
+    # ... until the account logs out once: then no cookie of the old kind (no server-side id) is honoured
+    assert kept.post("/logout", headers={"X-CSRF-Token": "x"}, follow_redirects=False).status_code == 303
+    replay = TestClient(app)
+    replay.cookies.set("nianbao_session", legacy)
+    assert replay.get("/api/me").json()["name"] == ""
     forged = TestClient(app)
     forged.cookies.set("nianbao_session", _session_cookie("not-the-secret", {"uid": ann.id, "csrf": "x"}))
     assert forged.get("/api/me").json()["name"] == ""
@@ -249,7 +300,7 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
     store.close()
     with Store.open(fresh_url) as store:
         assert _versions(store) == [HEAD] and "nianbao_web_version" not in _tables(store)
-        assert _snapshot(store, ids) == expected
+        assert _reviews_forgotten(_snapshot(store, ids)) == _reviews_forgotten(expected)
 
 
 def test_unknown_web_revision_is_refused(tmp_path):

@@ -4,14 +4,18 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from ..auth import AccountError, User, add_user, current_user, csrf_token, need_read, need_role
+from starlette.concurrency import run_in_threadpool
+
+from ..auth import (AccountError, User, add_user, csrf_token, current_user, list_accounts, need_read, need_role,
+                    session_id, set_disabled, set_password, set_role)
 from ..render import lang_of
 from ..source import document_text, locate
 from ..uploads import read_uploads
-from ..views import compare_rows, compare_sections
+from ..views import compare_rows, compare_sections, content_disposition, evidence_words
+from ...store.api import CorrectionError
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -30,6 +34,9 @@ class UploadResult(BaseModel):
     errors: int = 0
     warnings: int = 0
     duplicate: bool = False
+    version: int | None = Field(None, description="the report's current version after the upload (more than 1: "
+                                                  "the report existed; this file is a new version of it)")
+    reapplied: int = Field(0, description="corrections of earlier versions re-applied on top of this extraction")
 
 
 class ReportSummary(BaseModel):
@@ -51,13 +58,23 @@ class ReportSummary(BaseModel):
 
 
 class Review(BaseModel):
-    decision: Literal["confirmed", "dismissed"]
-    comment: str = Field("", max_length=2000)
+    decision: Literal["confirmed", "dismissed", "open"]
+    comment: str = Field("", max_length=2000, description="why; required to dismiss")
 
 
 class Correction(BaseModel):
-    values: dict[str, float | int | None] = Field(
-        description='cell → corrected value, e.g. {"t3.total[6]": 12}; null for a cell the report lacks')
+    values: dict[str, float | int | str | None] = Field(
+        description='cell → corrected value, e.g. {"t3.total[6]": 12, "meta.published": "2023-01-20"}; null '
+                    'for a cell the report lacks. Counts must be whole numbers ≥ 0, amounts (万元) keep '
+                    'decimals; meta.agency, meta.region, meta.year, meta.published, meta.level, meta.kind')
+    comment: str = Field("", max_length=2000, description="the reason (required)")
+
+
+class Preview(BaseModel):
+    values: dict[str, float | int | str | None] = Field(default_factory=dict)
+
+
+class Revert(BaseModel):
     comment: str = Field("", max_length=2000)
 
 
@@ -126,18 +143,22 @@ def get_source(request: Request, rid: int, cell: str | None = None, finding: str
             "where": locate(rep["record"], cells, (f or {}).get("evidence", ""), text)}
 
 
-@router.get("/reports/{rid}/original", summary="the uploaded file as it was (download, never rendered)")
+@router.get("/reports/{rid}/original", summary="the uploaded file as it was, under its own name (download, "
+                                                 "never rendered)")
 def original(request: Request, rid: int, user: User = Depends(need_read)):
     src = _backend(request).source(rid)
     if src is None:
         raise HTTPException(404, detail="report")
+    data, name, fmt = src
     # Served as an attachment of a neutral type: an uploaded HTML page must not run in our origin.
-    return Response(src[0], media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="report-{rid}.{src[2]}"',
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": content_disposition(name, f"report-{rid}.{fmt}"),
                              "Content-Security-Policy": "sandbox"})
 
 
-@router.post("/reports/{rid}/findings/{fid}/review", summary="confirm or dismiss a finding with a comment")
+@router.post("/reports/{rid}/findings/{fid}/review", summary="confirm, dismiss (with a reason) or re-open a finding",
+             description="Only findings of the current version can be reviewed. A decision is carried over to the "
+                         "same finding (rule, cells and their values) of later versions.")
 def review(request: Request, rid: int, fid: str, body: Review,
            user: User = Depends(need_role("reviewer"))) -> dict[str, Any]:
     rep = _backend(request).review(rid, fid, body.decision, body.comment, user.name)
@@ -146,15 +167,63 @@ def review(request: Request, rid: int, fid: str, body: Review,
     return rep
 
 
-@router.post("/reports/{rid}/corrections", summary="correct values; creates a new version with an audit trail")
+@router.post("/reports/{rid}/corrections", summary="correct values; creates a new version with an audit trail",
+             description="All values are checked against the template first; if any is refused nothing is written "
+                         "and the answer (400) lists each refused cell: {\"detail\", \"problems\": [{\"cell\", "
+                         "\"message\"}]}. Each changed cell stays a correction in force, re-applied when the "
+                         "report is uploaded or extracted again, until it is reverted.")
 def corrections(request: Request, rid: int, body: Correction,
-                user: User = Depends(need_role("reviewer"))) -> dict[str, Any]:
+                user: User = Depends(need_role("reviewer"))):
     if not body.values:
         raise HTTPException(400, detail="values")
-    rep = _backend(request).correct(rid, body.values, body.comment, user.name)
+    try:
+        rep = _backend(request).correct(rid, body.values, body.comment, user.name)
+    except CorrectionError as exc:
+        return JSONResponse({"detail": str(exc), "problems": [{"cell": c, "message": m} for c, m in exc.problems]},
+                            status_code=400)
     if rep is None:
         raise HTTPException(404, detail="report")
     return rep
+
+
+@router.post("/reports/{rid}/preview", summary="check corrected values without saving (the edit mode's live check)",
+             description="The refused cells and the validator's findings on the report with these values.")
+def preview(request: Request, rid: int, body: Preview,
+            user: User = Depends(need_role("reviewer"))) -> dict[str, Any]:
+    lang = lang_of(request)
+    out = _backend(request).store.preview_correction(rid, body.values)
+    for f in out["findings"]:
+        f["text"] = f.get("message_en") if lang == "en" and f.get("message_en") else f.get("message")
+        f["evidence"] = evidence_words(f.get("evidence"), lang)
+    return out
+
+
+@router.post("/reports/{rid}/corrections/{cid}/revert", summary="undo a correction in force (a new version with the "
+                                                                "extracted value)")
+def revert(request: Request, rid: int, cid: int, body: Revert,
+           user: User = Depends(need_role("reviewer"))) -> dict[str, Any]:
+    rep = _backend(request).revert(rid, cid, body.comment, user.name)
+    if rep is None:
+        raise HTTPException(404, detail="correction")
+    return rep
+
+
+@router.post("/reports/{rid}/reextract", summary="read the stored file again; corrections in force re-applied")
+def reextract(request: Request, rid: int, user: User = Depends(need_role("reviewer"))) -> dict[str, Any]:
+    if _backend(request).report(rid) is None:
+        raise HTTPException(404, detail="report")
+    return _backend(request).store.reextract(rid, user.name)
+
+
+@router.get("/search", summary="find reports by agency name (the whole store; the first 20 shown)")
+def search(request: Request, q: str = Query("", max_length=80), user: User = Depends(need_read)) -> list[dict]:
+    return _backend(request).search(q.strip())
+
+
+@router.get("/regions", summary="regions of a level under a parent, for the 省/市/县 filters")
+def regions(request: Request, level: Literal["province", "city", "county"] = "province", parent: int | None = None,
+            user: User = Depends(need_read)) -> list[dict]:
+    return _backend(request).region_children(parent, level)
 
 
 @router.get("/compare", summary="compare two reports (or a report with the agency's previous year)")
@@ -175,20 +244,84 @@ def stats(request: Request, region: str | None = None, level: str | None = None,
     return _backend(request).stats({"region": region, "level": level, "year": year}, lang_of(request))
 
 
-@router.get("/export", summary="export records (csv, jsonl, …)")
+@router.get("/export", summary="export records (csv, jsonl, …)",
+            description="labels=zh (or en) writes the header row in words (表三 一、本年新收…·自然人) instead of "
+                        "cell references; the file name says what was exported.")
 def export(request: Request, format: str = Query("csv"), region: str | None = None, level: str | None = None,
-           year: int | None = None, user: User = Depends(need_read)):
+           year: int | None = None, labels: Literal["ref", "zh", "en"] = "ref", user: User = Depends(need_read)):
     backend = _backend(request)
     if format not in backend.export_formats():
         raise HTTPException(400, detail="format")
-    data, media, filename = backend.export(format, {"region": region, "level": level, "year": year})
-    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    data, media, filename = backend.export(format, {"region": region, "level": level, "year": year}, labels,
+                                           lang_of(request))
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": content_disposition(filename, f"nianbao-export.{filename.rsplit('.', 1)[-1]}")})
 
 
-@router.post("/users", status_code=201, summary="add a user (admin)")
-def new_user(request: Request, body: NewUser, user: User = Depends(need_role("admin"))) -> dict[str, str]:
+@router.post("/users", status_code=201, summary="add a user (admin)",
+             description="The password needs at least 10 characters and a zxcvbn strength of 3 of 4.")
+async def new_user(request: Request, body: NewUser, user: User = Depends(need_role("admin"))) -> dict[str, str]:
     try:
-        u = add_user(request.app.state.engine, body.name, body.password, body.role)
+        u = await request.app.state.hasher.run(add_user, request.app.state.engine, body.name, body.password,
+                                               body.role)
     except AccountError as exc:
         raise HTTPException(400, detail=str(exc))
     return {"name": u.name, "role": u.role}
+
+
+class AccountOut(BaseModel):
+    name: str
+    role: str
+    disabled: bool
+    sessions: int = Field(description="sessions signed in now")
+    password_changed_at: str | None = None
+
+
+class AccountChange(BaseModel):
+    role: Literal["viewer", "reviewer", "admin"] | None = None
+    disabled: bool | None = Field(None, description="true ends every session of the account and refuses sign-in")
+    password: str | None = Field(None, description="a new password; every session of the account ends")
+
+
+class PasswordChange(BaseModel):
+    current: str
+    new: str
+
+
+@router.get("/users", response_model=list[AccountOut], summary="list accounts (admin)")
+def users(request: Request, user: User = Depends(need_role("admin"))):
+    return [AccountOut(name=a.name, role=a.role, disabled=a.disabled, sessions=a.sessions,
+                       password_changed_at=a.password_changed_at.isoformat() if a.password_changed_at else None)
+            for a in list_accounts(request.app.state.engine)]
+
+
+@router.patch("/users/{name}", response_model=AccountOut, summary="change an account's role, disable or enable "
+                                                                  "it, reset its password (admin)")
+async def change_user(request: Request, name: str, body: AccountChange, user: User = Depends(need_role("admin"))):
+    engine = request.app.state.engine
+    try:
+        if body.role is not None:
+            await run_in_threadpool(set_role, engine, name, body.role)
+        if body.disabled is not None:
+            await run_in_threadpool(set_disabled, engine, name, body.disabled)
+        if body.password is not None:
+            await request.app.state.hasher.run(set_password, engine, name, body.password)
+            request.app.state.throttle.clear_account(name)
+    except AccountError as exc:
+        raise HTTPException(404 if "没有用户" in str(exc) else 400, detail=str(exc))
+    return next(r for r in users(request, user) if r.name == name)
+
+
+@router.post("/me/password", summary="change one's own password (the other sessions end)")
+async def my_password(request: Request, body: PasswordChange, user: User = Depends(need_role("viewer"))):
+    from .account import _check_password
+    ok, refusal = await _check_password(request, user.name, body.current)
+    if refusal:
+        message, status, retry = refusal
+        raise HTTPException(status, detail=message, headers={"Retry-After": str(retry)} if retry else None)
+    try:
+        await request.app.state.hasher.run(set_password, request.app.state.engine, user.name, body.new,
+                                           session_id(request))
+    except AccountError as exc:
+        raise HTTPException(400, detail=str(exc))
+    return {"ok": True}
