@@ -90,14 +90,16 @@ def cached_search(maxsize: int, freeze, thaw):
     kept with the steps its search took, and a call served from the cache is charged those
     steps. When they are more than the current table has left, the search runs as it would
     uncached, so the budget binds at the very step it did. ``freeze`` makes a result safe to
-    keep (tuples), ``thaw`` gives each caller a copy of its own."""
+    keep (tuples), or gives None for one too big to keep (the search then runs uncached);
+    ``thaw`` gives each caller a copy of its own."""
     def wrap(search):
         @functools.lru_cache(maxsize=maxsize)
         def counted(*args):
             b = _Budget(WORK_PER_TABLE)
             token = _current.set(b)
             try:
-                return freeze(search(*args)), b.size - b.left
+                kept = freeze(search(*args))
+                return None if kept is None else (kept, b.size - b.left)
             except BudgetExceeded:
                 return None     # more than any table may spend: never served from the cache
             finally:

@@ -361,26 +361,43 @@ def _is_md_rule(text: str) -> bool:
 
 # Lines repeat within and across reports (labels, rows of zeros, page furniture): the items of
 # a line are a pure function of its text, kept with spans from 0 and placed at each use. Only
-# lines up to this length are kept (a long line is rarely printed twice), so the cache stays small.
+# short lines of few items are kept (a long line is rarely printed twice), and a full cache is
+# emptied, so it never holds more than _LINE_CACHE_SIZE lines of _LINE_CACHE_ITEMS items.
 _LINE_CACHE_CHARS = 240
+_LINE_CACHE_ITEMS = 24
 _LINE_CACHE_SIZE = 8192
+_free_lines: dict[str, tuple] = {}
+_pipe_lines: dict[tuple[str, bool], tuple] = {}
 
 
-@lru_cache(maxsize=_LINE_CACHE_SIZE)
+def _keep(cache: dict, key, items: tuple) -> tuple:
+    if len(items) <= _LINE_CACHE_ITEMS:
+        if len(cache) >= _LINE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = items
+    return items
+
+
 def _free_line_items(line: str) -> tuple[tuple, ...]:
     """(kind, text, start, end, value) of the items of one line of running text, spans from 0."""
-    out: list[Item] = []
-    _split_free_text(_strip_page_marks(line), 0, out)
-    _join_label_pieces(out, 0, line)
-    return tuple((i.kind, i.text, i.start, i.end, i.value) for i in out)
+    got = _free_lines.get(line)
+    if got is None:
+        out: list[Item] = []
+        _split_free_text(_strip_page_marks(line), 0, out)
+        _join_label_pieces(out, 0, line)
+        got = _keep(_free_lines, line, tuple((i.kind, i.text, i.start, i.end, i.value) for i in out))
+    return got
 
 
-@lru_cache(maxsize=_LINE_CACHE_SIZE)
 def _pipe_line_items(line: str, markdown: bool) -> tuple[tuple, ...]:
     """(kind, text, start, end, value, cell) of the items of one line with ``|``, spans from 0."""
-    out: list[Item] = []
-    _pipe_items(line, 0, out, markdown)
-    return tuple((i.kind, i.text, i.start, i.end, i.value, i.cell) for i in out)
+    got = _pipe_lines.get((line, markdown))
+    if got is None:
+        out: list[Item] = []
+        _pipe_items(line, 0, out, markdown)
+        got = _keep(_pipe_lines, (line, markdown), tuple((i.kind, i.text, i.start, i.end, i.value, i.cell)
+                                                        for i in out))
+    return got
 
 
 def _pipe_line(block: TextBlock, out: list[Item], markdown: bool = False) -> None:
