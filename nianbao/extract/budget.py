@@ -84,6 +84,40 @@ def table_budget(decoder):
     return run
 
 
+def cached_search(maxsize: int, freeze, thaw):
+    """Cache a pure search function of hashable arguments (a split of a run of digits is the
+    same in every report that prints it) without changing what the budget sees: a result is
+    kept with the steps its search took, and a call served from the cache is charged those
+    steps. When they are more than the current table has left, the search runs as it would
+    uncached, so the budget binds at the very step it did. ``freeze`` makes a result safe to
+    keep (tuples), or gives None for one too big to keep (the search then runs uncached);
+    ``thaw`` gives each caller a copy of its own."""
+    def wrap(search):
+        @functools.lru_cache(maxsize=maxsize)
+        def counted(*args):
+            b = _Budget(WORK_PER_TABLE)
+            token = _current.set(b)
+            try:
+                kept = freeze(search(*args))
+                return None if kept is None else (kept, b.size - b.left)
+            except BudgetExceeded:
+                return None     # more than any table may spend: never served from the cache
+            finally:
+                _current.reset(token)
+
+        @functools.wraps(search)
+        def run(*args):
+            got = counted(*args)
+            table = _current.get()
+            if got is None or (table is not None and got[1] > table.left):
+                return search(*args)
+            if table is not None:
+                table.left -= got[1]
+            return thaw(got[0])
+        return run
+    return wrap
+
+
 def reset_peak() -> None:
     _peak[0] = 0
 

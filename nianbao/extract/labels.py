@@ -146,4 +146,9 @@ _LEGACY_INDICATOR = re.compile("|".join(f"(?:{p})" for p in LEGACY_INDICATOR_PAT
 
 
 def is_legacy_indicator(unit: str) -> bool:
+    return _is_legacy_indicator(unit) if len(unit) <= MAX_LABEL_CHARS else _LEGACY_INDICATOR.search(unit) is not None
+
+
+@lru_cache(maxsize=_CACHE)
+def _is_legacy_indicator(unit: str) -> bool:
     return _LEGACY_INDICATOR.search(unit) is not None

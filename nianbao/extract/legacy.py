@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..template import LEGACY_UNITS
 from .blocks import provenance
@@ -38,9 +39,19 @@ _LEADING = re.compile(r"^(?:其中[:：]?)?(?:\d+[.、．]?|[(（][一二三四�
 _MAX_ROWS = 80
 
 
+# The functions of a label's text alone below are read many times a page (every text item is
+# tried as a label): cached, with bounds, for texts of a label's length.
+_CACHE, _CACHED_CHARS = 16384, 200
+
+
 def legacy_name(label: str) -> str:
     """The indicator's name as canonical-json.md keeps it: no whitespace, no leading
     其中： or enumeration, no unit."""
+    return _legacy_name(label) if len(label) <= _CACHED_CHARS else _legacy_name.__wrapped__(label)
+
+
+@lru_cache(maxsize=_CACHE)
+def _legacy_name(label: str) -> str:
     s = normalize(label)
     s = _LEADING.sub("", s)
     for unit in _UNITS_LONGEST:
@@ -75,6 +86,16 @@ class _Row:
 
 def _is_label(t: str) -> bool:
     """Whether a piece of text can name an indicator row."""
+    return _is_label_cached(t) if len(t) <= _CACHED_CHARS else _is_label_cached.__wrapped__(t)
+
+
+def _is_indicator_label(t: str) -> bool:
+    """Whether a piece of text names an indicator the appendix vocabulary knows."""
+    return _is_label(t) and is_legacy_indicator(legacy_name(t))
+
+
+@lru_cache(maxsize=_CACHE)
+def _is_label_cached(t: str) -> bool:
     name = legacy_name(t)
     if not name or len(name) > 30 or _NOT_INDICATOR.search(t) or re.search(r"\d", name):
         return False
@@ -98,7 +119,7 @@ def _find_start(items: list[Item]) -> int | None:
             if t in _UNIT_SET or re.fullmatch(r"其中[:：]?", t):
                 i += 1
                 continue
-            if _is_label(it.text) and is_legacy_indicator(legacy_name(it.text)):
+            if _is_indicator_label(it.text):
                 nxt = [x for x in items[i + 1:i + 3] if x.kind != ROW_END]
                 if nxt and nxt[0].kind == TEXT and normalize(nxt[0].text) in _UNIT_SET:
                     nxt = nxt[1:]
@@ -131,7 +152,7 @@ def _split_header_text(items: list[Item], start: int) -> list[Item]:
         if not ends or ends[-1] >= len(it.text):
             continue
         rest = it.text[ends[-1]:]
-        if _is_label(rest) and is_legacy_indicator(legacy_name(rest)):
+        if _is_indicator_label(rest):
             cut = it.start + ends[-1]
             out[j:j + 1] = [Item(TEXT, it.text[:ends[-1]].rstrip(), it.start, cut, origin=it.origin),
                             Item(TEXT, rest, cut, it.end, origin=it.origin)]
@@ -148,7 +169,7 @@ def _header_columns(items: list[Item], start: int) -> tuple[int, int, bool]:
         t = normalize(it.text) if it.kind in (TEXT, QTY, NUM) else ""
         if j == start and _HEADER.search(t):
             t = t[_HEADER.search(t).start():]  # not the table's title before it
-        if it.kind == TEXT and j > start and _is_label(it.text) and is_legacy_indicator(legacy_name(it.text)) \
+        if it.kind == TEXT and j > start and _is_indicator_label(it.text) \
                 and not any(w in t for w in ("指标名称", "历年累计")):
             break
         if it.kind == TEXT and j == start and is_legacy_indicator(legacy_name(t)) and not _HEADER.search(t):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..template import T2_LAYOUT_MARKERS
 from .labels import MAX_LABEL_CHARS, match_t3_rows, normalize
@@ -53,27 +54,35 @@ def find_t4_start(items: list[Item], after: int) -> int | None:
         if it.kind != TEXT:
             continue
         n = _norm(it)
+        if not ("行政复议" in n or "行政法复议" in n or n in ("复议",)):
+            continue
         # A flattened page runs the section heading and the whole two-row header
         # into one piece of text: long, but nothing but headings.
         if len(it.text) > MAX_LABEL_CHARS and sum(1 for w in _T4_HEADER if w in n) < 4:
             continue
-        if "行政复议" in n or "行政法复议" in n or n in ("复议",):
-            window = " ".join(_norm(x) for x in items[i:i + 40])
-            hits = sum(1 for w in _T4_HEADER if w in window)
-            if hits >= 2 and _numbers_within(items, i, 80) >= 1:
-                return i
+        window = " ".join(_norm(x) for x in items[i:i + 40])
+        hits = sum(1 for w in _T4_HEADER if w in window)
+        if hits >= 2 and _numbers_within(items, i, 80) >= 1:
+            return i
     return None
 
 
+_T2_MARKERS = tuple(m for ms in T2_LAYOUT_MARKERS.values() for m in ms)
+
+
+@lru_cache(maxsize=16384)
+def _opens_t2(n: str) -> bool:
+    """Whether a (normalized) label can open table 二 (every short text before table 三 is tried)."""
+    return "第二十条" in n or n.startswith("信息内容") or any(m in n for m in _T2_MARKERS)
+
+
 def find_t2_start(items: list[Item], before: int) -> int | None:
-    markers = [m for ms in T2_LAYOUT_MARKERS.values() for m in ms]
     first = None
     for i in range(0, before):
         it = items[i]
         if it.kind != TEXT or len(it.text) > MAX_LABEL_CHARS:
             continue
-        n = _norm(it)
-        if "第二十条" in n or n.startswith("信息内容") or any(m in n for m in markers):
+        if _opens_t2(_norm(it)):
             first = i
             break
     if first is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterator, Sequence
 
-from .budget import spend
+from .budget import cached_search, spend
 from .tokens import MAX_DIGITS
 
 MAX_READINGS = 400
@@ -32,6 +32,7 @@ def _parts(digits: str, n: int) -> Iterator[list[str]]:
             yield [head] + rest
 
 
+@cached_search(4096, lambda rs: tuple(map(tuple, rs)) if len(rs) <= 32 else None, lambda rs: [list(r) for r in rs])
 def split_with_total(digits: str, n_parts: int) -> list[list[int]]:
     """Readings of ``digits`` as ``n_parts`` numbers followed by their sum."""
     out: list[list[int]] = []

@@ -34,9 +34,9 @@ def detect_form(items: list[Item]) -> str:
     text = "".join(normalize(it.text) for it in items if it.kind == TEXT)
     if any(k in text for k in ("逾期不补正", "缴纳费用", "收费通知", "不补正")):
         return "2021"
-    numbers = sum(1 for it in items if it.kind in (NUM, BLANK))
     if "(六)其他处理" in text or "六)其他处理" in text:
         return "2019"
+    numbers = sum(1 for it in items if it.kind in (NUM, BLANK))
     return "2019" if 7 * 22 < numbers <= 7 * 23 else "2021"
 
 

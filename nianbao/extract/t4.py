@@ -1,8 +1,10 @@
 """Table 四 (reconsideration and litigation): fifteen numbers under a two-level header."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..template import T4_GROUPS, T4_HEADER_WORDS, T4_WIDTH
-from .labels import normalize
+from .labels import MAX_LABEL_CHARS, normalize
 from .blocks import provenance
 from . import budget
 from .rows import Block, block_variable
@@ -18,6 +20,12 @@ _SHORT_HEADER_WORDS = T4_HEADER_WORDS + ("维持", "纠正", "审结")
 
 
 def _header_words(text: str) -> int:
+    # (every text of the table and of the prose after it is tried: cached, for texts of a label's length)
+    return _header_words_cached(text) if len(text) <= MAX_LABEL_CHARS else _header_words_cached.__wrapped__(text)
+
+
+@lru_cache(maxsize=16384)
+def _header_words_cached(text: str) -> int:
     return sum(1 for w in _SHORT_HEADER_WORDS if w in text)
 
 

@@ -125,6 +125,8 @@ def _is_enumeration(text: str, m: re.Match, tail: str = "") -> bool:
 
 
 _WORD = re.compile(r"\S+")
+# What may follow the digits of an enumeration ("2.", "2、", "(3)") or of a number glued to one.
+_AFTER_ENUMERATION = frozenset((".", "、", "．", ")", "）"))
 _DIGITS = re.compile(r"[-−－]?\d+(?:[.,]\d+)*")
 _ANY_DIGIT = re.compile(r"\d")
 _SPACED_DIGIT = re.compile(r"\s\d")
@@ -194,15 +196,22 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
     for piece in _WORD.finditer(text):
         word, wstart, wend = piece.group(), base + piece.start(), piece.end()
         pos = 0
+        wlen = len(word)
         for m in _DIGITS.finditer(word):
-            # "12.申请人逾期…" after "1.申请人无正当理由…": a cell's 1, then the label "2."
-            glued = _glued_enumeration(word, m, last_enum, text[wend:wend + 12] if m.end() + 1 >= len(word) else "")
-            if not glued and _is_enumeration(word, m, text[wend:wend + 10]):
-                if m.group().isdigit():
-                    last_enum = int(m.group())
-                continue
             raw = m.group()
             mstart, mend = m.span()
+            # (both tests below need an enumeration mark or a bracket right after the digits,
+            # or the word to end there: the rest of the numbers skip them)
+            nxt = word[mend:mend + 1]
+            if nxt in _AFTER_ENUMERATION or mend == wlen:
+                # "12.申请人逾期…" after "1.申请人无正当理由…": a cell's 1, then the label "2."
+                glued = _glued_enumeration(word, m, last_enum, text[wend:wend + 12] if mend + 1 >= wlen else "")
+                if not glued and _is_enumeration(word, m, text[wend:wend + 10]):
+                    if raw.isdigit():
+                        last_enum = int(raw)
+                    continue
+            else:
+                glued = 0
             if glued:
                 last_enum = int(raw[-glued:])
                 raw, mend = raw[:-glued], mend - glued
@@ -217,7 +226,7 @@ def _split_free_text(text: str, base: int, out: list[Item]) -> None:
                 if seg.strip(_DEBRIS_CHARS):
                     _add_text(seg, wstart + pos, out)
             follows = word[mend:mend + 1] or (_NEXT_CHAR.match(text, wend).group(1) if mend == len(word) else "")
-            year = _glued_year(raw_digits, follows)
+            year = _glued_year(raw_digits, follows) if follows == "年" else None
             if year:
                 # "…继续办理20000022025年，我局…": the row's digits, then the year of the prose
                 cut = mend - 4
@@ -346,10 +355,62 @@ def _strip_page_marks(text: str) -> str:
 _MD_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*")
 
 
+def _is_md_rule(text: str) -> bool:
+    return "---" in text and _MD_RULE.fullmatch(text) is not None
+
+
+# Lines repeat within and across reports (labels, rows of zeros, page furniture): the items of
+# a line are a pure function of its text, kept with spans from 0 and placed at each use. Only
+# short lines of few items are kept (a long line is rarely printed twice), and a full cache is
+# emptied, so it never holds more than _LINE_CACHE_SIZE lines of _LINE_CACHE_ITEMS items.
+_LINE_CACHE_CHARS = 240
+_LINE_CACHE_ITEMS = 24
+_LINE_CACHE_SIZE = 8192
+_free_lines: dict[str, tuple] = {}
+_pipe_lines: dict[tuple[str, bool], tuple] = {}
+
+
+def _keep(cache: dict, key, items: tuple) -> tuple:
+    if len(items) <= _LINE_CACHE_ITEMS:
+        if len(cache) >= _LINE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = items
+    return items
+
+
+def _free_line_items(line: str) -> tuple[tuple, ...]:
+    """(kind, text, start, end, value) of the items of one line of running text, spans from 0."""
+    got = _free_lines.get(line)
+    if got is None:
+        out: list[Item] = []
+        _split_free_text(_strip_page_marks(line), 0, out)
+        _join_label_pieces(out, 0, line)
+        got = _keep(_free_lines, line, tuple((i.kind, i.text, i.start, i.end, i.value) for i in out))
+    return got
+
+
+def _pipe_line_items(line: str, markdown: bool) -> tuple[tuple, ...]:
+    """(kind, text, start, end, value, cell) of the items of one line with ``|``, spans from 0."""
+    got = _pipe_lines.get((line, markdown))
+    if got is None:
+        out: list[Item] = []
+        _pipe_items(line, 0, out, markdown)
+        got = _keep(_pipe_lines, (line, markdown), tuple((i.kind, i.text, i.start, i.end, i.value, i.cell)
+                                                        for i in out))
+    return got
+
+
 def _pipe_line(block: TextBlock, out: list[Item], markdown: bool = False) -> None:
     text = block.text
     base = block.origin.start
-    if _MD_RULE.fullmatch(text):
+    if len(text) <= _LINE_CACHE_CHARS:
+        out.extend([Item(k, t, s + base, e + base, v, c) for k, t, s, e, v, c in _pipe_line_items(text, markdown)])
+    else:
+        _pipe_items(text, base, out, markdown)
+
+
+def _pipe_items(text: str, base: int, out: list[Item], markdown: bool) -> None:
+    if _is_md_rule(text):
         return  # a markdown table's rule under its first row
     cells = []
     pos = 0
@@ -413,7 +474,7 @@ def tokenize(doc: Document) -> list[Item]:
         elif _looks_like_pipe_table(block):
             if markdown is None:
                 # markdown tables (a "|---|" rule under the first row) open each row with a border
-                markdown = any(isinstance(b, TextBlock) and "|" in b.text and _MD_RULE.fullmatch(b.text)
+                markdown = any(isinstance(b, TextBlock) and "|" in b.text and _is_md_rule(b.text)
                                for b in doc.blocks)
             _pipe_line(block, out, markdown)
         else:
@@ -421,10 +482,13 @@ def tokenize(doc: Document) -> list[Item]:
                 # "/" or "—" alone on its line: an empty cell, one cell per line
                 out.append(Item(BLANK, block.text.strip(), block.origin.start, block.origin.end, 0, cell=True))
                 continue
-            text = _strip_page_marks(block.text)
             start = len(out)
-            _split_free_text(text, block.origin.start, out)
-            _join_label_pieces(out, start, doc.text)
+            base = block.origin.start
+            if len(block.text) <= _LINE_CACHE_CHARS and doc.text.startswith(block.text, base):
+                out.extend([Item(k, t, s + base, e + base, v) for k, t, s, e, v in _free_line_items(block.text)])
+            else:
+                _split_free_text(_strip_page_marks(block.text), base, out)
+                _join_label_pieces(out, start, doc.text)
             if block.origin.page is not None or block.origin.bbox is not None:
                 for item in out[start:]:
                     item.origin = Origin(item.start, item.end, page=block.origin.page, bbox=block.origin.bbox,
