@@ -215,6 +215,47 @@ def ingest_workers(folder: Path, files: list[str], tmp: Path) -> dict[str, Outco
     return out
 
 
+COLLECT = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+from collect_site import Server, Site
+from nianbao.collect import IngestOptions, Policy, collect, read_list
+from nianbao.store import Store
+folder, files = Path(sys.argv[2]), json.loads(sys.argv[3])
+site = Site()
+types = {".txt": "text/plain; charset=utf-8", ".html": "text/html; charset=utf-8",
+         ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+for name in files:
+    site.add("/files/" + name, (folder / name).read_bytes(), content_type=types[Path(name).suffix])
+store = Store.open(sys.argv[1])
+with Server(site) as srv:
+    urls = Path(sys.argv[5])
+    urls.write_text("url,type\\n" + "".join(f"{srv.base}/files/{n},report\\n" for n in files), encoding="utf-8")
+    res = collect(store, read_list(urls), Policy(delay=0.0, timeout=30.0, retries=1, backoff=0.05),
+                  ingest=IngestOptions(workers=2, timeout=120))
+out = {}
+for item in res.ingest.stored + res.ingest.duplicate:
+    out[item["url"].rsplit("/", 1)[-1]] = {"record": store.get_report(item["report_id"])["record"]}
+for item in res.ingest.failed:
+    out[item["url"].rsplit("/", 1)[-1]] = {"error": item["error"]}
+store.close()
+print(json.dumps(out, ensure_ascii=False, default=str))
+"""
+
+
+def collector(folder: Path, files: list[str], tmp: Path) -> dict[str, Outcome]:
+    """nianbao.collect: the batch served on loopback, fetched and ingested (extraction in bounded workers)."""
+    pytest.importorskip("httpx")
+    proc = subprocess.run([sys.executable, "-c", COLLECT, f"sqlite:///{tmp / 'collect.sqlite'}", str(folder),
+                           json.dumps(files), str(ROOT / "tests"), str(tmp / "urls.csv")],
+                          capture_output=True, text=True, env=_env(), timeout=SECONDS)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout.splitlines()[-1])
+    return {name: _from_record(r["record"]) if "record" in r else Outcome("error", message=r["error"])
+            for name, r in res.items()}
+
+
 ENTRY_POINTS = {
     "library": library,
     "library-limited": library_limited,
@@ -222,8 +263,9 @@ ENTRY_POINTS = {
     "cli-extract": cli_extract,
     "cli-check": cli_check,
     "ingest-workers": ingest_workers,
-    # left for the helpers rebuilding them: "web-upload" (POST the batch to /upload on a live
-    # server) and "collector" (serve the batch on loopback and collect it) — same assertions.
+    "collector": collector,
+    # the web upload: tests/test_web_robustness.py sends ../shared/robustness's crash, hang and memory
+    # inputs through a live server while another client reads
 }
 
 
