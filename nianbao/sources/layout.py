@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from bisect import bisect_left
 from statistics import median
 
 _DIGIT = re.compile(r"\d")
@@ -135,7 +136,13 @@ def merge_close(values: list[float], tol: float) -> list[float]:
 
 
 def _index(bounds: list[float], v: float) -> int:
-    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+    """The index of the (sorted) bound nearest ``v``; the lower one on a tie."""
+    i = bisect_left(bounds, v)
+    if i == 0:
+        return 0
+    if i == len(bounds) or v - bounds[i - 1] <= bounds[i] - v:
+        return i - 1
+    return i
 
 
 _REGIONS = itertools.count()  # merged-cell ids, unique across the grids of a document

@@ -169,12 +169,9 @@ def _page_items(content: PageContent, page_no: int) -> list[dict]:
             x0, top, x1, bottom = bbox = lattice.bbox(cells)
             boxes.append(bbox)
             items.append({"kind": "table", "top": top, "bottom": bottom, "grid": grid, "page": page_no})
-    if boxes:
-        def outside(ch: dict) -> bool:
-            cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-            return not any(b[0] - 1 <= cx <= b[2] + 1 and b[1] - 1 <= cy <= b[3] + 1 for b in boxes)
-
-        chars = [ch for ch in chars if outside(ch)]
+    for x0, top, x1, bottom in boxes:  # the text around the tables (a margin of 1 pt)
+        x0, top, x1, bottom = 2 * x0 - 2, 2 * top - 2, 2 * x1 + 2, 2 * bottom + 2
+        chars = [ch for ch in chars if not (x0 <= ch["x0"] + ch["x1"] <= x1 and top <= ch["top"] + ch["bottom"] <= bottom)]
     lines = words.lines(chars)
     if lines and items:
         _overflow_into_cut_row(items, lines, content.height)

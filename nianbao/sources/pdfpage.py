@@ -166,6 +166,7 @@ def _paths(page, tr: _Transform) -> tuple[list[dict], int]:
     cr, cg, cb, ca = (ctypes.c_uint() for _ in range(4))
     m = pdfium_c.FS_MATRIX()
     x, y = ctypes.c_float(), ctypes.c_float()
+    bl, bb, br, bt = (ctypes.c_float() for _ in range(4))
     PATH, FORM, IMAGE = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM, pdfium_c.FPDF_PAGEOBJ_IMAGE
     while stack:
         obj, outer = stack.pop()
@@ -175,13 +176,10 @@ def _paths(page, tr: _Transform) -> tuple[list[dict], int]:
             continue
         if kind not in (PATH, FORM):
             continue
-        pdfium_c.FPDFPageObj_GetMatrix(obj, m)
-        mat = (m.a, m.b, m.c, m.d, m.e, m.f)
-        if outer is not None:
-            mat = _compose(mat, outer)
         if kind == FORM:
             count = pdfium_c.FPDFFormObj_CountObjects(obj)
-            stack.extend((pdfium_c.FPDFFormObj_GetObject(obj, i), mat) for i in range(count - 1, -1, -1))
+            stack.extend((pdfium_c.FPDFFormObj_GetObject(obj, i), _matrix(obj, m, outer))
+                         for i in range(count - 1, -1, -1))
             continue
         pdfium_c.FPDFPath_GetDrawMode(obj, fill_mode, stroke)
         filled, stroked = fill_mode.value != 0, bool(stroke.value)
@@ -193,11 +191,60 @@ def _paths(page, tr: _Transform) -> tuple[list[dict], int]:
             filled = _visible((cr.value, cg.value, cb.value, ca.value))
         if not (filled or stroked):
             continue
-        for sub in _subpaths(obj, mat, tr, x, y):
+        n_seg = pdfium_c.FPDFPath_CountSegments(obj)
+        if not stroked and outer is None and n_seg in (4, 5) and pdfium_c.FPDFPageObj_GetBounds(obj, bl, bb, br, bt):
+            # a filled quadrilateral: a rule (Chromium draws every border so)
+            # when thin, shading when broad; its bounds say which, and where
+            x0, top, x1, bottom = tr.box(bl.value, bb.value, br.value, bt.value)
+            if min(x1 - x0, bottom - top) <= THIN and _straight(obj, n_seg):
+                by_kind["rect"] += [_edge(x0, top, x1, top), _edge(x0, bottom, x1, bottom),
+                                    _edge(x0, top, x0, bottom), _edge(x1, top, x1, bottom)]
+                continue
+            if min(x1 - x0, bottom - top) > THIN:
+                continue
+        if n_seg == 2:  # a line (LibreOffice and Word draw rules so)
+            line = _line(obj, _matrix(obj, m, outer), tr, x, y)
+            if line is not None:
+                by_kind["line"].append(line)
+            continue
+        for sub in _subpaths(obj, _matrix(obj, m, outer), tr, x, y):
             kind_of, got = _edges_of(sub, stroked)
             by_kind[kind_of].extend(got)
     # pdfplumber's order (lines, rect sides, curve pieces): the snapping means add up alike
     return by_kind["line"] + by_kind["rect"] + by_kind["curve"], images
+
+
+def _straight(obj, n: int) -> bool:
+    """A move, then straight lines (a curve shows from its first and last piece)."""
+    seg_type, get = pdfium_c.FPDFPathSegment_GetType, pdfium_c.FPDFPath_GetPathSegment
+    return (seg_type(get(obj, 0)) == pdfium_c.FPDF_SEGMENT_MOVETO
+            and seg_type(get(obj, 1)) == pdfium_c.FPDF_SEGMENT_LINETO
+            and seg_type(get(obj, n - 1)) == pdfium_c.FPDF_SEGMENT_LINETO)
+
+
+def _line(obj, mat: tuple, tr: _Transform, x, y) -> dict | None:
+    """The edge of a two-point path, when it is axis-parallel."""
+    get, point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetPoint
+    seg = get(obj, 1)
+    if pdfium_c.FPDFPathSegment_GetType(seg) != pdfium_c.FPDF_SEGMENT_LINETO:
+        return None
+    point(seg, x, y)
+    x1, y1 = x.value, y.value
+    point(get(obj, 0), x, y)
+    a, b, c, d, e, f = mat
+    ta, tb, tc, td, te, tf = tr.m
+    pts = []
+    for px, py in ((x.value, y.value), (x1, y1)):
+        ux, uy = a * px + c * py + e, b * px + d * py + f
+        pts.append((ta * ux + tc * uy + te, tr.height - (tb * ux + td * uy + tf)))
+    (p0, t0), (p1, t1) = pts
+    return _edge(p0, t0, p1, t1) if (t0 == t1 or p0 == p1) else None
+
+
+def _matrix(obj, m, outer: tuple | None) -> tuple:
+    pdfium_c.FPDFPageObj_GetMatrix(obj, m)
+    mat = (m.a, m.b, m.c, m.d, m.e, m.f)
+    return mat if outer is None else _compose(mat, outer)
 
 
 def _compose(inner: tuple, outer: tuple) -> tuple:

@@ -17,6 +17,8 @@ Y_TOL = 3.0
 
 _top = itemgetter("top")
 _x0 = itemgetter("x0")
+_upright = itemgetter("upright")
+_first = itemgetter(0)
 
 
 def cluster(objs: list, key, tol: float, keep_order: bool = False) -> list[list]:
@@ -91,23 +93,25 @@ def _words_of_vertical(chars: list[dict]) -> list[list[dict]]:
     return words
 
 
-def words(chars: list[dict]) -> list[dict]:
-    """Words in reading order: dicts with text, x0, top, x1, bottom and chars."""
-    out = []
-    for upright, group in groupby(chars, key=itemgetter("upright")):
+def _pieces(chars: list[dict]) -> list[list[dict]]:
+    """The characters cut into words, in reading order."""
+    out: list[list[dict]] = []
+    for upright, group in groupby(chars, key=_upright):
         group = list(group)
         if upright:
-            pieces = []
             for line in cluster(group, _top, Y_TOL):
                 line.sort(key=_x0)
-                pieces.extend(_words_of_line(line))
+                out.extend(_words_of_line(line))
         else:
-            pieces = _words_of_vertical(group)
-        for w in pieces:
-            out.append({"text": "".join(c["text"] for c in w), "x0": min(c["x0"] for c in w),
-                        "top": min(c["top"] for c in w), "x1": max(c["x1"] for c in w),
-                        "bottom": max(c["bottom"] for c in w), "chars": w})
+            out.extend(_words_of_vertical(group))
     return out
+
+
+def words(chars: list[dict]) -> list[dict]:
+    """Words in reading order: dicts with text, x0, top, x1, bottom and chars."""
+    return [{"text": "".join(c["text"] for c in w), "x0": min(c["x0"] for c in w),
+             "top": min(c["top"] for c in w), "x1": max(c["x1"] for c in w),
+             "bottom": max(c["bottom"] for c in w), "chars": w} for w in _pieces(chars)]
 
 
 def lines(chars: list[dict]) -> list[dict]:
@@ -130,4 +134,8 @@ def text(chars: list[dict]) -> str:
     (pdfplumber's extract_text without layout, as a table cell is read)."""
     if not chars:
         return ""
-    return "\n".join(" ".join(w["text"] for w in line) for line in cluster(words(chars), _top, Y_TOL))
+    pieces = _pieces(chars)
+    if len(pieces) == 1:
+        return "".join(c["text"] for c in pieces[0])
+    tops = [(min(c["top"] for c in w), "".join(c["text"] for c in w)) for w in pieces]
+    return "\n".join(" ".join(t for _, t in line) for line in cluster(tops, _first, Y_TOL))
