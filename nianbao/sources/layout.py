@@ -201,23 +201,41 @@ def refine(grid: list[list[dict]], bounds: list[float]) -> list[list[dict]]:
     return out
 
 
-def _same_span(a: list[list[dict]], b: list[list[dict]]) -> bool:
-    """The same left and right edges (when the grids know their geometry).
-    Scanned pages sit a little differently on the glass: 2% of the width is
-    allowed, and never less than 6 units."""
+def _offset(a: list[list[dict]], b: list[list[dict]]) -> float | None:
+    """How far ``b`` sits right of ``a`` when both are one table of the same
+    width; None when they are not. A scanned sheet lies a little differently
+    on the glass than the one before it: the table moves whole (up to 5% of
+    its width), its width stays (within 2%, and never less than 6 units)."""
     ca, cb = columns(a), columns(b)
     if ca is None or cb is None:
-        return True
-    tol = max(6.0, 0.02 * (ca[-1][1] - ca[0][0]))
-    return abs(ca[0][0] - cb[0][0]) <= tol and abs(ca[-1][1] - cb[-1][1]) <= tol
+        return 0.0
+    width = ca[-1][1] - ca[0][0]
+    tol = max(6.0, 0.02 * width)
+    shift = cb[0][0] - ca[0][0]
+    if abs((cb[-1][1] - cb[0][0]) - width) > tol or abs(shift) > max(tol, 0.05 * width):
+        return None
+    return shift
+
+
+def _same_span(a: list[list[dict]], b: list[list[dict]]) -> bool:
+    """The same width, at (nearly) the same place (when the grids know their geometry)."""
+    return _offset(a, b) is not None
+
+
+def _shifted(grid: list[list[dict]], dx: float) -> list[list[dict]]:
+    if not dx:
+        return grid
+    return [[dict(c, _x=(c["_x"][0] - dx, c["_x"][1] - dx)) if "_x" in c else c for c in row] for row in grid]
 
 
 def _align(first: list[list[dict]], cont: list[list[dict]]):
     """Both grids cut at the union of their column boundaries, or None when
     they do not span the same width (then they are not one table)."""
-    a, b = columns(first), columns(cont)
-    if a is None or b is None or not _same_span(first, cont):
+    shift = _offset(first, cont)
+    if shift is None or columns(first) is None or columns(cont) is None:
         return None
+    cont = _shifted(cont, shift)
+    a, b = columns(first), columns(cont)
     # rows of one table may place a rule a few points apart (LibreOffice does)
     bounds = _cluster([x for x0, x1 in a + b for x in (x0, x1)], 6.0)
     return refine(first, bounds), refine(cont, bounds)
@@ -294,7 +312,7 @@ def tidy(grid: list[list[dict]]) -> list[list[dict]]:
             if r < first_row:
                 target = _header_owner(grid, r, c)
             elif c < first_col:
-                target = _label_owner(grid, r, c)
+                target = _label_owner(grid, r, c, first_row)
             else:
                 continue
             if target is not None:
@@ -324,12 +342,12 @@ def _header_owner(grid: list[list[dict]], r: int, c: int) -> dict | None:
     return left or right
 
 
-def _label_owner(grid: list[list[dict]], r: int, c: int) -> dict | None:
+def _label_owner(grid: list[list[dict]], r: int, c: int, first_row: int) -> dict | None:
     """The label an empty box of a label column belongs to: the group label
     above it when a sub-label follows it on its row (a group cut by the page
     break), else the label on its left (one label drawn over two boxes)."""
     row = grid[r]
-    above = grid[r - 1][c] if r > 0 and c < len(grid[r - 1]) else None
+    above = grid[r - 1][c] if r > first_row and c < len(grid[r - 1]) else None
     right = row[c + 1] if c + 1 < len(row) else None
     if above is not None and _is_label(above) and right is not None and _is_label(right):
         return above
@@ -347,6 +365,19 @@ def _row_texts(row: list[dict]) -> list[str]:
     return ["".join(str(c.get("text") or "").split()) for c in row]
 
 
+_WORDLIKE = re.compile(r"[\w\u3400-\u9fff]+")
+
+
+def _same_row(a: list[dict], b: list[dict]) -> bool:
+    """Two rows print the same words (OCR may read the colons and brackets
+    of a repeated header as their half-width twins, or drop them)."""
+    ta, tb = _row_texts(a), _row_texts(b)
+    if ta == tb:
+        return True
+    return len(ta) == len(tb) and all("".join(_WORDLIKE.findall(x)) == "".join(_WORDLIKE.findall(y))
+                                      for x, y in zip(ta, tb))
+
+
 def stitch(first: list[list[dict]], cont: list[list[dict]]) -> list[list[dict]]:
     """``first`` followed by ``cont``, the same table continued on the next
     page (same column count): a repeated header is dropped, a row the page
@@ -355,7 +386,7 @@ def stitch(first: list[list[dict]], cont: list[list[dict]]) -> list[list[dict]]:
     cont = [list(r) for r in cont]
     # repeated header: the continuation starts with the first table's first k rows
     k = 0
-    while k < min(len(first), len(cont)) - 1 and _row_texts(first[k]) == _row_texts(cont[k]) \
+    while k < min(len(first), len(cont)) - 1 and _same_row(first[k], cont[k]) \
             and not all(has_digit(t) for t in _row_texts(cont[k]) if t):
         k += 1
     cont = cont[k:]

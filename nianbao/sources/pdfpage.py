@@ -110,7 +110,10 @@ def _chars(tp, tr: _Transform) -> list[dict]:
     rect_ref, mat_ref = ctypes.byref(rect), ctypes.byref(mat)
     get_tight, get_origin = pdfium_c.FPDFText_GetCharBox, pdfium_c.FPDFText_GetCharOrigin
     ox, oy = ctypes.c_double(), ctypes.c_double()
-    tl, tr_, tb, tt = (ctypes.c_double() for _ in range(4))
+    tl, tr_, tb_, tt = (ctypes.c_double() for _ in range(4))
+    ta, tb, tc, td, _te, tf = tr.m
+    rotated = not tr.identity_like
+    y0 = -tf  # the mediabox's bottom, on an unrotated page
     chars = []
     for i in range(n):
         ch = units[i] if one_per_char else chr(pdfium_c.FPDFText_GetUnicode(tp, i))
@@ -120,26 +123,29 @@ def _chars(tp, tr: _Transform) -> list[dict]:
             continue
         get_matrix(tp, i, mat_ref)
         fs = get_size(tp, i)
-        # pdfminer's box: font size (scaled by the text matrix) high, from the descent up
-        size_y = fs * (mat.c * mat.c + mat.d * mat.d) ** 0.5
-        size_x = fs * (mat.a * mat.a + mat.b * mat.b) ** 0.5
-        upright = mat.a * mat.d > 0 and abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6
-        left, right, top, bottom = rect.left, rect.right, rect.top, rect.bottom
+        a, b, c, d = mat.a, mat.b, mat.c, mat.d
+        if rotated:  # the character's matrix as the page is displayed
+            a, b, c, d = a * ta + b * tc, a * tb + b * td, c * ta + d * tc, c * tb + d * td
+        size_y = fs * (c * c + d * d) ** 0.5
+        size_x = fs * (a * a + b * b) ** 0.5
+        upright = a * d > 0 and abs(b) < 1e-6 and abs(c) < 1e-6
+        left, right = rect.left, rect.right
         if right - left > 2.5 * max(size_x, size_y, 1.0):
             # a font written top to bottom (Identity-V): PDFium's loose box
             # runs along the column; the glyph's own box, one em square, is the char
-            get_tight(tp, i, tl, tr_, tb, tt)
-            cx, cy, half = (tl.value + tr_.value) / 2, (tb.value + tt.value) / 2, max(size_x, size_y) / 2
-            left, right, bottom, top = cx - half, cx + half, cy - half, cy + half
-        elif upright:
-            # pdfminer's box for fonts that state no descent: the baseline
-            # up by the font size. The loose box's height follows each
-            # glyph in a Type 3 font (一 sits mid-line), and fonts disagree
-            # on their descent; the baseline is what one line shares.
-            get_origin(tp, i, ox, oy)
-            bottom = oy.value
-            top = bottom + size_y
-        x0, y_top, x1, y_bottom = tr.box(left, bottom, right, top)
+            get_tight(tp, i, tl, tr_, tb_, tt)
+            cx, cy, half = (tl.value + tr_.value) / 2, (tb_.value + tt.value) / 2, max(size_x, size_y) / 2
+            x0, y_top, x1, y_bottom = tr.box(cx - half, cy - half, cx + half, cy + half)
+        else:
+            x0, y_top, x1, y_bottom = tr.box(left, rect.bottom, right, rect.top)
+            if upright:
+                # pdfminer's box for fonts that state no descent: the
+                # baseline up by the font size. The loose box's height
+                # follows each glyph in a Type 3 font (一 sits mid-line), and
+                # fonts disagree on their descent; one line shares its baseline.
+                get_origin(tp, i, ox, oy)
+                base = tb * ox.value + td * oy.value + tf if rotated else oy.value - y0
+                y_top, y_bottom = tr.height - (base + size_y), tr.height - base
         if _RADICALS[0] <= ch <= _RADICALS[1]:
             ch = unicodedata.normalize("NFKC", ch)
         elif ch in LIGATURES:
