@@ -11,7 +11,7 @@ rows), and pypdfium2 + Pillow make degraded scans of table 三.
 
 Each generated report is drawn in one of the table shapes real PDFs print
 (:class:`Shape`): table 四's two-row header with merged cells whose labels
-wrap inside the cell (``结果<br>维持``, ``总 计``) or whose 行政诉讼 heading is
+wrap inside the cell (``结果<br>维持``, ``总　计``) or whose 行政诉讼 heading is
 drawn as an empty box beside a box holding the word; table 三's labels
 written across two boxes of which one stays empty, group labels printed
 once with empty boxes below them instead of one merged cell; white
@@ -157,7 +157,7 @@ def _t3(t3: dict, form: str, shape: Shape = PLAIN) -> str:
 def _t4(t4: dict, shape: Shape = PLAIN) -> str:
     heads = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
     if shape.t4_wrapped:
-        heads = ["结果\n维持", "结果\n纠正", "其他\n结果", "尚未\n审结", "总 计"]
+        heads = ["结果\n维持", "结果\n纠正", "其他\n结果", "尚未\n审结", "总\u3000计"]  # 总 计, spaced out
     litigation = _td("行政诉讼", colspan=10)
     if shape.t4_split_head:
         # the heading's merged cell drawn as two boxes, the word in the second
