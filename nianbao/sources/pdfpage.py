@@ -4,10 +4,11 @@ whether it carries images.
 
 Coordinates are PDF points from the page's top-left corner as displayed
 (the page's /Rotate applied), the convention of pdfplumber: ``x0, top, x1,
-bottom``. A character's box is advance-width wide and font-size high, standing on
-the baseline: what pdfminer gives for fonts that state no descent, so text
-grouped by these boxes comes out as it did when pdfplumber read the page,
-and characters of several fonts on one line share their bottom.
+bottom``. A character's box is advance-width wide and font-size high,
+standing on the baseline: what pdfminer gives for fonts that state no
+descent, so text grouped by these boxes comes out as it did when pdfplumber
+read the page, and characters of several fonts on one line share their
+bottom.
 
 Only rules a reader can see become edges: paths painted in white (the cell
 backgrounds Word writes under every table) and broad colour fills (shading)
@@ -56,7 +57,7 @@ class _Transform:
         else:
             self.m = (1.0, 0.0, 0.0, 1.0, -x0, -y0)
             self.width, self.height = x1 - x0, y1 - y0
-        self.identity_like = rotate not in (90, 180, 270)
+        self.rotated = rotate in (90, 180, 270)
 
     def box(self, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
         """A user-space box → (x0, top, x1, bottom) on the displayed page."""
@@ -112,7 +113,7 @@ def _chars(tp, tr: _Transform) -> list[dict]:
     ox, oy = ctypes.c_double(), ctypes.c_double()
     tl, tr_, tb_, tt = (ctypes.c_double() for _ in range(4))
     ta, tb, tc, td, _te, tf = tr.m
-    rotated = not tr.identity_like
+    rotated = tr.rotated
     y0 = -tf  # the mediabox's bottom, on an unrotated page
     chars = []
     for i in range(n):
