@@ -168,6 +168,13 @@ def test_lattice_lone_cell_and_no_rules_are_no_table():
     assert lattice.find_tables([]) == []
 
 
+def test_lattice_gives_up_on_a_drawing():
+    """A hatched drawing crosses its lines tens of thousands of times: no table is looked for there."""
+    hatch = [{"orientation": "h", "x0": 0, "x1": 600, "top": 4 * i, "bottom": 4 * i} for i in range(160)] + \
+            [{"orientation": "v", "x0": 4 * i, "x1": 4 * i, "top": 0, "bottom": 640} for i in range(150)]
+    assert lattice.find_tables(hatch) == []
+
+
 def test_cell_text_lines_and_words():
     chars = [{"text": t, "x0": x, "x1": x + 5, "top": top, "bottom": top + 5, "upright": True}
              for t, x, top in (("b", 6, 0), ("a", 0, 0.5), ("c", 20, 0), ("d", 0, 10))]

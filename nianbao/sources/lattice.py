@@ -16,6 +16,7 @@ JOIN = 3.0
 MIN_LENGTH = 3.0
 PREFILTER = 1.0
 CROSS = 3.0
+MAX_CROSSINGS = 20_000  # a drawing (a hatched map, a chart grid), not a table: no cells looked for
 
 
 def _snap(edges: list[dict], key: str, other: str) -> None:
@@ -151,9 +152,12 @@ def find_tables(edges: list[dict], extra: list[dict] = ()) -> list[list[tuple[fl
     """Cell boxes (x0, top, x1, bottom) of each ruled table, from a page's
     edges and any rules a page break left out (``extra``)."""
     h, v = merge_edges(list(edges) + list(extra))
-    if not h or not v:
+    if not h or not v or len(h) * len(v) > 50 * MAX_CROSSINGS:
         return []
-    return tables(cells(intersections(h, v)))
+    points = intersections(h, v)
+    if len(points) > MAX_CROSSINGS:
+        return []
+    return tables(cells(points))
 
 
 def bbox(cells_: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
