@@ -18,8 +18,12 @@ field; what differs is printed by kind:
 - spans: where in the document text a value was printed (follows any text change);
 - bbox: where on the page, in points (the largest difference is shown).
 
-The last lines say how many records are identical and how fast each reader
-read the text-layer PDFs (pages per CPU second, ``read()`` only).
+Where the file's truth is known (the corpus's records, ../shared/real/pdf/truth,
+../shared/samples/formats/truth), each differing record is also judged
+against it: how many values each reader got wrong. The last lines say how
+many records are identical, how the differing ones stand against their
+truth, and how fast each reader read the text-layer PDFs (pages per CPU
+second, ``read()`` only).
 """
 from __future__ import annotations
 
@@ -65,6 +69,7 @@ from formats_paths import SHARED
 seeds = [(p.stem[:3], json.loads(p.read_text(encoding="utf-8")))
          for p in sorted((SHARED / "seeds" / "truth").glob("*.json"))]
 built = formats_corpus.build(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), seeds=seeds, multipage=True)
+(Path(sys.argv[1]) / "truth.json").write_text(json.dumps(built["truth"], ensure_ascii=False), encoding="utf-8")
 print(len(built["truth"]))
 """
 
@@ -114,6 +119,28 @@ def _text_lines(rec: dict) -> list[str]:
     return lines
 
 
+def _wrong(truth: dict, record: dict) -> int:
+    """Values of the record that differ from the truth (as the format tests judge)."""
+    from nianbao.generate.compare import compare
+
+    want = {k: truth.get(k) for k in ("t2", "t3", "t4", "legacy")}
+    want["meta"] = {k: truth["meta"][k] for k in ("agency", "year", "template", "published")
+                    if k in (truth.get("meta") or {})}
+    return sum(1 for d in compare(want, record) if d[1] != "not ambiguous")
+
+
+def _truths(paths: list[str], corpus_truth: dict) -> dict[str, dict]:
+    out = {}
+    for p in paths:
+        if p in corpus_truth:
+            out[p] = corpus_truth[p]
+            continue
+        known = Path(p).parent / "truth" / (Path(p).stem + ".json")
+        if known.is_file():
+            out[p] = json.loads(known.read_text(encoding="utf-8"))
+    return out
+
+
 def _files(dirs: list[Path]) -> list[str]:
     out = []
     for d in dirs:
@@ -154,11 +181,16 @@ def main() -> int:
             print(f"corpus: {built.stdout.strip()} files")
             dirs += [corpus / "chromium", corpus / "lo" / "pdf", corpus / "scans", corpus / "multipage"]
         paths = _files([d for d in dirs if d.is_dir()])
+        corpus_truth = {}
+        if args.corpus:
+            corpus_truth = json.loads((tmp / "corpus" / "truth.json").read_text(encoding="utf-8"))
+        truths = _truths(paths, corpus_truth)
         before = _run(base, paths, tmp / "before.jsonl")
         after = _run(ROOT, paths, tmp / "after.jsonl")
 
     same = 0
     kinds: Counter = Counter()
+    judged: Counter = Counter()
     for p in paths:
         a, b = before[p]["record"], after[p]["record"]
         found = classify(a, b)
@@ -166,7 +198,13 @@ def main() -> int:
             same += 1
             continue
         name = p.replace(str(SHARED), "../shared") if str(SHARED) in p else Path(p).name
-        print(f"{name}: " + ", ".join(f"{k} {len(v)}" for k, v in sorted(found.items())))
+        verdict = ""
+        if p in truths and "error" not in a and "error" not in b:
+            wa, wb = _wrong(truths[p], a), _wrong(truths[p], b)
+            judged["right before" if not wa else "wrong before"] += 1
+            judged["right after" if not wb else "wrong after"] += 1
+            verdict = f"  [against its truth: {wa} values wrong before, {wb} after]"
+        print(f"{name}: " + ", ".join(f"{k} {len(v)}" for k, v in sorted(found.items())) + verdict)
         for kind, items in sorted(found.items()):
             kinds[kind] += 1
             if kind == "bbox":
@@ -184,6 +222,10 @@ def main() -> int:
                     print(f"    {kind} {path}: {str(x)[:80]} → {str(y)[:80]}")
     print(f"records identical: {same} of {len(paths)}; files with differences by kind: "
           + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))
+    if judged:
+        print("differing records with a known truth: "
+              f"{judged['right before']} right and {judged['wrong before']} wrong before, "
+              f"{judged['right after']} right and {judged['wrong after']} wrong after")
     for label, side in (("before", before), ("after", after)):
         text = [d for d in side.values() if d["pages"] and not d.get("ocr")]
         pages, seconds = sum(d["pages"] for d in text), sum(d["read_seconds"] for d in text)

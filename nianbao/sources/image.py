@@ -57,11 +57,13 @@ def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
     cell_boxes = _read_cells(gray, tables)
     outside = gray
     if tables:
+        # each cell that was read is blanked out (with the rules around it);
+        # text in a part of a table whose rules were lost is still found
         outside = gray.copy()
         for cells in tables:
-            x0, top = int(min(c["x0"] for c in cells)) - 4, int(min(c["top"] for c in cells)) - 4
-            x1, bottom = int(max(c["x1"] for c in cells)) + 4, int(max(c["bottom"] for c in cells)) + 4
-            outside[max(top, 0):bottom, max(x0, 0):x1] = 255
+            for c in cells:
+                x0, top, x1, bottom = int(c["x0"]) - 6, int(c["top"]) - 6, int(c["x1"]) + 6, int(c["bottom"]) + 6
+                outside[max(top, 0):bottom, max(x0, 0):x1] = 255
     rest = _read_outside(outside)
     items: list[dict] = []
     k = 0
@@ -76,6 +78,7 @@ def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
                 part["confidence"] = min((b["confidence"] for b in members), default=None)
                 filled.append(part)
         grid = layout.grid_from_cells(filled, tol=12.0)
+        rest = _fill_lost_cells(grid, rest)
         if not grid or layout.is_empty(grid):
             continue
         _digits(grid)
@@ -94,6 +97,28 @@ def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
                       "confidence": min(b["confidence"] for b in row)})
     items.sort(key=lambda it: it["top"])
     return items
+
+
+def _fill_lost_cells(grid: list[list[dict]], boxes: list[dict]) -> list[dict]:
+    """Text found by detection inside a table, where a faint rule was lost
+    and no cell was read: a box whose centre falls in an empty position of
+    the grid is that position's text. Returns the boxes left over."""
+    if not grid or not boxes:
+        return boxes
+    rows = [row[0]["_y"] for row in grid]
+    cols = [c["_x"] for c in grid[0]]
+    left = []
+    for b in boxes:
+        cx, cy = (b["x0"] + b["x1"]) / 2, (b["top"] + b["bottom"]) / 2
+        r = next((k for k, (a, z) in enumerate(rows) if a <= cy <= z), None)
+        c = next((k for k, (a, z) in enumerate(cols) if a <= cx <= z), None)
+        cell = grid[r][c] if r is not None and c is not None else None
+        if cell is None or cell.get("text") or not cell.get("primary", True):
+            left.append(b)
+            continue
+        grid[r][c] = dict(cell, text=b["text"], confidence=b["confidence"],
+                          bbox=(b["x0"], b["top"], b["x1"], b["bottom"]))
+    return left
 
 
 def _on_paper(gray: np.ndarray, cells: list[dict]) -> bool:

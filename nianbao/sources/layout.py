@@ -171,7 +171,7 @@ def grid_from_cells(cells: list[dict], tol: float = 3.0) -> list[list[dict]]:
     out = []
     for r in range(height):
         row = [dict(grid.get((r, c)) or {"text": "", "primary": True, "_region": next(_REGIONS)},
-                    _x=(xs[c], xs[c + 1])) for c in range(width)]
+                    _x=(xs[c], xs[c + 1]), _y=(ys[r], ys[r + 1])) for c in range(width)]
         if any(cell["text"] or not cell["primary"] for cell in row):
             out.append(row)
     return out
