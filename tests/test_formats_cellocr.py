@@ -45,6 +45,18 @@ def test_lines_of_a_cell():
     assert len(boxes) == 2 and boxes[0][3] <= boxes[1][1]  # two lines, one above the other; specks dropped
 
 
+def test_a_label_and_its_number_in_one_box_are_two_pieces():
+    """The rule between a label's cell and its number's was lost: one box,
+    two pieces of text far apart, read apart (the grid then splits them)."""
+    from PIL import Image, ImageDraw
+
+    gray, cell = _cell_image(["行政规范性文件"], width=600)
+    img = Image.fromarray(gray.copy())
+    ImageDraw.Draw(img).text((520, 18), "19", fill=0, font=_font(28))
+    boxes = cellocr.line_boxes(np.asarray(img), cell, 28.0)
+    assert len(boxes) == 2 and boxes[0][2] < 500 <= boxes[1][0]
+
+
 def test_strokes_of_one_character_stay_one_line():
     """三 alone is three strokes parted by white: still one line, given the
     table's line height."""

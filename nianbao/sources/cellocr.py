@@ -75,8 +75,13 @@ def line_boxes(gray: np.ndarray, cell: dict, height: float) -> list[tuple[int, i
     out = []
     for a, b in merged:
         cols = [c for c in runs(ink[a:b].any(axis=0)) if ink[a:b, c[0]:c[1]].sum() >= 3]
-        if cols:
-            out.append((x0 + cols[0][0], top + a, x0 + cols[-1][1], top + b))
+        # a gap of two line heights parts two pieces (a label and its number
+        # in one box, where a faint rule between their cells was lost)
+        start = 0
+        for k in range(1, len(cols) + 1):
+            if k == len(cols) or cols[k][0] - cols[k - 1][1] > 2 * height:
+                out.append((x0 + cols[start][0], top + a, x0 + cols[k - 1][1], top + b))
+                start = k
     return out
 
 
