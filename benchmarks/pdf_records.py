@@ -227,11 +227,17 @@ def main() -> int:
               f"{judged['right before']} right and {judged['wrong before']} wrong before, "
               f"{judged['right after']} right and {judged['wrong after']} wrong after")
     for label, side in (("before", before), ("after", after)):
+        who = args.base if label == "before" else "this checkout"
         text = [d for d in side.values() if d["pages"] and not d.get("ocr")]
         pages, seconds = sum(d["pages"] for d in text), sum(d["read_seconds"] for d in text)
         if seconds:
-            print(f"read() {label} ({args.base if label == 'before' else 'this checkout'}): {pages} text-layer "
-                  f"pages in {seconds:.2f} CPU s, {pages / seconds:.1f} pages/s")
+            print(f"read() {label} ({who}): {pages} text-layer pages in {seconds:.2f} CPU s, "
+                  f"{pages / seconds:.1f} pages/s")
+        scans = [d for d in side.values() if d["pages"] and d.get("ocr")]
+        pages, seconds = sum(d["pages"] for d in scans), sum(d["read_seconds"] for d in scans)
+        if seconds:
+            print(f"read() {label} ({who}): {pages} scanned pages in {seconds:.2f} CPU s, "
+                  f"{seconds / pages:.2f} s/page (CPU of all the OCR engine's threads)")
     return 0
 
 
