@@ -247,6 +247,21 @@ def _split_enumerated(cell: dict, lines: list[list[dict]], cells: list[dict]) ->
     return [(dict(cell, top=a, bottom=b), band) for a, b, band in zip(cuts, cuts[1:], bands)]
 
 
+MIN_SIDE = 16                     # pixels: a narrower picture holds no line of text
+
+
+def _check_size(img, path: str) -> None:
+    """Before decoding a frame: its pixels within the cap, its sides wide enough for text."""
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        raise LimitError(f"图像过大（{width}×{height} 像素，上限 {MAX_PIXELS:,}）：{path} "
+                         f"(image too large: {width}×{height} pixels, the cap is {MAX_PIXELS:,})",
+                         limit="pixels", value=width * height, cap=MAX_PIXELS, path=path)
+    if min(width, height) < MIN_SIDE:
+        raise SourceError(f"图像过窄（{width}×{height} 像素），容不下文字：{path} "
+                          f"(image too narrow to hold text: {width}×{height} pixels)", reason="no-text", path=path)
+
+
 def _frames(data: bytes, path: str):
     from PIL import Image
 
