@@ -158,8 +158,13 @@ def test_folder_run_bounds_each_binary_file(tmp_path):
     import sys
     from pathlib import Path
 
-    for name in ("docx.docx", "libreoffice-pdf.pdf", "table-page-png.png", "html.html"):
+    from PIL import Image
+
+    for name in ("docx.docx", "libreoffice-pdf.pdf", "html.html"):
         shutil.copy(SAMPLES / name, tmp_path / name)
+    # a scanned report of eight pages: more OCR than five seconds allow
+    page = Image.open(SAMPLES / "table-page-png.png")
+    page.save(tmp_path / "table-page-png.tif", save_all=True, append_images=[page.copy() for _ in range(7)])
     nianbao = str(Path(sys.executable).with_name("nianbao"))
     t0 = time.perf_counter()
     out = subprocess.run([nianbao, "extract", str(tmp_path), "--jsonl", "--doc-timeout", "5"],
@@ -167,15 +172,15 @@ def test_folder_run_bounds_each_binary_file(tmp_path):
     assert time.perf_counter() - t0 < 60
     assert out.returncode == 1, out.stderr  # some files failed, the others were extracted
     recs = {Path(r["source"]["path"]).name: r for r in map(json.loads, out.stdout.splitlines())}
-    assert set(recs) == {"docx.docx", "libreoffice-pdf.pdf", "table-page-png.png", "html.html"}
+    assert set(recs) == {"docx.docx", "libreoffice-pdf.pdf", "table-page-png.tif", "html.html"}
     for name in ("docx.docx", "libreoffice-pdf.pdf", "html.html"):
         assert recs[name]["t3"]["rows"]["new"][6] == 1285, name
-    failed = recs["table-page-png.png"]
+    failed = recs["table-page-png.tif"]
     assert failed["t3"] is None
     error = next(f for f in failed["findings"] if f["severity"] == "error")
-    assert error["reason"] == "timeout" and "table-page-png.png" in error["message"] and "5 秒" in error["message"]
+    assert error["reason"] == "timeout" and "table-page-png.tif" in error["message"] and "5 秒" in error["message"]
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "table-page-png.png" in lines[0] and "超时" in lines[0], out.stderr
+    assert len(lines) == 1 and "table-page-png.tif" in lines[0] and "超时" in lines[0], out.stderr
     assert "Traceback" not in out.stderr
 
 

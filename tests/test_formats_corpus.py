@@ -111,6 +111,78 @@ def test_text_layer_formats_full_records(corpus, kinds):
         assert min(fonts.values()) >= n // 2 - 1, fonts
 
 
+def _raw_tables(path: str) -> list[tuple[int, list[list[dict]]]]:
+    """(page, grid) of every ruled table as the page draws it, before the
+    grid clean-up and the stitching across pages."""
+    import pypdfium2 as pdfium
+
+    from nianbao.sources import pdf as pdf_source
+
+    doc = pdfium.PdfDocument(path)
+    try:
+        out = []
+        for i in range(len(doc)):
+            content, _ = pdf_source._read_page(doc, i)
+            if content is not None:
+                out += [(i + 1, it["grid"]) for it in pdf_source._page_items(content, i + 1) if it["kind"] == "table"]
+        return out
+    finally:
+        doc.close()
+
+
+def _white_boxes(path: str) -> int:
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    doc = pdfium.PdfDocument(path)
+    n = 0
+    try:
+        for page in doc:
+            for obj in page.get_objects(max_depth=3):
+                if obj.type != pdfium_c.FPDF_PAGEOBJ_PATH:
+                    continue
+                rgba = [ctypes.c_uint() for _ in range(4)]
+                pdfium_c.FPDFPageObj_GetFillColor(obj.raw, *rgba)
+                n += all(v.value == 255 for v in rgba)
+    finally:
+        doc.close()
+    return n
+
+
+def _empty_boxes(grid: list[list[dict]], first_word: str) -> bool:
+    """An empty box of its own (not part of a merged cell) in a row beside ``first_word``'s row or after it."""
+    rows = [r for r in grid if any(first_word in str(c.get("text")) for c in r)]
+    return bool(rows) and any(c.get("primary", True) and not c.get("text") for r in grid[grid.index(rows[0]):]
+                              for c in r[:3])
+
+
+@pytest.mark.parametrize("kinds", [("chromium-pdf-noto", "chromium-pdf-wqy"), ("libreoffice-pdf",)],
+                         ids=["chromium-pdf", "libreoffice-pdf"])
+def test_pdf_shapes_really_printed(corpus, kinds):
+    """The shapes of real PDFs are in the corpus, as the converters printed
+    them: every shape in some document of each converter (so the exact
+    records above cover them), and a sample of each checked in the file."""
+    shapes = {p: s for p, s in corpus["shapes"].items() if corpus["kinds"][p] in kinds and "seed-" not in p}
+    for field in ("t4_wrapped", "t4_split_head", "t3_boxes", "t3_groups_open", "shaded", "repeat_header", "filler_four"):
+        assert any(getattr(s, field) for s in shapes.values()), (kinds, field)
+    def first(field):
+        return next(p for p, s in shapes.items() if getattr(s, field) and corpus["truth"][p].get("t3")
+                    and corpus["truth"][p].get("t4"))
+    t4_heads = [g for _, g in _raw_tables(first("t4_split_head")) if any("复议后起诉" in str(c.get("text")) for r in g
+                                                                        for c in r)]
+    assert t4_heads and any(c.get("primary", True) and not c.get("text") for c in t4_heads[0][0])
+    assert any(_empty_boxes(g, "本年新收") or _empty_boxes(g, "(七)总计") or _empty_boxes(g, "（七）总计")
+               for _, g in _raw_tables(first("t3_boxes")))
+    wrapped = first("t4_wrapped")
+    assert any("总 计" in str(c.get("text")) or "总\u3000计" in str(c.get("text"))
+               for _, g in _raw_tables(wrapped) for r in g for c in r)
+    assert _white_boxes(first("shaded")) >= 10
+    plain = next(p for p, s in shapes.items() if not s.shaded)
+    assert _white_boxes(plain) == 0
+
+
 def test_libreoffice_pdf_splits_table3(corpus):
     """The corpus really exercises stitching: most LibreOffice PDFs break table 三 over two pages."""
     split = 0

@@ -70,7 +70,7 @@ def test_stitch_carries_header_cells_cut_by_the_break():
 
 
 def test_scan_label_cell_over_two_rows_is_split_at_numbered_labels():
-    from nianbao.sources.image import _cut_at_rules, _split_enumerated
+    from nianbao.sources.image import _split_enumerated
     from nianbao.sources.layout import group_rows
 
     def word_box(text, x0, top, x1, bottom, words=None):
@@ -85,11 +85,6 @@ def test_scan_label_cell_over_two_rows_is_split_at_numbered_labels():
     # one label wrapped over the rows of a real merged cell stays whole
     wrapped = group_rows([word_box("(三)不予公开的", 5, 5, 150, 25), word_box("情形", 5, 35, 60, 55)])
     assert len(_split_enumerated(label, wrapped, cells)) == 1
-    # a box read across a faint vertical rule is cut there by its word positions
-    read_across = word_box("行政规范性文件19", 5, 5, 240, 25,
-                           words=[("行政规范性文件", 5, 180), ("19", 205, 240)])
-    cut = _cut_at_rules([read_across], cells)
-    assert [(b["text"], b["x0"], b["x1"]) for b in cut] == [("行政规范性文件", 5, 180), ("19", 205, 240)]
 
 
 def test_heading_after_a_full_line_starts_a_paragraph():

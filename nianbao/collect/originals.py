@@ -71,6 +71,9 @@ def _insert_ignore(conn, table, values: dict, keys: list[str]):
 class Originals:
     def __init__(self, store):
         self.engine = store.engine
+        # writes take SQLite's write lock when they begin (BEGIN IMMEDIATE): a transaction that reads first
+        # and writes later could otherwise find the lock held by the store's writer and fail at once
+        self.write_engine = getattr(store, "write_engine", store.engine)
 
     # ------------------------------------------------------------------ reads
     def known(self) -> dict[str, Known]:
@@ -135,7 +138,7 @@ class Originals:
              link_text: str | None = None) -> tuple[str, Known]:
         """Keep what a GET brought: "new" (first content of this address), "changed" or "unchanged"."""
         now = _now()
-        with self.engine.begin() as conn:
+        with self.write_engine.begin() as conn:
             doc_id = self._document(conn, res.url, role, parent_url, link_text)
             cur = conn.execute(select(F.c.sha256).select_from(D.join(F, F.c.id == D.c.fetch_id))
                                .where(D.c.id == doc_id)).scalar()
@@ -158,14 +161,14 @@ class Originals:
 
     def unchanged(self, url: str, role: str, status: int = 304, parent_url: str | None = None,
                   link_text: str | None = None) -> None:
-        with self.engine.begin() as conn:
+        with self.write_engine.begin() as conn:
             doc_id = self._document(conn, url, role, parent_url, link_text)
             conn.execute(update(D).where(D.c.id == doc_id).values(status=status, error=None, checked_at=_now()))
 
     def failed(self, url: str, role: str, error: str, status: int | None = None, parent_url: str | None = None,
                link_text: str | None = None) -> None:
         """A failure is noted on the address; what it served before stays its current content."""
-        with self.engine.begin() as conn:
+        with self.write_engine.begin() as conn:
             doc_id = self._document(conn, url, role, parent_url, link_text)
             conn.execute(update(D).where(D.c.id == doc_id).values(status=status, error=error[:2000],
                                                                   checked_at=_now()))
@@ -174,7 +177,7 @@ class Originals:
                   agency: str | None, given: dict | None = None) -> int:
         """The entry of a report at ``url`` (found again: its title is kept unless it had none)."""
         now = _now()
-        with self.engine.begin() as conn:
+        with self.write_engine.begin() as conn:
             row = conn.execute(select(E.c.id, E.c.title).where(E.c.url == url)).first()
             if row is None:
                 _insert_ignore(conn, E, {"url": url, "column_url": column_url, "title": title, "year": year,
@@ -190,12 +193,12 @@ class Originals:
             return row[0]
 
     def retitle(self, entry_id: int, title: str, year: int | None, agency: str | None) -> None:
-        with self.engine.begin() as conn:
+        with self.write_engine.begin() as conn:
             conn.execute(update(E).where(E.c.id == entry_id).values(title=title, year=year, agency=agency))
 
     def link(self, entry_id: int, documents: list[tuple[str, str, str | None]]) -> None:
         """The entry's originals, in order: [(url, role, link text), …] (the page first)."""
-        with self.engine.begin() as conn:
+        with self.write_engine.begin() as conn:
             rows, seen = [], set()
             for pos, (url, role, text) in enumerate(documents):
                 doc_id = self._document(conn, url, role, None, text)
@@ -214,10 +217,10 @@ class Originals:
                 conn.execute(insert(ED), rows)
 
     def ingested(self, entry_id: int, dig: str, sha256: str, report_id: int | None) -> None:
-        with self.engine.begin() as conn:
+        with self.write_engine.begin() as conn:
             conn.execute(update(E).where(E.c.id == entry_id).values(
                 ingested=dig, source_sha256=sha256, report_id=report_id, ingested_at=_now(), ingest_error=None))
 
     def ingest_failed(self, entry_id: int, error: str) -> None:
-        with self.engine.begin() as conn:
+        with self.write_engine.begin() as conn:
             conn.execute(update(E).where(E.c.id == entry_id).values(ingest_error=error[:4000]))

@@ -1,5 +1,6 @@
-"""Images and scanned pages: OCR, then ruled tables rebuilt from the lines
-in the picture and the recognised text dropped into their cells.
+"""Images and scanned pages: ruled tables rebuilt from the lines in the
+picture, their cells read line by line, the text around them found and
+read by OCR.
 
 Also used by pdf.py for pages without a text layer (:func:`page_items`).
 Every cell carries its OCR confidence (the lowest of its text boxes) so the
@@ -14,7 +15,7 @@ import re
 import numpy as np
 
 from ..findings import finding
-from . import layout, ocr, ruling
+from . import cellocr, layout, ocr, ruling
 from .base import Document, DocumentBuilder, LimitError, SourceError
 
 MAX_PIXELS = 60_000_000          # refuse decompression bombs before decoding
@@ -38,7 +39,12 @@ def _to_gray(pil) -> np.ndarray:
 
 def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
     """OCR one page image → items (tables and text lines) like pdf.py's,
-    with coordinates multiplied by ``scale`` (pixels → PDF points for scans)."""
+    with coordinates multiplied by ``scale`` (pixels → PDF points for scans).
+
+    The ruled tables are found first; their cells are read line by line
+    without text detection (:mod:`.cellocr`), all in one batch; the text
+    around them is found by detection on the page with the tables blanked
+    out, on a copy as small as its text size allows."""
     gray = _to_gray(pil)
     if max(gray.shape) > MAX_SIDE:
         import cv2
@@ -49,26 +55,35 @@ def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         scale /= f
     gray, _angle = ruling.deskew(gray)
-    boxes = ocr.recognise(gray)
-    tables = ruling.table_cells(gray)
-    boxes = _cut_at_rules(boxes, [c for cells in tables for c in cells])
+    tables = [cells for cells in ruling.table_cells(gray) if _on_paper(gray, cells)]
+    cell_boxes = _read_cells(gray, tables)
+    outside = gray
+    if tables:
+        # each cell that was read is blanked out (with the rules around it);
+        # text in a part of a table whose rules were lost is still found
+        outside = gray.copy()
+        for cells in tables:
+            for c in cells:
+                x0, top, x1, bottom = int(c["x0"]) - 6, int(c["top"]) - 6, int(c["x1"]) + 6, int(c["bottom"]) + 6
+                outside[max(top, 0):bottom, max(x0, 0):x1] = 255
+    rest = _read_outside(outside)
     items: list[dict] = []
-    used: set[int] = set()
+    k = 0
     for cells in tables:
         filled = []
         for cell in cells:
-            inside = [i for i, b in enumerate(boxes) if i not in used and _centre_in(b, cell)]
-            used.update(inside)
-            lines = layout.group_rows([boxes[i] for i in inside])
+            lines = layout.group_rows(cell_boxes[k])
+            k += 1
             for part, part_lines in _split_enumerated(cell, lines, cells):
                 members = [b for line in part_lines for b in line]
                 part["text"] = layout.join_wrapped("\n".join(layout.line_text(line) for line in part_lines))
                 part["confidence"] = min((b["confidence"] for b in members), default=None)
                 filled.append(part)
-        cells = filled
-        grid = layout.grid_from_cells(cells, tol=12.0)
+        grid = layout.grid_from_cells(filled, tol=12.0)
+        rest = _fill_lost_cells(grid, rest)
         if not grid or layout.is_empty(grid):
             continue
+        _digits(grid)
         for row in grid:
             for cell in row:
                 cell["page"] = page_no
@@ -77,7 +92,6 @@ def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
         top = min(c["top"] for c in cells) * scale
         bottom = max(c["bottom"] for c in cells) * scale
         items.append({"kind": "table", "top": top, "bottom": bottom, "grid": grid, "page": page_no})
-    rest = [b for i, b in enumerate(boxes) if i not in used]
     for row in layout.group_rows(rest):
         x0, top, x1, bottom = layout.bbox_of(row)
         items.append({"kind": "text", "text": layout.line_text(row), "x0": x0 * scale, "x1": x1 * scale,
@@ -85,6 +99,128 @@ def page_items(pil, page_no: int, scale: float = 1.0) -> list[dict]:
                       "confidence": min(b["confidence"] for b in row)})
     items.sort(key=lambda it: it["top"])
     return items
+
+
+def _fill_lost_cells(grid: list[list[dict]], boxes: list[dict]) -> list[dict]:
+    """Text found by detection inside a table, where a faint rule was lost
+    and no cell was read: a box whose centre falls in an empty position of
+    the grid is that position's text. Returns the boxes left over."""
+    if not grid or not boxes:
+        return boxes
+    rows = [row[0]["_y"] for row in grid]
+    cols = [c["_x"] for c in grid[0]]
+    left = []
+    for b in boxes:
+        cx, cy = (b["x0"] + b["x1"]) / 2, (b["top"] + b["bottom"]) / 2
+        r = next((k for k, (a, z) in enumerate(rows) if a <= cy <= z), None)
+        c = next((k for k, (a, z) in enumerate(cols) if a <= cx <= z), None)
+        cell = grid[r][c] if r is not None and c is not None else None
+        if cell is None or cell.get("text") or not cell.get("primary", True):
+            left.append(b)
+            continue
+        grid[r][c] = dict(cell, text=b["text"], confidence=b["confidence"],
+                          bbox=(b["x0"], b["top"], b["x1"], b["bottom"]))
+    return left
+
+
+def _on_paper(gray: np.ndarray, cells: list[dict]) -> bool:
+    """A table printed on paper is light: its rules and text darken a small
+    part of it. Lines found in a photograph's dark patches are no table."""
+    x0, top = int(min(c["x0"] for c in cells)), int(min(c["top"] for c in cells))
+    x1, bottom = int(max(c["x1"] for c in cells)), int(max(c["bottom"] for c in cells))
+    area = gray[top:bottom, x0:x1]
+    return area.size > 0 and float(np.median(area)) >= 180 and float((area < 128).mean()) <= 0.3
+
+
+def _read_cells(gray: np.ndarray, tables: list[list[dict]]) -> list[list[dict]]:
+    """The recognised lines of every cell of every table (in table order),
+    as boxes with text and confidence."""
+    boxes = cellocr.read(gray, [c for t in tables for c in t], ocr.read)
+    return [[b for b in cell if b["confidence"] >= ocr.MIN_SCORE] for cell in boxes]
+
+
+def _read_outside(gray: np.ndarray) -> list[dict]:
+    """The text of a page whose tables are blanked out: text detection runs
+    on the bands of the page that hold ink (a heading over a table is a
+    band of a few lines, not a page), each on a copy as small as its text
+    size allows."""
+    ink_rows = (gray < 150).sum(axis=1) >= 2
+    bands = cellocr.runs(ink_rows, min_gap=40)
+    out: list[dict] = []
+    h = gray.shape[0]
+    for a, b in bands:
+        if b - a < 6:
+            continue  # a speck, a rule's end
+        a, b = max(a - 16, 0), min(b + 16, h)
+        part = gray[a:b]
+        for box in ocr.recognise(part, _det_scale(part)):
+            box["top"] += a
+            box["bottom"] += a
+            out.append(box)
+    return out
+
+
+TEXT_PX = 18  # height of a line of text at which the detector still finds every line
+
+
+def _det_scale(gray: np.ndarray) -> float:
+    """How much smaller the page may be for text detection: its text height
+    (the tall end of its ink blobs, on a half-size copy) brought down to
+    about TEXT_PX pixels, never below a third."""
+    import cv2
+
+    half = cv2.resize(gray, (max(gray.shape[1] // 2, 1), max(gray.shape[0] // 2, 1)), interpolation=cv2.INTER_AREA)
+    ink = (half < 150).astype(np.uint8)
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    h, w, area = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_AREA]
+    blobs = h[(h >= 3) & (h <= 100) & (area >= 6) & (w <= 3 * h)]
+    if blobs.size < 5:
+        return 1.0
+    text = 2.0 * float(np.percentile(blobs, 90))
+    return float(min(1.0, max(1 / 3, TEXT_PX / text)))
+
+
+_CONFUSED = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "|": "1", "i": "1",
+                           "!": "1", "Z": "2", "z": "2", "S": "5", "s": "5", "B": "8", "g": "9", "q": "9",
+                           "b": "6", "G": "6", "T": "7"})
+_NUMERIC = re.compile(r"^\d+(\.\d+)?$")
+
+
+def _digits(grid: list[list[dict]]) -> None:
+    """Digit-aware check of the value cells: the recogniser, made for text,
+    reads a lone 0 as O and 1 as l. In a table holding numbers, a cell whose
+    letters all look like digits (O → 0, l → 1, S → 5 …) is that number when
+    most cells of its column (below the header) or of its row are numbers;
+    its confidence is then no higher than half."""
+    if not any(_NUMERIC.match(_flat(c)) for row in grid for c in row):
+        return
+    cells = [(r, j) for r, row in enumerate(grid) for j, c in enumerate(row) if c.get("primary", True)]
+    numeric = {(r, j) for r, j in cells if _NUMERIC.match(_flat(grid[r][j]).translate(_CONFUSED))}
+    filled = {(r, j) for r, j in cells if _flat(grid[r][j])}
+
+    def mostly(group: list[tuple[int, int]]) -> bool:
+        first = next((k for k, rc in enumerate(group) if rc in numeric), None)
+        rest = [rc for rc in group[first:] if rc in filled] if first is not None else []
+        return len(rest) >= 2 and sum(rc in numeric for rc in rest) >= 0.6 * len(rest)
+
+    width = max(len(row) for row in grid)
+    columns = {j for j in range(width) if mostly([(r, j) for r, jj in cells if jj == j])}
+    rows = {r for r in range(len(grid)) if mostly([(rr, j) for rr, j in cells if rr == r])}
+    for r, j in sorted(numeric):
+        c = grid[r][j]
+        text = _flat(c)
+        if _NUMERIC.match(text) or not (j in columns or r in rows):
+            continue
+        fixed, conf = text.translate(_CONFUSED), min(c.get("confidence") or 0.5, 0.5)
+        region = c.get("_region")
+        for row in grid:
+            for k, cell in enumerate(row):
+                if cell.get("_region") == region:
+                    row[k] = dict(cell, text=fixed, confidence=conf)
+
+
+def _flat(cell: dict) -> str:
+    return "".join(str(cell.get("text") or "").split())
 
 
 def _split_enumerated(cell: dict, lines: list[list[dict]], cells: list[dict]) -> list[tuple[dict, list]]:
@@ -109,56 +245,6 @@ def _split_enumerated(cell: dict, lines: list[list[dict]], cells: list[dict]) ->
     if not all(band and _ENUMERATED.match(layout.line_text(band[0])) for band in bands):
         return [(dict(cell), lines)]
     return [(dict(cell, top=a, bottom=b), band) for a, b, band in zip(cuts, cuts[1:], bands)]
-
-
-def _cut_at_rules(boxes: list[dict], cells: list[dict]) -> list[dict]:
-    """OCR reads text on both sides of a faint vertical rule as one box
-    (a label and its number: "行政规范性文件19"). Such a box, whose words fall
-    in different cells of its row, becomes one box per cell."""
-    out = []
-    for b in boxes:
-        cy = (b["top"] + b["bottom"]) / 2
-        row = [c for c in cells if c["top"] <= cy <= c["bottom"] and c["x0"] < b["x1"] and c["x1"] > b["x0"]]
-        if len(row) < 2 or not b.get("words"):
-            out.append(b)
-            continue
-        parts: dict[int, list] = {}
-        for w in b["words"]:
-            mid = (w[1] + w[2]) / 2
-            k = next((k for k, c in enumerate(row) if c["x0"] <= mid <= c["x1"]), None)
-            if k is None:
-                parts = {}
-                break
-            parts.setdefault(k, []).append(w)
-        if len(parts) < 2:
-            out.append(b)
-            continue
-        for k in sorted(parts, key=lambda k: row[k]["x0"]):
-            ws = parts[k]
-            text = "".join(w[0] for w in ws).strip()
-            if text:
-                out.append(dict(b, text=text, x0=min(w[1] for w in ws), x1=max(w[2] for w in ws), words=ws))
-    return out
-
-
-def _centre_in(box: dict, cell: dict) -> bool:
-    cx, cy = (box["x0"] + box["x1"]) / 2, (box["top"] + box["bottom"]) / 2
-    return cell["x0"] <= cx <= cell["x1"] and cell["top"] <= cy <= cell["bottom"]
-
-
-MIN_SIDE = 16                     # pixels: a narrower picture holds no line of text
-
-
-def _check_size(img, path: str) -> None:
-    """Before decoding a frame: its pixels within the cap, its sides wide enough for text."""
-    width, height = img.size
-    if width * height > MAX_PIXELS:
-        raise LimitError(f"图像过大（{width}×{height} 像素，上限 {MAX_PIXELS:,}）：{path} "
-                         f"(image too large: {width}×{height} pixels, the cap is {MAX_PIXELS:,})",
-                         limit="pixels", value=width * height, cap=MAX_PIXELS, path=path)
-    if min(width, height) < MIN_SIDE:
-        raise SourceError(f"图像过窄（{width}×{height} 像素），容不下文字：{path} "
-                          f"(image too narrow to hold text: {width}×{height} pixels)", reason="no-text", path=path)
 
 
 def _frames(data: bytes, path: str):

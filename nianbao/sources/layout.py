@@ -7,7 +7,9 @@ go through the same code.
 """
 from __future__ import annotations
 
+import itertools
 import re
+from bisect import bisect_left
 from statistics import median
 
 _DIGIT = re.compile(r"\d")
@@ -134,7 +136,16 @@ def merge_close(values: list[float], tol: float) -> list[float]:
 
 
 def _index(bounds: list[float], v: float) -> int:
-    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+    """The index of the (sorted) bound nearest ``v``; the lower one on a tie."""
+    i = bisect_left(bounds, v)
+    if i == 0:
+        return 0
+    if i == len(bounds) or v - bounds[i - 1] <= bounds[i] - v:
+        return i - 1
+    return i
+
+
+_REGIONS = itertools.count()  # merged-cell ids, unique across the grids of a document
 
 
 def grid_from_cells(cells: list[dict], tol: float = 3.0) -> list[list[dict]]:
@@ -146,12 +157,12 @@ def grid_from_cells(cells: list[dict], tol: float = 3.0) -> list[list[dict]]:
     xs = _cluster([c["x0"] for c in cells] + [c["x1"] for c in cells], tol)
     ys = _cluster([c["top"] for c in cells] + [c["bottom"] for c in cells], tol)
     grid: dict[tuple[int, int], dict] = {}
-    for n, c in enumerate(sorted(cells, key=lambda c: (c["top"], c["x0"]))):
+    for c in sorted(cells, key=lambda c: (c["top"], c["x0"])):
         c0, c1 = _index(xs, c["x0"]), _index(xs, c["x1"])
         r0, r1 = _index(ys, c["top"]), _index(ys, c["bottom"])
         base = {k: v for k, v in c.items() if k not in ("x0", "top", "x1", "bottom")}
         base["bbox"] = (c["x0"], c["top"], c["x1"], c["bottom"])
-        base["_region"] = n
+        base["_region"] = next(_REGIONS)
         for r in range(r0, max(r1, r0 + 1)):
             for col in range(c0, max(c1, c0 + 1)):
                 if (r, col) not in grid:
@@ -159,8 +170,8 @@ def grid_from_cells(cells: list[dict], tol: float = 3.0) -> list[list[dict]]:
     height, width = len(ys) - 1, len(xs) - 1
     out = []
     for r in range(height):
-        row = [dict(grid.get((r, c)) or {"text": "", "primary": True, "_region": -1 - r * width - c},
-                    _x=(xs[c], xs[c + 1])) for c in range(width)]
+        row = [dict(grid.get((r, c)) or {"text": "", "primary": True, "_region": next(_REGIONS)},
+                    _x=(xs[c], xs[c + 1]), _y=(ys[r], ys[r + 1])) for c in range(width)]
         if any(cell["text"] or not cell["primary"] for cell in row):
             out.append(row)
     return out
@@ -190,23 +201,41 @@ def refine(grid: list[list[dict]], bounds: list[float]) -> list[list[dict]]:
     return out
 
 
-def _same_span(a: list[list[dict]], b: list[list[dict]]) -> bool:
-    """The same left and right edges (when the grids know their geometry).
-    Scanned pages sit a little differently on the glass: 2% of the width is
-    allowed, and never less than 6 units."""
+def _offset(a: list[list[dict]], b: list[list[dict]]) -> float | None:
+    """How far ``b`` sits right of ``a`` when both are one table of the same
+    width; None when they are not. A scanned sheet lies a little differently
+    on the glass than the one before it: the table moves whole (up to 5% of
+    its width), its width stays (within 2%, and never less than 6 units)."""
     ca, cb = columns(a), columns(b)
     if ca is None or cb is None:
-        return True
-    tol = max(6.0, 0.02 * (ca[-1][1] - ca[0][0]))
-    return abs(ca[0][0] - cb[0][0]) <= tol and abs(ca[-1][1] - cb[-1][1]) <= tol
+        return 0.0
+    width = ca[-1][1] - ca[0][0]
+    tol = max(6.0, 0.02 * width)
+    shift = cb[0][0] - ca[0][0]
+    if abs((cb[-1][1] - cb[0][0]) - width) > tol or abs(shift) > max(tol, 0.05 * width):
+        return None
+    return shift
+
+
+def _same_span(a: list[list[dict]], b: list[list[dict]]) -> bool:
+    """The same width, at (nearly) the same place (when the grids know their geometry)."""
+    return _offset(a, b) is not None
+
+
+def _shifted(grid: list[list[dict]], dx: float) -> list[list[dict]]:
+    if not dx:
+        return grid
+    return [[dict(c, _x=(c["_x"][0] - dx, c["_x"][1] - dx)) if "_x" in c else c for c in row] for row in grid]
 
 
 def _align(first: list[list[dict]], cont: list[list[dict]]):
     """Both grids cut at the union of their column boundaries, or None when
     they do not span the same width (then they are not one table)."""
-    a, b = columns(first), columns(cont)
-    if a is None or b is None or not _same_span(first, cont):
+    shift = _offset(first, cont)
+    if shift is None or columns(first) is None or columns(cont) is None:
         return None
+    cont = _shifted(cont, shift)
+    a, b = columns(first), columns(cont)
     # rows of one table may place a rule a few points apart (LibreOffice does)
     bounds = _cluster([x for x0, x1 in a + b for x in (x0, x1)], 6.0)
     return refine(first, bounds), refine(cont, bounds)
@@ -221,11 +250,132 @@ def is_empty(grid: list[list[dict]]) -> bool:
 
 
 # --------------------------------------------------------------------------
+# Empty cells that are layout, not values
+# --------------------------------------------------------------------------
+
+def _is_label(cell: dict) -> bool:
+    text = str(cell.get("text") or "").strip()
+    return bool(text) and not is_number_text(text)
+
+
+def _absorb(grid: list[list[dict]], r: int, c: int, into: dict) -> None:
+    """The empty merged cell at (r, c) becomes part of the merged cell ``into``."""
+    region, gone = into.get("_region"), grid[r][c].get("_region")
+    box, own = into.get("bbox"), grid[r][c].get("bbox")
+    if box and own:
+        box = (min(box[0], own[0]), min(box[1], own[1]), max(box[2], own[2]), max(box[3], own[3]))
+    for row in grid:
+        for k, cell in enumerate(row):
+            if cell.get("_region") == region:
+                row[k] = dict(cell, bbox=box or cell.get("bbox"))
+            elif cell.get("_region") == gone:
+                row[k] = dict(cell, text=into.get("text", ""), _region=region, bbox=box or cell.get("bbox"))
+
+
+def _primary_first(grid: list[list[dict]]) -> None:
+    """Each merged cell is primary at its first position, row by row."""
+    seen: set = set()
+    for row in grid:
+        for k, cell in enumerate(row):
+            region = cell.get("_region")
+            first = region not in seen
+            seen.add(region)
+            if cell.get("primary", True) != first:
+                row[k] = dict(cell, primary=first)
+
+
+def tidy(grid: list[list[dict]]) -> list[list[dict]]:
+    """A ruled grid with the empty cells that only the drawing made: a
+    header row whose merged heading is drawn as an empty box beside the
+    heading's box (``行政复议 | | 行政诉讼``), a label written across two
+    boxes of which one stays empty (``（六）其他处理 | | 0``), a group label
+    whose box the page break cut (an empty box above a sub-label). Such a
+    box joins the heading or label it belongs to, so the numbers of each row
+    keep their columns and no empty box passes for a blank value.
+
+    Only cells left of the first column holding a number (the label
+    columns) and cells of the header rows above the first row holding one
+    are touched; an empty box among the value columns stays a blank value."""
+    if not grid or not any(has_digit(str(c.get("text") or "")) for row in grid for c in row):
+        return grid
+    grid = [list(row) for row in grid]
+    first_row = next(r for r, row in enumerate(grid) if any(is_number_text(str(c.get("text") or "")) for c in row)) \
+        if any(is_number_text(str(c.get("text") or "")) for row in grid for c in row) else len(grid)
+    value_cols = [k for row in grid[first_row:] for k, c in enumerate(row)
+                  if c.get("primary", True) and is_number_text(str(c.get("text") or ""))]
+    first_col = min(value_cols) if value_cols else 0
+    changed = False
+    for r, row in enumerate(grid):
+        for c, cell in enumerate(row):
+            if not cell.get("primary", True) or str(cell.get("text") or "").strip():
+                continue
+            if r < first_row:
+                target = _header_owner(grid, r, c)
+            elif c < first_col:
+                target = _label_owner(grid, r, c, first_row)
+            else:
+                continue
+            if target is not None:
+                _absorb(grid, r, c, target)
+                changed = True
+    if changed:
+        _primary_first(grid)
+    return grid
+
+
+def _header_owner(grid: list[list[dict]], r: int, c: int) -> dict | None:
+    """The heading beside an empty header box that the box belongs to: the
+    one whose columns the box below it reaches into, else the one to its left."""
+    row = grid[r]
+    region = row[c].get("_region")
+    span = [k for k, cell in enumerate(row) if cell.get("_region") == region]
+    left = next((row[k] for k in range(span[0] - 1, -1, -1) if _is_label(row[k])), None)
+    right = next((row[k] for k in range(span[-1] + 1, len(row)) if _is_label(row[k])), None)
+    if r + 1 < len(grid):
+        below = grid[r + 1]
+        reach = {below[k].get("_region") for k in span if k < len(below)}
+        for side, k in ((right, span[-1] + 1), (left, span[0] - 1)):
+            if side is None or not 0 <= k < len(below):
+                continue
+            if below[k].get("_region") in reach:
+                return side
+    return left or right
+
+
+def _label_owner(grid: list[list[dict]], r: int, c: int, first_row: int) -> dict | None:
+    """The label an empty box of a label column belongs to: the group label
+    above it when a sub-label follows it on its row (a group cut by the page
+    break), else the label on its left (one label drawn over two boxes)."""
+    row = grid[r]
+    above = grid[r - 1][c] if r > first_row and c < len(grid[r - 1]) else None
+    right = row[c + 1] if c + 1 < len(row) else None
+    if above is not None and _is_label(above) and right is not None and _is_label(right):
+        return above
+    left = row[c - 1] if c > 0 else None
+    if left is not None and _is_label(left):
+        return left
+    return None
+
+
+# --------------------------------------------------------------------------
 # Tables continued on the next page
 # --------------------------------------------------------------------------
 
 def _row_texts(row: list[dict]) -> list[str]:
     return ["".join(str(c.get("text") or "").split()) for c in row]
+
+
+_WORDLIKE = re.compile(r"[\w\u3400-\u9fff]+")
+
+
+def _same_row(a: list[dict], b: list[dict]) -> bool:
+    """Two rows print the same words (OCR may read the colons and brackets
+    of a repeated header as their half-width twins, or drop them)."""
+    ta, tb = _row_texts(a), _row_texts(b)
+    if ta == tb:
+        return True
+    return len(ta) == len(tb) and all("".join(_WORDLIKE.findall(x)) == "".join(_WORDLIKE.findall(y))
+                                      for x, y in zip(ta, tb))
 
 
 def stitch(first: list[list[dict]], cont: list[list[dict]]) -> list[list[dict]]:
@@ -236,7 +386,7 @@ def stitch(first: list[list[dict]], cont: list[list[dict]]) -> list[list[dict]]:
     cont = [list(r) for r in cont]
     # repeated header: the continuation starts with the first table's first k rows
     k = 0
-    while k < min(len(first), len(cont)) - 1 and _row_texts(first[k]) == _row_texts(cont[k]) \
+    while k < min(len(first), len(cont)) - 1 and _same_row(first[k], cont[k]) \
             and not all(has_digit(t) for t in _row_texts(cont[k]) if t):
         k += 1
     cont = cont[k:]
@@ -330,5 +480,5 @@ def emit(builder, items: list[dict], right_edge: float, left_edge: float) -> Non
             pending.append(it)
         else:
             flush()
-            builder.add_table(strip_private(it["grid"]), page=it["page"])
+            builder.add_table(strip_private(tidy(it["grid"])), page=it["page"])
     flush()

@@ -22,7 +22,7 @@ from .base import Document, SourceError, StageError
 TIMEOUT = 300.0     # seconds per document (NIANBAO_DOC_TIMEOUT)
 MEMORY_MB = 3072    # address space per document (NIANBAO_DOC_MEMORY_MB)
 
-# Formats whose parsers (PDFium, pdfminer, OCR, LibreOffice) can loop or
+# Formats whose parsers (PDFium, OCR, LibreOffice) can loop or
 # balloon on a hostile file; text, HTML and DOCX are bounded by their size caps.
 ISOLATED_FORMATS = frozenset({"pdf", "image", "doc", "wps"})
 

@@ -1,32 +1,29 @@
-"""PDF: ruled tables from pdfplumber cell boxes, text as lines in reading
-order, pages without a text layer through OCR.
+"""PDF: ruled tables rebuilt from the page's rules, text as lines in
+reading order, pages without a text layer through OCR.
 
-pypdfium2 opens the file first (fast, strict): it refuses encrypted and
-broken files, counts the pages and tells which pages carry no text. pdfplumber
-then reads the pages that do: each ruled table becomes a full grid (merged
-cells rebuilt from the cell boxes), a table that runs on at the top of the
-next page across the same width is stitched onto it, and the words
-outside tables become lines joined into paragraphs.
+PDFium (pypdfium2) reads each page at C speed: the characters with their
+boxes and the painted paths (:mod:`.pdfpage`). The visible rules give the
+cells (:mod:`.lattice`), each ruled table becomes a full grid (merged cells
+rebuilt from the cell boxes), a table that runs on at the top of the next
+page across the same width is stitched onto it, and the words outside tables
+become lines (:mod:`.words`) joined into paragraphs.
 """
 from __future__ import annotations
 
-import io
-import logging
 import os
 import re
-import unicodedata
+from bisect import bisect_right
 
 from ..findings import finding
-from . import layout
+from . import lattice, layout, words
 from .base import Document, DocumentBuilder, SourceError
+from .pdfpage import PageContent, read_page
 
 _SECTION_HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
 MAX_PAGES = int(os.environ.get("NIANBAO_MAX_PAGES", "60"))       # pages read per document
 MAX_OCR_PAGES = int(os.environ.get("NIANBAO_MAX_OCR_PAGES", "12"))  # scanned pages OCRed per document
 OCR_DPI = 200
-
-# pdfminer logs every odd construct at WARNING; the findings say what matters.
-logging.getLogger("pdfminer").setLevel(logging.ERROR)
+MIN_TEXT = 5  # visible characters that make a text page
 
 
 def _open_pdfium(data: bytes, path: str):
@@ -43,98 +40,72 @@ def _open_pdfium(data: bytes, path: str):
                           reason="corrupt") from exc
 
 
-def _text_pages(pdf, n: int) -> tuple[list[int], list[int]]:
-    """(pages with a text layer, pages that look scanned), 1-based. A page with
-    neither text nor an image is blank and in neither list."""
+def _read_page(pdf, i: int) -> tuple[PageContent | None, bool]:
+    """(the page's content when it has a text layer, whether it holds an
+    image): a page without text is scanned when it shows an image, else blank."""
     import pypdfium2.raw as raw
 
-    text, scanned = [], []
-    for i in range(n):
-        page = pdf[i]
+    page = pdf[i]
+    try:
+        tp = page.get_textpage()
         try:
-            tp = page.get_textpage()
-            chars = tp.count_chars()
-            visible = len(tp.get_text_range().strip()) if chars else 0
-            tp.close()
-            if visible >= 5:
-                text.append(i + 1)
-            elif any(obj.type == raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects(max_depth=2)):
-                scanned.append(i + 1)
+            if tp.count_chars() and len(tp.get_text_range().strip()) >= MIN_TEXT:
+                return read_page(page, tp), False
         finally:
-            page.close()
-    return text, scanned
+            tp.close()
+        return None, any(obj.type == raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects(max_depth=2))
+    finally:
+        page.close()
 
 
-def _cell_grid(table, page_no: int) -> list[list[dict]]:
-    cells = []
-    rows = table.rows
-    texts = table.extract()
-    for r, row in enumerate(rows):
-        for c, bbox in enumerate(row.cells):
-            if bbox is None:
-                continue
-            x0, top, x1, bottom = bbox
-            cells.append({"x0": x0, "top": top, "x1": x1, "bottom": bottom,
-                          "text": layout.join_wrapped(texts[r][c] or ""), "page": page_no})
+def _cell_texts(chars: list[dict], boxes: list[tuple]) -> list[list[dict]]:
+    """The characters in each cell box, by the centre of each character
+    (a box holds [x0, x1) × [top, bottom)), in page order."""
+    ys = sorted({v for b in boxes for v in (b[1], b[3])})
+    bands: list[list[int]] = [[] for _ in ys]
+    for n, (x0, top, x1, bottom) in enumerate(boxes):
+        for k in range(bisect_right(ys, top) - 1, bisect_right(ys, bottom) - 1):
+            bands[k].append(n)
+    out: list[list[dict]] = [[] for _ in boxes]
+    for ch in chars:
+        cy = (ch["top"] + ch["bottom"]) / 2
+        k = bisect_right(ys, cy) - 1
+        if k < 0 or k >= len(ys) - 1:
+            continue
+        cx = (ch["x0"] + ch["x1"]) / 2
+        for n in bands[k]:
+            x0, top, x1, bottom = boxes[n]
+            if x0 <= cx < x1 and top <= cy < bottom:
+                out[n].append(ch)
+                break
+    return out
+
+
+def _cell_grid(boxes: list[tuple], chars: list[dict], page_no: int) -> list[list[dict]]:
+    inside = _cell_texts(chars, boxes)
+    cells = [{"x0": x0, "top": top, "x1": x1, "bottom": bottom,
+              "text": layout.join_wrapped(words.text(cs)), "page": page_no}
+             for (x0, top, x1, bottom), cs in zip(boxes, inside)]
     return layout.grid_from_cells(cells)
 
 
-def _is_radical(ch: str) -> bool:
-    return "\u2e80" <= ch <= "\u2fdf"
-
-
-def fix_radicals(page, pdfium_page) -> int:
-    """Some CJK fonts (Noto CJK printed by Chromium, among others) map shared
-    glyphs to the Kangxi/supplement radical code points in their ToUnicode
-    tables: pdfminer then reads 行 as ⾏ and 青 as ⻘. PDFium resolves the same
-    glyphs to the ideographs, so each such char takes PDFium's reading of the
-    char at the same place. Returns the number of chars fixed."""
-    bad = [c for c in page.chars if _is_radical(c["text"])]
-    if not bad:
-        return 0
-    tp = pdfium_page.get_textpage()
-    try:
-        height = pdfium_page.get_height()
-        theirs = []
-        for i in range(tp.count_chars()):
-            ch = tp.get_text_range(i, 1)
-            if not ch.strip() or _is_radical(ch):
-                continue
-            left, bottom, right, top = tp.get_charbox(i)
-            theirs.append((ch, (left + right) / 2, height - (bottom + top) / 2))
-    finally:
-        tp.close()
-    fixed = 0
-    for c in bad:
-        cx, cy = (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2
-        tol = max(c["x1"] - c["x0"], 1.0) / 2
-        near = [t for t in theirs if abs(t[1] - cx) <= tol and abs(t[2] - cy) <= tol]
-        if near:
-            c["text"] = min(near, key=lambda t: (t[1] - cx) ** 2 + (t[2] - cy) ** 2)[0]
-            fixed += 1
-        else:
-            c["text"] = unicodedata.normalize("NFKC", c["text"])
-    return fixed
-
-
-def _open_edges(page) -> list[dict]:
+def _open_edges(edges: list[dict]) -> list[dict]:
     """Horizontal rules a page break left out. Chromium draws a collapsed
     border once, on the row above it, so a table continued on a new page has
     cell sides but no top rule (and a cut row has no bottom rule). Where
-    three or more vertical edges start (or end) at the same height, each gap
+    three or more vertical rules start (or end) at the same height, each gap
     between them that no rule closes there, and that no rule passes beyond
-    (above the top, below the bottom), is closed."""
-    vert = [e for e in page.edges if e["orientation"] == "v" and e["bottom"] - e["top"] > 5]
-    horiz = [e for e in page.edges if e["orientation"] == "h" and e["x1"] - e["x0"] > 3]
+    (above the top, below the bottom), is closed. A rule drawn row by row
+    counts as one, so only the table's own ends are looked at."""
+    horiz, vert = lattice.merge_edges(edges)
+    vert = [e for e in vert if e["bottom"] - e["top"] > 5]
     out = []
     for key in ("top", "bottom"):
-        groups: dict[int, list[dict]] = {}
-        for e in vert:
-            groups.setdefault(round(e[key]), []).append(e)
-        for y, edges in groups.items():
-            if len(edges) < 3:
+        for group in words.cluster(vert, lambda e: e[key], 1.5):
+            if len(group) < 3:
                 continue
-            xs = sorted({round(e["x0"], 1) for e in edges})
+            y = sum(e[key] for e in group) / len(group)
+            xs = sorted({round(e["x0"], 1) for e in group})
             for a, b in zip(xs, xs[1:]):
                 if b - a <= 3:
                     continue
@@ -144,8 +115,8 @@ def _open_edges(page) -> list[dict]:
                 if key == "top" and any(h["top"] < y for h in across) or \
                         key == "bottom" and any(h["top"] > y for h in across):
                     continue  # inside a table, not at its open end
-                out.append({"x0": a, "x1": b, "top": float(y), "bottom": float(y), "width": b - a,
-                            "height": 0.0, "orientation": "h", "object_type": "line"})
+                y0 = float(round(y))  # whole points, as the rules around it get snapped to it
+                out.append({"x0": a, "x1": b, "top": y0, "bottom": y0, "orientation": "h"})
     return out
 
 
@@ -186,27 +157,24 @@ def _overflow_into_cut_row(tables: list[dict], lines: list[dict], page_height: f
     lines.remove(last_line)
 
 
-def _page_items(page, page_no: int) -> list[dict]:
+def _page_items(content: PageContent, page_no: int) -> list[dict]:
     """Tables and text lines of one page, top to bottom."""
     items: list[dict] = []
-    extra = _open_edges(page)
-    settings = {"explicit_horizontal_lines": extra} if extra else {}
-    tables = [t for t in page.find_tables(settings) if len(t.rows) >= 1]
-    grids = []
-    for t in tables:
-        grid = _cell_grid(t, page_no)
+    chars = content.chars
+    found = lattice.find_tables(content.edges, _open_edges(content.edges))
+    boxes = []
+    for cells in found:
+        grid = _cell_grid(cells, chars, page_no)
         if grid and not layout.is_empty(grid):
-            grids.append((t.bbox, grid))
-    outside = page
-    for bbox, grid in grids:
-        x0, top, x1, bottom = bbox
-        outside = outside.filter(lambda obj, b=bbox: not (
-            obj.get("object_type") == "char" and b[0] - 1 <= (obj["x0"] + obj["x1"]) / 2 <= b[2] + 1
-            and b[1] - 1 <= (obj["top"] + obj["bottom"]) / 2 <= b[3] + 1))
-        items.append({"kind": "table", "top": top, "bottom": bottom, "grid": grid, "page": page_no})
-    lines = [ln for ln in outside.extract_text_lines(return_chars=True) if ln["text"].strip()]
+            x0, top, x1, bottom = bbox = lattice.bbox(cells)
+            boxes.append(bbox)
+            items.append({"kind": "table", "top": top, "bottom": bottom, "grid": grid, "page": page_no})
+    for x0, top, x1, bottom in boxes:  # the text around the tables (a margin of 1 pt)
+        x0, top, x1, bottom = 2 * x0 - 2, 2 * top - 2, 2 * x1 + 2, 2 * bottom + 2
+        chars = [ch for ch in chars if not (x0 <= ch["x0"] + ch["x1"] <= x1 and top <= ch["top"] + ch["bottom"] <= bottom)]
+    lines = words.lines(chars)
     if lines and items:
-        _overflow_into_cut_row(items, lines, float(page.height))
+        _overflow_into_cut_row(items, lines, content.height)
     for ln in lines:
         items.append({"kind": "text", "text": ln["text"].strip(), "x0": ln["x0"], "x1": ln["x1"],
                       "top": ln["top"], "bottom": ln["bottom"], "page": page_no})
@@ -217,6 +185,11 @@ def _page_items(page, page_no: int) -> list[dict]:
     if items and items[0]["kind"] == "text" and layout.is_page_number(items[0]["text"]):
         items.pop(0)
     return items
+
+
+def _unreadable(no: int, exc: Exception) -> dict:
+    return finding("source.page_unreadable", "warning", f"第 {no} 页无法解析，已跳过",
+                   f"page {no} could not be parsed and was skipped", evidence=f"{type(exc).__name__}: {exc}"[:200])
 
 
 def read(data: bytes, path: str, sha256: str) -> Document:
@@ -233,7 +206,19 @@ def read(data: bytes, path: str, sha256: str) -> Document:
                 f"文件共 {n_pages} 页，只读取了前 {MAX_PAGES} 页",
                 f"the file has {n_pages} pages; only the first {MAX_PAGES} were read",
                 evidence=f"{n_pages} pages"))
-        text_pages, scanned = _text_pages(pdf, n_read)
+        text_pages, scanned = [], []
+        for i in range(n_read):
+            try:
+                content, image = _read_page(pdf, i)
+            except Exception as exc:  # one damaged page: skip it, say so, read the rest
+                notes.append(_unreadable(i + 1, exc))
+                continue
+            if content is not None:
+                text_pages.append((i + 1, content))
+            elif image:
+                scanned.append(i + 1)
+        if n_read and len(notes) >= n_read and all(n["rule"] == "source.page_unreadable" for n in notes[-n_read:]):
+            raise SourceError(f"PDF 文件损坏：{path} (broken PDF: no page can be read)", reason="corrupt")
     except SourceError:
         pdf.close()
         raise
@@ -243,37 +228,17 @@ def read(data: bytes, path: str, sha256: str) -> Document:
 
     items: list[dict] = []
     right_edge, left_edge = 0.0, 1e9
-    if text_pages:
-        import pdfplumber
-
+    for no, content in text_pages:
         try:
-            doc = pdfplumber.open(io.BytesIO(data))
-            plumber_pages = doc.pages
-        except Exception as exc:  # pdfminer raises many kinds on damaged files
-            pdf.close()
-            raise SourceError(f"PDF 内容无法解析：{path} (cannot parse the PDF content: {exc})",
-                              reason="corrupt") from exc
-        with doc:
-            for no in text_pages:
-                try:
-                    page = plumber_pages[no - 1]
-                    pdfium_page = pdf[no - 1]
-                    try:
-                        fix_radicals(page, pdfium_page)
-                    finally:
-                        pdfium_page.close()
-                    page_items = _page_items(page, no)
-                    page.close()
-                except Exception as exc:  # one damaged page: skip it, say so, read the rest
-                    notes.append(finding(
-                        "source.page_unreadable", "warning", f"第 {no} 页无法解析，已跳过",
-                        f"page {no} could not be parsed and was skipped", evidence=f"{type(exc).__name__}: {exc}"[:200]))
-                    continue
-                for it in page_items:
-                    if it["kind"] == "text":
-                        right_edge = max(right_edge, it["x1"])
-                        left_edge = min(left_edge, it["x0"])
-                items.extend(page_items)
+            page_items = _page_items(content, no)
+        except Exception as exc:  # one damaged page: skip it, say so, read the rest
+            notes.append(_unreadable(no, exc))
+            continue
+        for it in page_items:
+            if it["kind"] == "text":
+                right_edge = max(right_edge, it["x1"])
+                left_edge = min(left_edge, it["x0"])
+        items.extend(page_items)
 
     ocr_pages: list[int] = []
     if scanned:

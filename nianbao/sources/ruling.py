@@ -28,24 +28,36 @@ def _line_masks(binary):
 
 def skew_angle(gray) -> float:
     """The page's rotation in degrees, from its long horizontal strokes
-    (table rules, or text lines when there are none)."""
+    (table rules, or text lines when there are none). Measured on a copy
+    half the size, each stroke's angle fitted to all its pixels: a quarter
+    of the cost of a Hough search, and finer than its pixel steps."""
     import cv2
 
+    if min(gray.shape) >= 800:
+        gray = cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA)
     binary = _binary(gray)
     h, w = binary.shape
     # a lenient horizontal opening keeps rules that a small tilt breaks into steps
     horiz = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 40, 20), 1)))
     horiz = cv2.dilate(horiz, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
-    lines = cv2.HoughLinesP(horiz, 1, np.pi / 1800, threshold=max(w // 8, 50), minLineLength=w // 6, maxLineGap=20)
-    if lines is None:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
+    angles, weights = [], []
+    for i in range(1, n):
+        x, y, bw, bh, _area = stats[i]
+        if bw < w // 6 or bh > max(h // 20, 12):
+            continue
+        ys, xs = np.nonzero(labels[y:y + bh, x:x + bw] == i)
+        vx, vy = cv2.fitLine(np.column_stack((xs, ys)).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01)[:2, 0]
+        a = float(np.degrees(np.arctan2(vy, vx)))
+        a = a - 180 if a > 90 else a + 180 if a < -90 else a
+        if abs(a) < 5:
+            angles.append(a)
+            weights.append(bw)
+    if not angles:
         return 0.0
-    angles = []
-    for x1, y1, x2, y2 in np.asarray(lines).reshape(-1, 4):
-        if x2 != x1:
-            a = np.degrees(np.arctan2(y2 - y1, x2 - x1))
-            if abs(a) < 5:
-                angles.append(a)
-    return float(np.median(angles)) if angles else 0.0
+    order = np.argsort(angles)
+    cum = np.cumsum(np.asarray(weights, dtype=float)[order])
+    return float(np.asarray(angles)[order][np.searchsorted(cum, cum[-1] / 2)])  # the width-weighted median
 
 
 def deskew(gray):
