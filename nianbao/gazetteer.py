@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
 from typing import NamedTuple
 
@@ -211,9 +211,31 @@ def _index() -> _Index:
                    "source": extra.get("source")})
 
 
+_DERIVED: list = []      # the cache_clear of every cache kept by ``cached_by_text``
+
+
+def cached_by_text(maxsize: int = 4096, maxlen: int = 120):
+    """Decorator for a pure function of one short string that reads this table (is this name an
+    organ, a place, where does its place end): its results are kept, at most ``maxsize`` of them,
+    for strings of at most ``maxlen`` characters (a longer one is worked out each time), and
+    ``reset`` forgets them with the index. The results must not be mutable."""
+    def wrap(fn):
+        kept = lru_cache(maxsize=maxsize)(fn)
+        _DERIVED.append(kept.cache_clear)
+
+        @wraps(fn)
+        def call(s):
+            return kept(s) if type(s) is str and len(s) <= maxlen else fn(s)
+        call.cache_clear = kept.cache_clear
+        return call
+    return wrap
+
+
 def reset() -> None:
-    """Forget the built index (after regenerating the data file)."""
+    """Forget the built index (after regenerating the data file), and what was read from it."""
     _index.cache_clear()
+    for clear in _DERIVED:
+        clear()
 
 
 def places() -> tuple[Place, ...]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain
 
 from .. import gazetteer
 from . import opening
@@ -53,6 +54,8 @@ _NATIONAL = re.compile(r"^(?:国务院|国家|中华人民共和国|中国|中�
 # First sentences that name the agency.
 _BY = re.compile(r"本(?:年度)?(?:报告|年报)(?:是)?由\s*([^\s，,。；（(]{3,40}?)\s*(?:根据|按照|依据|依照|编制|制作|负责|结合|汇总)")
 _OPENS = re.compile(r"(?:^|[\n。])\s*([^\s，,。；（(《]{3,30}?)\s*(?:根据|按照|依据|依照)\s*《")
+_OPENS_KEY = re.compile(r"(?:根据|按照|依据|依照)\s*《")      # how every _OPENS match ends
+_NOT_IN_OPENS = frozenset("，,。；（(《")                      # (nor whitespace)
 _WE = re.compile(r"[我本]\s*(局|委|办|厅|署|院|中心|镇|乡|街道|苏木|区|县|市|旗|州|省|单位|机关)")
 _DATE_END = re.compile(
     r"(?:(?:19|20)\d\d\s*[年.\-/]\s*\d{1,2}\s*(?:[月.\-/]\s*\d{1,2}\s*日?|月)"
@@ -69,6 +72,7 @@ class Candidate:
     via: str            # title | title-place | line-above | sentence | field | sign-off | site
 
 
+@gazetteer.cached_by_text()
 def clean(raw: str) -> str:
     """The name as a person would write it: no spaces, no junk before it, no year after it."""
     s = "".join(raw.split())
@@ -78,6 +82,7 @@ def clean(raw: str) -> str:
     return re.sub(r"(?:关于|的)?(?:(?:19|20)\d\d年?度?)?$", "", s)
 
 
+@gazetteer.cached_by_text()
 def place_prefix(name: str) -> tuple[str, bool]:
     """The leading place of a name (平潭综合实验区, 济宁市任城区, 钟祥镇, 毫州市谯城区) and whether
     the gazetteer knows all of it."""
@@ -110,6 +115,7 @@ def place_prefix(name: str) -> tuple[str, bool]:
     return name[:end], known and end > 0
 
 
+@gazetteer.cached_by_text()
 def is_place(s: str) -> bool:
     """A place and nothing more (上海市, 钟祥镇, 平潭综合实验区, 江州市)."""
     if len(s) < 2 or _NOT_ORGAN.search(s):
@@ -123,6 +129,7 @@ def is_place(s: str) -> bool:
         and not (found and found[0].start > 0)
 
 
+@gazetteer.cached_by_text()
 def is_organ(name: str) -> bool:
     """Could ``name`` be an agency? It ends like an organ, holds no prose, and a government's name
     starts with its place."""
@@ -143,6 +150,7 @@ def is_organ(name: str) -> bool:
     return True
 
 
+@gazetteer.cached_by_text()
 def government(place: str) -> str:
     """The government of a place: 上海市 → 上海市人民政府, 二郎街道 → 二郎街道办事处,
     平潭综合实验区 → 平潭综合实验区管委会, 阿里地区 → 阿里地区行政公署."""
@@ -157,6 +165,7 @@ def government(place: str) -> str:
     return place + "人民政府"
 
 
+@gazetteer.cached_by_text()
 def organ_at_end(s: str) -> str | None:
     """The longest organ's name that ends ``s`` (…事项暂无平潭综合实验区苏平片区管理局 → 平潭综合…管理局)."""
     s = "".join(s.split())
@@ -175,6 +184,29 @@ def abbreviates(short: str, full: str) -> bool:
         return False
     it = iter(full)
     return all(ch in it for ch in short)
+
+
+def _opens(head: str):
+    """(group 1, its span) of each ``_OPENS.finditer(head)`` match, in order: found back from its
+    根据《, which is rare and quickly found, rather than by trying _OPENS after every line break
+    and 。 (its lazy name of up to 30 letters made that the opening's slowest search)."""
+    for k in _OPENS_KEY.finditer(head):
+        # the name ends where the spaces before 根据 start, and runs back over letters that may
+        # be in it: it cannot start later (what precedes it is a space, a 。 or the text's start)
+        e = k.start()
+        while e > 0 and head[e - 1].isspace():
+            e -= 1
+        r = e
+        while r > 0 and e - r <= 30 and not head[r - 1].isspace() and head[r - 1] not in _NOT_IN_OPENS:
+            r -= 1
+        if not 3 <= e - r <= 30:
+            continue
+        # before it: spaces back to the text's start, to a 。 or holding a line break
+        w = r
+        while w > 0 and head[w - 1].isspace():
+            w -= 1
+        if w == 0 or head[w - 1] == "。" or "\n" in head[w:r]:
+            yield head[r:e], (r, e)
 
 
 class Reader:
@@ -228,11 +260,10 @@ class Reader:
 
     def from_sentence(self) -> Candidate | None:
         head = self.text[:opening.HEAD]
-        for pattern in (_BY, _OPENS):
-            for m in pattern.finditer(head):
-                name = clean(m.group(1))
-                if is_organ(name):
-                    return Candidate(name, self._locate(name, m.span(1)), "sentence")
+        for raw, span in chain(((m.group(1), m.span(1)) for m in _BY.finditer(head)), _opens(head)):
+            name = clean(raw)
+            if is_organ(name):
+                return Candidate(name, self._locate(name, span), "sentence")
         return None
 
     def from_fields(self, keys=("发布机构", "发文机关", "发文单位", "发布单位", "制发机关", "公开主体",

@@ -26,6 +26,24 @@ def normalize(text: str) -> str:
     return _DEBRIS.sub("", text.translate(_TRANS))
 
 
+_last_flat: tuple[str, str] = ("", "")
+
+
+def without_spaces(text: str) -> str:
+    """``text`` with no whitespace. The last one is kept: a page's prose claims are read from it
+    by two decoders."""
+    last = _last_flat
+    if last[0] is not text:
+        last = _set_last_flat(text, "".join(text.split()))
+    return last[1]
+
+
+def _set_last_flat(text: str, flat: str) -> tuple[str, str]:
+    global _last_flat
+    _last_flat = (text, flat)
+    return _last_flat
+
+
 @lru_cache(maxsize=None)
 def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p) for p in patterns)

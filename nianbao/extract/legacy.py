@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from ..template import LEGACY_UNITS
 from .blocks import provenance
-from .labels import is_legacy_indicator, normalize
+from .labels import is_legacy_indicator, normalize, without_spaces
 from .solver import Candidate, Equation, Variable, ambiguous_cells, solve
 from .splits import split_kinds
 from .t3 import Decoded
@@ -37,6 +37,7 @@ _NOT_INDICATOR = re.compile(r"电话|传真[:：]|邮箱|邮编|地址|网址|ht
 _ENUM = re.compile(r"^(?:其中[:：]?)?(\d{1,2})[.、．]?(?=[^\d.、．])")
 _LEADING = re.compile(r"^(?:其中[:：]?)?(?:\d+[.、．]?|[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、)?(?:其中[:：]?)?")
 _MAX_ROWS = 80
+_QIZHONG = frozenset(("其中", "其中:", "其中："))      # what fullmatches 其中[:：]?
 
 
 # The functions of a label's text alone below are read many times a page (every text item is
@@ -116,7 +117,7 @@ def _find_start(items: list[Item]) -> int | None:
         it = items[i]
         if it.kind == TEXT:
             t = normalize(it.text)
-            if t in _UNIT_SET or re.fullmatch(r"其中[:：]?", t):
+            if t in _UNIT_SET or t in _QIZHONG:
                 i += 1
                 continue
             if _is_indicator_label(it.text):
@@ -190,7 +191,7 @@ def _rows(items: list[Item], first: int) -> list[_Row]:
             t = normalize(raw)
             if not t or t in _UNIT_SET or t in _HEADER_WORDS:
                 continue
-            if re.fullmatch(r"其中[:：]?", t):
+            if t in _QIZHONG:
                 pending_under = True
                 continue
             if not _is_label(raw):
@@ -245,19 +246,23 @@ def _columns(header_cols: int, rows: list[_Row]) -> int:
 
 
 _CLAIMS = (
-    # (what the row's name holds, column, pattern of the sentence stating it)
-    ("主动公开", 1, re.compile(r"累计(?:主动)?公开(?:政府)?信息(?:共)?(\d+)\s*[条件项]")),
-    ("主动公开", 0, re.compile(r"(?<!累计)(?<!累计主动)(?:(?:19|20)\d\d年(?:度)?)?(?:共)?主动公开(?:了)?(?:政府)?信息(?:共)?(\d+)\s*[条件项]")),
-    ("受理", 0, re.compile(r"(?:共)?受理(?:政府信息公开)?申请(?:共)?(\d+)\s*件")),
+    # (what the row's name holds, column, pattern of the sentence stating it, a word every match
+    # holds, and at most how far in)
+    ("主动公开", 1, re.compile(r"累计(?:主动)?公开(?:政府)?信息(?:共)?(\d+)\s*[条件项]"), "累计", 0),
+    ("主动公开", 0, re.compile(r"(?<!累计)(?<!累计主动)(?:(?:19|20)\d\d年(?:度)?)?(?:共)?主动公开(?:了)?(?:政府)?信息(?:共)?(\d+)\s*[条件项]"),
+     "主动公开", 7),
+    ("受理", 0, re.compile(r"(?:共)?受理(?:政府信息公开)?申请(?:共)?(\d+)\s*件"), "受理", 1),
 )
 
 
 def prose_claims(text: str) -> list[tuple[str, int, int]]:
     """Appendix figures the prose states: (name part, column, value)."""
     out = []
-    flat = "".join(text.split())
-    for part, col, pat in _CLAIMS:
-        m = pat.search(flat)
+    flat = without_spaces(text)
+    for part, col, pat, word, before in _CLAIMS:
+        # (each match holds ``word`` at most ``before`` letters in: the search starts there)
+        i = flat.find(word)
+        m = pat.search(flat, max(0, i - before)) if i >= 0 else None
         if m and len(m.group(1)) <= MAX_DIGITS:  # no count is longer (and int() refuses 4,300 digits)
             out.append((part, col, int(m.group(1))))
     return out
@@ -357,9 +362,12 @@ def decode_legacy(items: list[Item], prose: str = "") -> tuple[dict, Decoded] | 
                                          for i, r in enumerate(readings)]))
     # Sub-item sums pick among the readings; which cells stay open is what the
     # printed digits and the prose leave open.
-    sol = solve(variables, _sum_equations(kept, names, ncols), soft=True)
+    if all(len(var.candidates) <= 1 for var in variables):
+        choice = [0] * len(variables)   # (what the solver gives when there is nothing to choose)
+    else:
+        choice = solve(variables, _sum_equations(kept, names, ncols), soft=True).choice
     for vi, var in enumerate(variables):
-        cand = var.candidates[sol.choice[vi]]
+        cand = var.candidates[choice[vi]]
         dec.values.update(cand.values)
         dec.origins.update(provenance(cand))
         legacy[var.name] = [cand.values[(var.name, c)] for c in range(ncols)]
@@ -368,7 +376,7 @@ def decode_legacy(items: list[Item], prose: str = "") -> tuple[dict, Decoded] | 
     possible = []
     for vi, var in enumerate(variables):
         plausible = [i for i, c in enumerate(var.candidates) if _plausible(list(c.values.values()))]
-        possible.append(plausible if sol.choice[vi] in plausible else list(range(len(var.candidates))))
+        possible.append(plausible if choice[vi] in plausible else list(range(len(var.candidates))))
     dec.ambiguous = ambiguous_cells(variables, possible)
     dec.unreadable = {c for c, v in dec.values.items() if v is None}
     return legacy, dec

@@ -69,7 +69,10 @@ def find_agency(text: str, titles: list[Title], lines: list[str]) -> tuple[str |
 
 
 def find_published(text: str, lines: list[str], year: int | None) -> tuple[str | None, tuple[int, int] | None]:
-    m = _DATE_LABELED.search(text[:3000])
+    head = text[:3000]
+    # (every label holds 时间 or 日期 at most two letters in: the search starts there)
+    i = min((j for j in (head.find("时间"), head.find("日期")) if j >= 0), default=-1)
+    m = _DATE_LABELED.search(head, max(0, i - 2)) if i >= 0 else None
     if m:
         return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}", m.span()
     tail = "\n".join(lines[-40:])

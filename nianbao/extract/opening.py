@@ -58,9 +58,13 @@ _TITLE = re.compile(
 _FIELD_TITLE = re.compile(
     rf"(?P<pre>{_WORDS}{{0,40}}?)\s*(?P<year>(?:19|20)\d\d)\s*年\s*(?:度)?\s*"
     rf"(?P<mid>{_WORDS}{{0,40}}?)\s*(?P<core>{_CORE})")
-_SEGMENT = re.compile(r"[^，。,;；:：“”\"《》()（）<>【】\[\]、\n]{8,}")
+_MARKS = r"，。,;；:：“”\"《》()（）<>【】\[\]、\n"     # what no title holds
+_MARK = re.compile(rf"[{_MARKS}]")
+_LAST_MARK = re.compile(rf"(?s:.*)[{_MARKS}]")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _REPORT_WORD = re.compile(r"告|结|年\s*报")
+# What every title holds from its 公开 on: found by its first letter, a fast scan of the head.
+_TITLE_END = re.compile(rf"公\s*开{_REPORT}")
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,10 @@ def fields(text: str) -> tuple[Field, ...]:
             before = text[max(a, c.start() - 3):c.start()].rstrip(" \u3000】]")
             if not before or before[-1] not in _KEY_LAST:
                 continue
-            k = _KEY_BEFORE.search(text, max(a, c.start() - 16), c.start())
+            lo = max(a, c.start() - 16)
+            k = _key_before(text[lo:c.start()])
             if k:
-                keys.append((re.sub(r"[ \u3000]", "", k.group(1)), k.start(), c.end()))
+                keys.append((k[1], lo + k[0], c.end()))
         for i, (key, _, value_start) in enumerate(keys):
             end = keys[i + 1][1] if i + 1 < len(keys) else b
             nl = text.find("\n", value_start, end)
@@ -125,9 +130,33 @@ def fields(text: str) -> tuple[Field, ...]:
     return tuple(out)
 
 
+_KEYS_SEEN: dict[str, tuple[int, str] | None] = {}
+
+
+def _key_before(window: str) -> tuple[int, str] | None:
+    """(where it starts in ``window``, the key without spaces) of the field key that ends the
+    window, or None. Kept by the window: a site's pages repeat their header lines."""
+    try:
+        return _KEYS_SEEN[window]
+    except KeyError:
+        pass
+    k = _KEY_BEFORE.search(window)
+    got = None
+    if k:
+        key = k.group(1)
+        if " " in key or "\u3000" in key:
+            key = re.sub(r"[ \u3000]", "", key)
+        got = (k.start(), key)
+    if len(_KEYS_SEEN) >= 4096:
+        _KEYS_SEEN.clear()
+    _KEYS_SEEN[window] = got
+    return got
+
+
 def crumbs(text: str) -> list[tuple[str, tuple[int, int]]]:
     """The segments of the breadcrumb (``首页``, ``政务公开``, ``区民政局``, …) with their spans."""
-    m = _CRUMB.search(text, 0, HEAD)
+    i = text.find("位置", 0, HEAD)     # (in every opening word of _CRUMB, at most 4 letters in)
+    m = _CRUMB.search(text, max(0, i - 4), HEAD) if i >= 0 else None
     if not m:
         return []
     line, base = m.group(1), m.start(1)
@@ -151,11 +180,20 @@ def find_titles(text: str, limit: int = HEAD) -> list[Title]:
     """Where the report names itself: the 标题 fields first, then the titles in the text's head."""
     out = [t for f in fields(text) if f.key in TITLE_KEYS for t in _titles_in(text, *f.span, _FIELD_TITLE, True)]
     head = text[:limit]
-    # A title is words and spaces only, so it lies between two of these marks. Searching only the
-    # stretches that hold a year and 公开 finds the same matches without trying _TITLE everywhere.
-    for seg in _SEGMENT.finditer(head):
-        a, b = seg.span()
-        if head.find("公", a, b) >= 0 and _REPORT_WORD.search(head, a, b) and _YEAR.search(head, a, b):
+    # A title is words and spaces only, so it lies in a stretch of 8 or more letters between two
+    # _MARKs that holds a year and _TITLE_END; trying _TITLE only there finds the same matches.
+    # _TITLE_END is rare and quickly found: the stretches are found around it, in order.
+    seen = 0        # where the last stretch ended (at a mark), or 0
+    for e in _TITLE_END.finditer(head):
+        p = e.start()
+        if p < seen:
+            continue    # (in the stretch just read)
+        m = _LAST_MARK.match(head, seen, p)
+        a = m.end() if m else seen
+        m = _MARK.search(head, p)
+        b = m.start() if m else len(head)
+        seen = b
+        if b - a >= 8 and _REPORT_WORD.search(head, a, b) and _YEAR.search(head, a, b):
             out.extend(_titles_in(text, a, b, _TITLE, False))
     return out
 

@@ -10,6 +10,7 @@ from ..record import record_for
 from ..sources import Document
 from ..template import T2_LAYOUTS, T4_GROUPS, identities, t3_leaf_keys, t3_row_keys
 from . import meta as meta_mod
+from .labels import without_spaces
 from .legacy import decode_legacy
 from .ocr_repair import repair
 from .regions import find_regions
@@ -98,7 +99,7 @@ def prose_claims(text: str) -> list[Equation]:
     """Totals the prose states ("不予处理14件"), used only to narrow down
     readings that the identities leave open."""
     out = []
-    flat = "".join(text.split())
+    flat = without_spaces(text)
     m = re.search(r"(?:共|总共)?(?:收到|新收|受理)(?:各类)?(?:政府信息公开)?申请(?:共)?(\d+)件", flat)
     if m:
         out.append(Equation(((("new", 6), 1),), float(m.group(1)), "prose:收到"))

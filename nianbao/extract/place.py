@@ -79,6 +79,15 @@ _TOKEN = re.compile(r"[\u4e00-\u9fff]{1,14}?(?:特别行政区|自治区|自治�
 def _agency_mentions(agency: str) -> list[Mention]:
     """The places an agency's name holds: divisions and zones, and a township where it starts the
     name or follows them (二郎街道办事处, 仁寿县钟祥镇人民政府) — elsewhere 城乡 is no township."""
+    return list(_agency_mentions_kept(agency))
+
+
+@gazetteer.cached_by_text()
+def _agency_mentions_kept(agency: str) -> tuple[Mention, ...]:
+    return tuple(_read_agency_mentions(agency))
+
+
+def _read_agency_mentions(agency: str) -> list[Mention]:
     found = gazetteer.find(agency)
     if not gazetteer.TOWN_HINT.search(agency):
         return found
@@ -94,10 +103,12 @@ def _repair(agency: str, text: str, year: int | None) -> tuple[str, dict[str, st
     """Misprinted place names in the agency's name (沐阳县 for 沭阳县), put right where one look-alike
     reading fits its neighbours in the name or the places the text names."""
     fixes: dict[str, str] = {}
+    odd = gazetteer.lookalike_chars()
+    if odd.isdisjoint(agency):
+        return agency, fixes    # (nearly always: no letter of the name has a look-alike)
     found = _agency_mentions(agency)
     starts = [0] + [m.end for m in found]
     known = {m.start for m in found}
-    odd = gazetteer.lookalike_chars()
     context = None
     for at in starts:
         if at in known or not any(ch in odd for ch in agency[at:at + 18]):

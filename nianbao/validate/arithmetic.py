@@ -7,6 +7,7 @@ finding id ``arith.<rule>``. This module only says how a broken one reads.
 from __future__ import annotations
 
 import numbers
+from operator import is_, itemgetter
 
 from ..template import (T2_LAYOUTS, T2_SIGNED_COLUMNS, CellRef, Identity, cell_value,
                         identities)
@@ -83,10 +84,12 @@ def _numeric_view(record: dict) -> dict:
     view = dict(record)
     t3 = record.get("t3") if isinstance(record.get("t3"), dict) else {}
     rows = t3.get("rows") if isinstance(t3.get("rows"), dict) else {}
-    view["t3"] = {"rows": {k: [_num(v) for v in vals] for k, vals in rows.items() if isinstance(vals, list)}} \
-        if rows else None
+    # (_num inlined for the usual int and float: a table has some 200 cells)
+    view["t3"] = {"rows": {k: [v if type(v) is int or type(v) is float else _num(v) for v in vals]
+                           for k, vals in rows.items() if isinstance(vals, list)}} if rows else None
     t4 = record.get("t4") if isinstance(record.get("t4"), dict) else {}
-    view["t4"] = {k: [_num(v) for v in vals] for k, vals in t4.items() if isinstance(vals, list)} or None
+    view["t4"] = {k: [v if type(v) is int or type(v) is float else _num(v) for v in vals]
+                  for k, vals in t4.items() if isinstance(vals, list)} or None
     view["t2"] = record.get("t2") if isinstance(record.get("t2"), dict) else None
     view["legacy"] = record.get("legacy") if isinstance(record.get("legacy"), dict) else None
     view["findings"] = record.get("findings") if isinstance(record.get("findings"), list) else []
@@ -107,13 +110,26 @@ def t3_form(record: dict) -> str | None:
 def applicable_identities(record: dict) -> list[Identity]:
     has_t3 = bool((record.get("t3") or {}).get("rows"))
     has_t4 = bool(record.get("t4"))
-    form = t3_form(record) or "2021"
-    out = []
-    for ident in identities(form):
-        table = ident.lhs[0].table
-        if (table == "t3" and has_t3) or (table == "t4" and has_t4):
-            out.append(ident)
-    return out
+    return list(_applicable(t3_form(record) or "2021", has_t3, has_t4)[0])
+
+
+_APPLICABLE: dict[tuple, tuple] = {}
+
+
+def _applicable(form: str, has_t3: bool, has_t4: bool) -> tuple[tuple[Identity, ...], frozenset]:
+    """The identities of the tables a record has, and the cells that are one identity's whole left
+    side (its totals); kept per form and tables while the template gives the same identities."""
+    ids = identities(form)
+    key = (form, has_t3, has_t4)
+    got = _APPLICABLE.get(key)
+    if got is None or len(got[0]) != len(ids) or not all(map(is_, got[0], ids)):
+        out = []
+        for ident in ids:
+            table = ident.lhs[0].table
+            if (table == "t3" and has_t3) or (table == "t4" and has_t4):
+                out.append(ident)
+        got = _APPLICABLE[key] = (tuple(ids), tuple(out), frozenset(i.lhs[0] for i in out if len(i.lhs) == 1))
+    return got[1], got[2]
 
 
 MAX_TERMS = 8
@@ -152,25 +168,39 @@ _KEYS: dict[int, tuple] = {}
 
 
 def _cell_keys(ident: Identity) -> tuple:
-    """The plain (table, key, index) tuples of an identity's cells, made once per identity (the
-    template's identities live as long as the process; the entry checks it is the same one)."""
+    """The plain (table, key, index) tuples of an identity's cells, and a getter of their values
+    from a dict of them, made once per identity (the template's identities live as long as the
+    process; the entry checks it is the same one)."""
     got = _KEYS.get(id(ident))
     if got is None or got[0] is not ident:
         if len(_KEYS) > 4096:  # (only ever a few dozen)
             _KEYS.clear()
-        got = _KEYS[id(ident)] = (ident, tuple((r.table, r.key, r.index) for r in ident.cells))
-    return got[1]
+        keys = tuple((r.table, r.key, r.index) for r in ident.cells)
+        got = _KEYS[id(ident)] = (ident, keys, itemgetter(*keys) if len(keys) > 1 else None)
+    return got[1], got[2]
+
+
+def _known(record: dict) -> dict:
+    """The numeric view's cells of tables 三 and 四 under plain (table, key, index) keys."""
+    known = {}
+    for key, vals in ((record.get("t3") or {}).get("rows") or {}).items():
+        for i, v in enumerate(vals):
+            known["t3", key, i] = v
+    for key, vals in (record.get("t4") or {}).items():
+        for i, v in enumerate(vals):
+            known["t4", key, i] = v
+    return known
 
 
 def check(record: dict) -> list[dict]:
     out: list[dict] = []
     record = _numeric_view(record)
-    idents = applicable_identities(record)
-    totals = {ident.lhs[0] for ident in idents if len(ident.lhs) == 1}
+    has_t3 = bool((record.get("t3") or {}).get("rows"))
+    idents, totals = _applicable(t3_form(record) or "2021", has_t3, bool(record.get("t4")))
 
     # A cell takes part in up to three identities: read once, kept under a
     # plain tuple (hashing a CellRef runs Python code).
-    known: dict = {}
+    known: dict = _known(record)
 
     def value(ref: CellRef):
         key = (ref.table, ref.key, ref.index)
@@ -194,21 +224,29 @@ def check(record: dict) -> list[dict]:
     holding: list[Identity] = []
     for ident in idents:
         cells = ident.cells  # the template names each cell once per identity
-        vals = [known[k] if k in known else value(ref) for k, ref in zip(_cell_keys(ident), cells)]
-        if len(ident.lhs) == 1 and vals[0] is None:
-            parts = sum(v for v in vals[1:] if v is not None)
-            if parts and str(ident.lhs[0]) not in unreadable:
-                blank.setdefault(ident.lhs[0], []).append(ident)
-            continue
-        # A blank total elsewhere in the equation is reported as blank_total, not as a wrong sum.
-        if any(v is None and (ref in totals or ref in ident.lhs) for ref, v in zip(cells, vals)):
-            continue
-        # (template.check_identity, inlined: it runs for every identity of every record)
+        keys, getter = _cell_keys(ident)
+        try:
+            vals = getter(known)    # (every cell present: one call in C)
+        except (KeyError, TypeError):
+            vals = [known[k] if k in known else value(ref) for k, ref in zip(keys, cells)]
         nl = len(ident.lhs)
         lv, rv = vals[:nl], vals[nl:]
-        if any(v is None for v in lv) or all(v is None for v in rv):
+        if None in vals:
+            if nl == 1 and vals[0] is None:
+                parts = sum(v for v in vals[1:] if v is not None)
+                if parts and str(ident.lhs[0]) not in unreadable:
+                    blank.setdefault(ident.lhs[0], []).append(ident)
+                continue
+            # A blank total elsewhere in the equation is reported as blank_total, not as a wrong sum.
+            if any(v is None and (ref in totals or ref in ident.lhs) for ref, v in zip(cells, vals)):
+                continue
+            # (template.check_identity, inlined: it runs for every identity of every record)
+            if any(v is None for v in lv) or all(v is None for v in rv):
+                continue  # cannot tell
+            rv = [v for v in rv if v is not None]
+        elif not rv:
             continue  # cannot tell
-        lhs, rhs = float(sum(lv)), float(sum(v for v in rv if v is not None))
+        lhs, rhs = float(sum(lv)), float(sum(rv))
         if abs(lhs - rhs) < 1e-6:
             holding.append(ident)
         elif not (doubtful and any(str(ref) in doubtful for ref in cells)):
@@ -305,14 +343,15 @@ def _bad_value(ref: str, v, allow_negative: bool, allow_decimals: bool, t2_layou
 def _values(record: dict) -> list[dict]:
     out = []
     # (a cell's name is spelled out only for the rare bad value)
+    # (a count that is an int of at least 0 is good: tested inline, a table has some 200)
     for key, vals in ((record.get("t3") or {}).get("rows") or {}).items():
         for i, v in enumerate(vals or []):
-            if _is_bad(v, False, False):
+            if (type(v) is not int or v < 0) and _is_bad(v, False, False):
                 out.append(_bad_value(f"t3.{key}[{i}]", v, False, False))
     for key, vals in (record.get("t4") or {}).items():
         if isinstance(vals, list):
             for i, v in enumerate(vals):
-                if _is_bad(v, False, False):
+                if (type(v) is not int or v < 0) and _is_bad(v, False, False):
                     out.append(_bad_value(f"t4.{key}[{i}]", v, False, False))
     t2 = record.get("t2") or {}
     layout = t2.get("layout") if isinstance(t2.get("layout"), str) else None

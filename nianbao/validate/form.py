@@ -109,20 +109,32 @@ def _missing_tables(record: dict, year: int) -> list[dict]:
     return out
 
 
-def _section_present(record: dict, sec, lines: list[str]) -> bool:
-    for s in sections_of(record):
+_COMPILED: dict[tuple, tuple] = {}
+
+
+def _patterns(sec) -> tuple:
+    """A section's title patterns, compiled once (the template has six sections)."""
+    got = _COMPILED.get(sec.patterns)
+    if got is None:
+        got = _COMPILED[sec.patterns] = tuple(re.compile(p) for p in sec.patterns)
+    return got
+
+
+def _section_present(sections: list[dict], sec, lines) -> bool:
+    """``lines``: a callable giving the report's lines, squashed (made only when the sections do not tell)."""
+    for s in sections:
         if s["number"] == sec.number:
             return True
         title = squash(s["title"])
-        if title and any(re.search(p, title) for p in sec.patterns):
+        if title and any(p.search(title) for p in _patterns(sec)):
             return True
     # Headings the extractor did not cut out: a short line "三、…" or the official title itself.
     head = re.compile(rf"^{sec.number}[、.．]")
     official = squash(sec.title)
-    for line in lines:
+    for line in lines():
         if len(line) > 40 or "|" in line:
             continue
-        if head.match(line) and any(re.search(p, line) for p in sec.patterns):
+        if head.match(line) and any(p.search(line) for p in _patterns(sec)):
             return True
         if official in line:
             return True
@@ -130,13 +142,20 @@ def _section_present(record: dict, sec, lines: list[str]) -> bool:
 
 
 def _missing_sections(record: dict, year: int) -> list[dict]:
-    if year < 2019 or not any(s["number"] for s in sections_of(record)):
+    sections = sections_of(record)
+    if year < 2019 or not any(s["number"] for s in sections):
         return []  # no section structure was found: nothing to judge
-    lines = [squash(line) for line in full_text(record).splitlines()]
-    found = [s["number"] for s in sections_of(record) if s["number"]]
+    squashed: list[list[str]] = []
+
+    def lines() -> list[str]:
+        if not squashed:
+            squashed.append([squash(line) for line in full_text(record).splitlines()])
+        return squashed[0]
+
+    found = [s["number"] for s in sections if s["number"]]
     out = []
     for sec in SECTIONS:
-        if not _section_present(record, sec, lines):
+        if not _section_present(sections, sec, lines):
             out.append(emit(
                 "form.missing_section",
                 f"报告缺少第{sec.number}部分“{sec.title}”（《条例》第五十条及年报格式规定的六个部分之一）。",

@@ -19,7 +19,7 @@ from ..template import T3_COLUMNS, T3_GROUPS, T3_ROW_BY_KEY, CellRef, cell_value
 from .arithmetic import t3_form
 from .describe import describe_cell
 from .rules import emit, rule
-from .text import NUM, Sentence, clip, parse_number, sentences
+from .text import NUM, Sentence, clip, parse_number, pieces, squash
 
 rule("prose.mismatch", "error", "prose", "正文数字与表格不符", "prose contradicts the table",
      "正文以本机关名义陈述的数字（收到申请、办理结果、结转、行政复议、行政诉讼件数）与表三、表四不一致。",
@@ -113,6 +113,10 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p)) for k, p in (
 _ANY_PATTERN = re.compile("|".join(
     "(?:" + p.pattern.replace("(?P<n>", "(?:").replace("(?P<y>", "(?:") + ")" for _, p in PATTERNS))
 
+# Every pattern reads a number right before its unit: a sentence without that pair states no count
+# (and it is found much faster than the patterns themselves).
+_COUNT = re.compile(r"[\d,零〇一二两三四五六七八九十百千][件起宗个份]")
+
 # "未收到政府信息公开申请", "未发生…行政复议、行政诉讼", "未因政府信息公开引起行政复议和行政诉讼".
 ZERO_RECEIVED = re.compile(r"(?:未|没有)(?:收到|受理|接到)[^，。；;]{0,12}?申请")
 ZERO_REVIEW = re.compile(r"(?:未|没有|无)(?:发生|出现|收到|产生|引起|涉及|因)?[^，。；;但而]{0,24}?"
@@ -140,12 +144,18 @@ def claims(record: dict) -> list[Claim]:
     """Every number the prose states that the tables also hold."""
     year = (record.get("meta") or {}).get("year")
     out: list[Claim] = []
-    for s in sentences(record):
-        flat = s.flat
+    for where, shown in pieces(record):
+        if "|" in shown or "｜" in shown:  # (squashed, either is "|")
+            continue
+        flat = squash(shown)
         if "|" in flat:  # a table row flattened into text, not prose
             continue
+        counts = _COUNT.search(flat) is not None
+        if not counts and "未" not in flat and "没有" not in flat and "无" not in flat:
+            continue
+        s = Sentence(shown, flat, where)
         subset_from = flat.find("其中")
-        for kind, pat in (PATTERNS if _ANY_PATTERN.search(flat) else ()):
+        for kind, pat in (PATTERNS if counts and _ANY_PATTERN.search(flat) else ()):
             for m in pat.finditer(flat):
                 n = parse_number(m.group("n"))
                 if n is None:

@@ -75,17 +75,26 @@ class Sentence:
 _SENT_END = re.compile(r"(?<=[。！？!?])|\n")
 
 
-def sentences(record: dict) -> Iterator[Sentence]:
-    """The prose split into sentences, each with the section it stands in."""
-    blocks = [("", preamble(record))]
-    blocks += [(s["number"], s["text"]) for s in sections_of(record) if s["number"]]
+def pieces(record: dict) -> Iterator[tuple[str, str]]:
+    """(section number, sentence as printed) of the prose: ``sentences`` before squashing, for a
+    rule that skips most sentences on sight (a table row flattened into text)."""
+    sections = sections_of(record)
+    parts = [_str(record.get("preamble"))] + [s["text"] for s in sections if not s["number"]]
+    blocks = [("", "\n".join(p for p in parts if p))]     # (the preamble, as ``preamble`` makes it)
+    blocks += [(s["number"], s["text"]) for s in sections if s["number"]]
     if not any(t for _, t in blocks) and _str(record.get("text")):
         blocks = [("", record["text"])]
     for where, text in blocks:
         for piece in _SENT_END.split(text):
             shown = " ".join(piece.split())
             if shown:
-                yield Sentence(shown, squash(shown), where)
+                yield where, shown
+
+
+def sentences(record: dict) -> Iterator[Sentence]:
+    """The prose split into sentences, each with the section it stands in."""
+    for where, shown in pieces(record):
+        yield Sentence(shown, squash(shown), where)
 
 
 # --------------------------------------------------------------------------
