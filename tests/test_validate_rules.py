@@ -328,6 +328,16 @@ def test_unreadable_total_is_the_extractors_finding_not_a_blank_total():
     assert rules_of(found, "error") == [] and rules_of(found) == ["extract.unreadable"]
 
 
+def test_blank_total_over_parts_read_in_doubt_is_not_the_agencys():
+    rec = clean(23)
+    rec["t3"]["rows"]["total"][0] = None
+    assert "arith.blank_total" in rules_of(check(rec))
+    rec["findings"] = [{"rule": "extract.unresolved", "severity": "warning", "message": "…", "message_en": "…",
+                        "cells": ["t3.granted[0]"], "evidence": ""}]
+    found = check(rec)
+    assert "arith.blank_total" not in rules_of(found) and "extract.unresolved" in rules_of(found)
+
+
 def test_damaged_records_never_break_the_validator():
     import io
 

@@ -234,7 +234,9 @@ def check(record: dict) -> list[dict]:
         if None in vals:
             if nl == 1 and vals[0] is None:
                 parts = sum(v for v in vals[1:] if v is not None)
-                if parts and str(ident.lhs[0]) not in unreadable:
+                # parts read in doubt cannot accuse the agency of a missing total either
+                if (parts and str(ident.lhs[0]) not in unreadable
+                        and not (doubtful and any(str(ref) in doubtful for ref in cells))):
                     blank.setdefault(ident.lhs[0], []).append(ident)
                 continue
             # A blank total elsewhere in the equation is reported as blank_total, not as a wrong sum.
