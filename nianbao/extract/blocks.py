@@ -83,7 +83,11 @@ def split_readings(items: Sequence[Item], keys: Sequence[str], width: int,
     digits hold several cells."""
     n = len(keys) * width
     if row_total and len(items) == len(keys) and all(it.kind == NUM and it.text.isdigit() for it in items):
-        return _row_runs(items, keys, width)
+        runs = _row_runs(items, keys, width)
+        if runs:
+            return runs
+        # as many runs as rows, but not one a row ("0000 | 0000 | 00332210" for three rows of
+        # five: a separator fell inside a row): split across the runs below
     raws = [("0" if it.kind == BLANK else it.text) for it in items]
     splittable = [it.kind != BLANK and it.text.isdigit() and len(it.text) > 1 for it in items]
     check: Callable | None = (lambda row: _row_ok(row, width)) if row_total else None

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from ..template import T2_LAYOUT_MARKERS
 from .labels import MAX_LABEL_CHARS, match_t3_rows, normalize
-from .tokens import BLANK, NUM, QTY, TEXT, Item
+from .tokens import BLANK, NUM, QTY, TEXT, Item, wrapped_t3_row
 
 _T4_HEADER = ("结果维持", "结果纠正", "其他结果", "尚未审结", "维持", "纠正", "审结", "未经复议", "复议后起诉", "直接起诉")
 
@@ -34,7 +34,8 @@ def find_t3_start(items: list[Item]) -> int | None:
         if nxt is not None and nxt.kind == QTY and nxt.start - it.end <= 2:
             continue  # "新收政府信息公开申请275件": a sentence, not the table's row
         n = _norm(it)
-        if any(key == "new" and rank <= 1 for key, _, rank in match_t3_rows(n)):
+        if (any(key == "new" and rank <= 1 for key, _, rank in match_t3_rows(n))
+                or it.cell and wrapped_t3_row(items, i) == "new"):
             if _numbers_within(items, i + 1, 40) >= 1:
                 # Reach back to the table header printed just before the row.
                 j = i

@@ -12,7 +12,7 @@ from . import budget
 from .rows import assign_blocks, block_variable, needs_reordering, segments_of
 from .infer import infer_missing
 from .solver import Candidate, Equation, Variable, ambiguous_cells, solve
-from .tokens import BLANK, NUM, QTY, ROW_END, TEXT, Item
+from .tokens import BLANK, NUM, QTY, ROW_END, TEXT, Item, wrapped_t3_row
 
 _2021_ONLY = ("other_no_correction", "other_no_fee", "other_misc")
 
@@ -100,6 +100,8 @@ def label_events(items: list[Item], form: str) -> list[tuple]:
                     keys = ["other_misc"]
                 if not keys and events:
                     keys = _numbered_next(unit, last_label(events), form)
+                if not keys and it.cell:
+                    keys = [k for k in [wrapped_t3_row(items, i)] if k]
                 for key in keys:
                     events.append(("label", key, it))
                     seen.add(key)

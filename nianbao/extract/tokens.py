@@ -161,12 +161,13 @@ def _glued_enumeration(word: str, m: re.Match, last_enum: int | None, tail: str 
     return 0
 
 
-_YEAR_TAIL = re.compile(r"\d+?((?:19|20)\d\d)")
+_YEAR_TAIL = re.compile(r"(?:\d+?|\d+\.\d+?)((?:19|20)\d\d)")
 
 
 def _glued_year(digits: str, follows: str) -> str | None:
-    """The year at the end of a digit run printed right before 年 (``20000022025年``)."""
-    if follows != "年" or len(digits) <= 4 or not digits.isdigit():
+    """The year at the end of a digit run printed right before 年 (``20000022025年``, an
+    amount before a date: ``18.842012年1月26日``)."""
+    if follows != "年" or len(digits) <= 4 or not digits.replace(".", "", 1).isdigit():
         return None
     m = _YEAR_TAIL.fullmatch(digits)
     return m.group(1) if m else None
@@ -334,6 +335,23 @@ def _wrapped_label_start(a: str, b: str) -> int | None:
                                   for k in find_t2_fields(tail + normalize(b), layout)):
             return cut
     return None
+
+
+def wrapped_t3_row(items: list[Item], i: int) -> str | None:
+    """The row of table 三 that the label cell ``items[i]`` names once it goes on in the first
+    cell of the next row, broken inside a word (``| 一、本年新 | | … |`` then
+    ``| 收政府信息公开申请数量 | 8 | … |``): neither half names a row, the two together do,
+    across the break. (rows.segments_of then gives the second row's numbers to the first.)"""
+    j, ends = i + 1, 0
+    while j < len(items) and items[j].kind in (BLANK, ROW_END) and ends <= 1:
+        ends += items[j].kind == ROW_END
+        j += 1
+    if ends != 1 or j >= len(items) or items[j].kind != TEXT or not items[j].cell:
+        return None
+    head, tail = normalize(items[i].text), normalize(items[j].text)
+    if len(head) + len(tail) > MAX_LABEL_CHARS or find_t3_rows(tail) or find_t3_rows(head):
+        return None
+    return next((key for key, s, e, rank in find_t3_rows(head + tail) if s < len(head) < e and rank <= 1), None)
 
 
 def _drop_header_blanks(row: list[Item]) -> list[Item]:
