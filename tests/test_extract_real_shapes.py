@@ -195,3 +195,37 @@ def test_markdown_tables_with_empty_label_columns_and_wrapped_rows():
     assert rows["new"] == [4, 1, 0, 0, 0, 0, 5] and rows["carried"] == [0] * 7
     assert rows["granted"] == [3, 1, 0, 0, 0, 0, 4] and rows["unable_not_held"] == [1, 0, 0, 0, 0, 0, 1]
     assert rows["total"] == [4, 1, 0, 0, 0, 0, 5]
+
+
+def test_markdown_label_wrapped_inside_a_word_names_its_row_and_opens_the_table():
+    # "一、本年新" / "收政府信息公开申请数量": neither half names the row, and this row opens table 三
+    wrapped = MARKDOWN.replace("| 一、本年新收政府信息公开申请数量 |  |  | 4 |",
+                               "| 一、 本年新 |  |  |  |  |  |  |  |  |  |\n| 收政府信息公开申请数量 |  |  | 4 |")
+    assert wrapped != MARKDOWN
+    rest = "\n".join(f"|  |  | {T3_ROW_BY_KEY[k].label} | " + " | ".join(["1" if (k == "unable_not_held" and c in (0, 6)) else "0"
+                                                                         for c in range(7)]) + " |"
+                     for k in t3_row_keys("2021")[4:-2])
+    md = wrapped + rest + "\n|  | （七）总计 |  | 4 | 1 | 0 | 0 | 0 | 0 | 5 |\n| 四、结转下年度继续办理 |  |  | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
+    rec = _extract(("# 某某局2021年政府信息公开工作年度报告\n\n" + md).encode())
+    assert rec["meta"]["template"] == "2021"
+    rows = rec["t3"]["rows"]
+    assert rows["new"] == [4, 1, 0, 0, 0, 0, 5] and rows["carried"] == [0] * 7
+    assert rows["total"] == [4, 1, 0, 0, 0, 0, 5]
+
+
+def test_table_four_in_runs_that_are_not_one_a_group():
+    # a crawler's nbsp and zero-width marks fell inside the groups: 4 + 4 + 8 digits for 15 cells
+    rows = zero_rows()
+    rec = _extract(flat_report(rows, t4="0000\u200b0000\xa000332210"))
+    assert rec["t4"] == {"reconsideration": [0] * 5, "litigation_direct": [0] * 5,
+                         "litigation_after_reconsideration": [3, 3, 2, 2, 10]}
+    assert not any(f["rule"].startswith(("arith.", "extract.unresolved")) for f in rec["findings"])
+
+
+def test_an_amount_glued_to_the_date_after_it():
+    page = ("某某局2011年政府信息公开工作年度报告 一、概述 本年度主动公开信息2874条。 附表：2011年政府信息公开情况统计表"
+            "指标名称单位本年 主动公开信息数条2874其中：1.政府网站公开数条10002.政府公报公开数条745"
+            "受理政府信息公开申请总数件3 行政复议数件1 行政诉讼数件0 收取费用万元18.842012年1月26日\n主办单位：某某局")
+    rec = _extract(page.encode())
+    assert rec["legacy"]["收取费用"] == [18.84]
+    assert rec["legacy"]["政府网站公开数"] == [1000] and rec["legacy"]["政府公报公开数"] == [745]
