@@ -52,7 +52,9 @@ _ZONE_END = re.compile(r"(?:开发区|新区|实验区|试验区|示范区|园�
 _RELATIVE = re.compile(r"^(?:本)?([省市州盟县区旗镇乡])(?!场)(?=[\u4e00-\u9fff]{2})")     # 市场监督管理局 is no 市
 _NATIONAL = re.compile(r"^(?:国务院|国家|中华人民共和国|中国|中央|中共中央|全国|最高人民|海关总署)")
 # First sentences that name the agency.
-_BY = re.compile(r"本(?:年度)?(?:报告|年报)(?:是)?由\s*([^\s，,。；（(]{3,40}?)\s*(?:根据|按照|依据|依照|编制|制作|负责|结合|汇总)")
+# (the name may wrap onto the next line of a PDF's text: 本报告由秦皇岛市青龙满族自 / 治县交通运输局根据…)
+_BY = re.compile(r"本(?:年度)?(?:报告|年报)(?:是)?由\s*((?:[^\s，,。；（(]|\n(?=[^\s，,。；（(])){3,40}?)\s*"
+                 r"(?:根据|按照|依据|依照|编制|制作|负责|结合|汇总)")
 _OPENS = re.compile(r"(?:^|[\n。])\s*([^\s，,。；（(《]{3,30}?)\s*(?:根据|按照|依据|依照)\s*《")
 _OPENS_KEY = re.compile(r"(?:根据|按照|依据|依照)\s*《")      # how every _OPENS match ends
 _NOT_IN_OPENS = frozenset("，,。；（(《")                      # (nor whitespace)

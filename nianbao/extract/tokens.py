@@ -161,13 +161,13 @@ def _glued_enumeration(word: str, m: re.Match, last_enum: int | None, tail: str 
     return 0
 
 
-_YEAR_TAIL = re.compile(r"(?:\d+?|\d+\.\d+?)((?:19|20)\d\d)")
+_YEAR_TAIL = re.compile(r"(?:\d+?|\d[\d.]*?\.\d+?)((?:19|20)\d\d)")
 
 
 def _glued_year(digits: str, follows: str) -> str | None:
     """The year at the end of a digit run printed right before 年 (``20000022025年``, an
-    amount before a date: ``18.842012年1月26日``)."""
-    if follows != "年" or len(digits) <= 4 or not digits.replace(".", "", 1).isdigit():
+    amount before a date: ``18.842012年1月26日``, ``28.528.52016年``)."""
+    if follows != "年" or len(digits) <= 4 or not digits.replace(".", "").isdigit():
         return None
     m = _YEAR_TAIL.fullmatch(digits)
     return m.group(1) if m else None
