@@ -104,6 +104,7 @@ class Ingester:
         self._thread = threading.Thread(target=self._run, name="nianbao-collect-ingest", daemon=True)
         self._error: BaseException | None = None
         self._cancelled = threading.Event()
+        self._dask = None  # one Dask engine for every batch: a local cluster's worker processes start once
 
     def start(self) -> "Ingester":
         self._thread.start()
@@ -151,6 +152,16 @@ class Ingester:
                     self._batch(batch, workers)
         except BaseException as exc:  # surfaced by close(); the crawl goes on meanwhile
             self._error = exc
+        finally:
+            self._close_dask()
+
+    def _close_dask(self) -> None:
+        engine, self._dask = self._dask, None
+        if engine is not None:
+            try:
+                engine.close()
+            except Exception:  # noqa: BLE001  (a remote scheduler already gone)
+                pass
 
     def _note(self, kind: str, item: dict) -> None:
         getattr(self.outcome, kind).append(item)
@@ -183,6 +194,7 @@ class Ingester:
                 if len(p["results"]) == len(p["readable"]):
                     self._finish(eid, plan.pop(eid))
         except Exception as exc:  # the engine itself failed (a Dask scheduler gone): these entries fail
+            self._close_dask()  # the next batch connects anew
             for eid, p in plan.items():
                 self._note("failed", {**p["label"], "error": f"抽取引擎出错 (extraction engine failed): "
                                                              f"{type(exc).__name__}: {exc}"})
@@ -214,8 +226,10 @@ class Ingester:
     def _stream(self, tasks, workers):
         o = self.options
         if o.engine == "dask":
-            from ..ingest.dask_engine import run_dask
-            return _one_by_one(run_dask(tasks, scheduler=o.scheduler, workers=workers, timeout=o.timeout))
+            if self._dask is None:
+                from ..ingest.dask_engine import DaskEngine
+                self._dask = DaskEngine(o.scheduler, workers=workers)
+            return _one_by_one(self._dask.run(tasks, timeout=o.timeout))
         if o.engine == "inline":
             return _inline(tasks)
         from ..ingest.pool import run_tasks

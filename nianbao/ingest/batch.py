@@ -276,7 +276,8 @@ def _stream(engine, tasks, workers, timeout, memory_mb, scheduler, backlog: queu
     """Lists of ``(key, ok, record or reason)`` as extraction ends; paused while the writer is behind."""
     if engine == "dask":
         from .dask_engine import run_dask
-        yield from run_dask(tasks, scheduler=scheduler, workers=workers, timeout=timeout)
+        yield from run_dask(tasks, scheduler=scheduler, workers=workers, timeout=timeout, memory_mb=memory_mb,
+                            ready=lambda: backlog.qsize() < BACKLOG)
         return
     if engine == "inline":  # no subprocesses: for debugging an extractor
         for key, args in tasks:

@@ -1,4 +1,4 @@
-"""A test extractor plugged in by name: slows down, hangs or crashes on request, else reads normally."""
+"""A test extractor plugged in by name: slows down, hangs, crashes or balloons on request, else reads normally."""
 from __future__ import annotations
 
 import os
@@ -16,5 +16,13 @@ def extract(path: str):
         os._exit(7)
     if "boom" in name:
         raise RuntimeError("extractor bug")
+    if "balloon" in name:  # 2 GiB at once: over the address-space cap of a worker
+        return len(bytearray(2 << 30))
     time.sleep(float(os.environ.get("NIANBAO_TEST_DELAY", "0")))
     return extract_file(path)
+
+
+def pid(path: str):
+    """Which process extracted this file (a list: no record, so no validation)."""
+    time.sleep(float(os.environ.get("NIANBAO_TEST_DELAY", "0")))
+    return [os.getpid(), Path(path).name]

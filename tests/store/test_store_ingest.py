@@ -176,6 +176,93 @@ def test_dask_local_cluster_engine(store, tmp_path):
     assert store.counts()["reports"] == len({(r["meta"]["agency"], r["meta"]["year"]) for r in recs})
 
 
+REAL_PDF = HERE.parents[1] / ".." / "shared" / "real" / "pdf"
+
+
+def _children() -> set[int]:
+    """This process's live children, less the long-lived helpers multiprocessing keeps (fork server, resource tracker)."""
+    import psutil
+    out = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            cmd = " ".join(child.cmdline())
+            if child.status() != psutil.STATUS_ZOMBIE and "forkserver" not in cmd and "resource_tracker" not in cmd:
+                out.add(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def test_dask_two_local_workers_are_two_processes_giving_the_pool_s_records(tmp_path, monkeypatch):
+    from nianbao.ingest.dask_engine import DaskEngine
+    from nianbao.ingest.pool import run_tasks
+    from nianbao.ingest.worker import EXTRACTOR
+    _corpus(tmp_path / "in", 6, seed=5, text=True)
+    (tmp_path / "in" / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\n")
+    files = sorted((tmp_path / "in").iterdir()) + sorted(REAL_PDF.resolve().glob("*.pdf"))[:2]
+    assert len(files) == 9
+    tasks = [(f.name, (str(f), None, f.name, EXTRACTOR)) for f in files]
+    monkeypatch.setenv("NIANBAO_TEST_DELAY", "0.3")  # seen by the workers: long enough for both to take tasks
+    before = _children()
+    with DaskEngine(workers=2) as engine:
+        pids = engine.worker_pids()
+        assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
+        assert set(pids.values()) <= _children() - before   # worker processes of this run, children of this one
+        who = [r for got in engine.run([(i, (str(f), None, f.name, "slow_extractor:pid"))
+                                        for i, f in enumerate(files[:6])], timeout=60) for r in got]
+        assert len(who) == 6 and all(ok for _, ok, _ in who)
+        assert {pid for _, _, (pid, _) in who} == set(pids.values())   # both processes extracted
+        by_dask = {k: (ok, v) for got in engine.run(tasks, timeout=120) for k, ok, v in got}
+    assert _children() == before   # closed: no worker process left behind
+    by_pool = {k: (ok, v) for got in run_tasks("nianbao.ingest.worker:extract_task", tasks, workers=2, timeout=120)
+               for k, ok, v in got}
+    assert by_dask == by_pool
+    assert [k for k, (ok, _) in by_dask.items() if not ok] == ["broken.pdf"]
+    assert all(by_dask[f.name][1]["t3"] for f in files if f.suffix == ".pdf" and f.name != "broken.pdf")
+
+
+def test_dask_local_workers_bound_each_document_and_go_on(tmp_path):
+    """A hang, a crash, a bug and a balloon each fail alone; the restarted workers serve the next run."""
+    from nianbao.ingest.dask_engine import DaskEngine
+    recs = _corpus(tmp_path / "in", 3)
+    for name in ("hang", "crash", "boom", "balloon"):
+        (tmp_path / "in" / f"{name}.json").write_text(f'{{"{name}": 1}}')
+    files = sorted((tmp_path / "in").iterdir())
+    tasks = [(f.name, (str(f), None, f.name, SLOW)) for f in files]
+    before = _children()
+    t0 = time.monotonic()
+    with DaskEngine(workers=2, memory_mb=1024) as engine:
+        first = set(engine.worker_pids().values())
+        out = {k: (ok, v) for got in engine.run(tasks, timeout=4) for k, ok, v in got}
+        assert set(out) == {f.name for f in files}
+        failed = {k: v for k, (ok, v) in out.items() if not ok}
+        assert set(failed) == {"hang.json", "crash.json", "boom.json", "balloon.json"}, failed
+        assert "timed out after 4 s" in failed["hang.json"] and "worker died" in failed["crash.json"]
+        assert "extractor bug" in failed["boom.json"] and "out of memory: limit 1024 MB" in failed["balloon.json"]
+        assert sorted(v["meta"]["agency"] for ok, v in out.values() if ok) == sorted(r["meta"]["agency"] for r in recs)
+        now = engine.worker_pids()
+        assert len(now) == 2 and set(now.values()) != first   # the hung and the crashed workers were replaced
+        again = [r for got in engine.run(tasks[-3:], timeout=30) for r in got]
+        assert len(again) == 3 and all(ok for _, ok, _ in again)
+    assert time.monotonic() - t0 < 90   # the hung task cost its time limit, not an hour
+    assert _children() == before
+
+
+def test_cli_ingest_with_two_dask_workers_exits_cleanly(tmp_path):
+    recs = _corpus(tmp_path / "in", 6, seed=8, text=True)
+    db = f"sqlite:///{tmp_path / 's.sqlite'}"
+    proc = _run_ingest([str(tmp_path / "in"), "--db", db, "--engine", "dask", "--workers", "2", "--no-progress"],
+                       os.environ.copy())
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    assert "入库 stored: 6" in err.decode()
+    store = Store.open(db)
+    try:
+        assert store.counts()["reports"] == len({(r["meta"]["agency"], r["meta"]["year"]) for r in recs})
+    finally:
+        store.close()
+
+
 def test_manifest_urls_are_fetched_with_their_time(tmp_path):
     """A manifest row may give a URL instead of a path (served here on loopback)."""
     import functools
