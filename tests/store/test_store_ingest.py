@@ -240,10 +240,16 @@ def test_dask_local_workers_bound_each_document_and_go_on(tmp_path):
         assert "timed out after 4 s" in failed["hang.json"] and "worker died" in failed["crash.json"]
         assert "extractor bug" in failed["boom.json"] and "out of memory: limit 1024 MB" in failed["balloon.json"]
         assert sorted(v["meta"]["agency"] for ok, v in out.values() if ok) == sorted(r["meta"]["agency"] for r in recs)
+        engine.client.wait_for_workers(2, timeout=60)   # the crashed worker's nanny starts another
         now = engine.worker_pids()
         assert len(now) == 2 and set(now.values()) != first   # the hung and the crashed workers were replaced
         again = [r for got in engine.run(tasks[-3:], timeout=30) for r in got]
         assert len(again) == 3 and all(ok for _, ok, _ in again)
+        # two tasks a worker: those waiting behind the crash on its worker run again elsewhere
+        crash = next(t for t in tasks if t[0] == "crash.json")
+        good = [(f"{k}#{i}", args) for i in range(3) for k, args in tasks[-3:]]
+        out = {k: ok for got in engine.run([crash] + good, timeout=30, in_flight=4) for k, ok, _ in got}
+        assert out == {"crash.json": False, **{k: True for k, _ in good}}
     assert time.monotonic() - t0 < 90   # the hung task cost its time limit, not an hour
     assert _children() == before
 

@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Scale-out of ingest on text-layer PDFs: the process pool and a local Dask cluster, 1 and 2 workers.
+
+    .venv/bin/python benchmarks/dask_scale.py --corpus-dir /tmp/nianbao-pdf-corpus            # 2,000 PDFs
+    .venv/bin/python benchmarks/dask_scale.py --docs 100 --corpus-dir /tmp/nianbao-pdf-corpus  # quicker
+
+The corpus: ``--docs`` generated reports (tests/formats_corpus.py: each a distinct random
+record, drawn in one of the table shapes real PDFs print, in one of two CJK fonts, with prose
+of varying length and type of varying size, so page breaks fall differently), printed to PDF
+by LibreOffice, many files per soffice call. It is kept in ``--corpus-dir`` (with
+``corpus.json``: file, pages, sha256); a rerun builds only what is missing.
+
+Each run ingests the same files into a fresh SQLite store with the real extractor, as
+``nianbao ingest`` does (``ingest_paths``, original bytes kept), start-up of the workers
+included:
+
+- ``ingest process ×1``: the process pool, one worker (the baseline);
+- ``ingest process ×2``: the process pool, two workers;
+- ``ingest dask ×1`` and ``ingest dask ×2``: a local Dask cluster (``--engine dask``);
+- ``extract dask ×1`` and ``extract dask ×2``: the same cluster, extraction (and the
+  worker-side validation) only, nothing stored: what the workers alone can give;
+- ``writer alone``: the records of the last extraction stored in batches of 200, one
+  thread, no extraction: what the writer alone can take.
+
+Printed per run: seconds, docs/s, pages/s, the ratio to the baseline; the CPU seconds of
+this process and its workers, the machine's CPU busy (all its processes, from /proc/stat)
+and the 1-minute load average at the end; for ingest runs the writer thread's busy share
+(time inside ``Store.store_records`` over the run's time). Then the ratio of two workers to
+one, and whether the bottleneck has moved to the writer (the writer busy nearly all the time,
+or the workers alone faster than the ingest by more than the writer alone allows).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+CHUNK = 200  # HTML files per soffice call
+
+
+# ---------------------------------------------------------------------- the corpus
+
+def build_corpus(folder: Path, n: int, seed: int) -> list[dict]:
+    """``n`` PDFs in ``folder`` (built where missing); their entries of ``corpus.json``."""
+    import formats_corpus as fc
+    import pypdfium2 as pdfium
+
+    from nianbao.sources import office
+
+    folder.mkdir(parents=True, exist_ok=True)
+    index_path = folder / "corpus.json"
+    index = json.loads(index_path.read_text()) if index_path.exists() else {"seed": seed, "docs": {}}
+    if index.get("seed") != seed:
+        raise SystemExit(f"{folder} holds a corpus of seed {index.get('seed')}, not {seed}: give another --corpus-dir")
+    docs: dict = index["docs"]
+    names = [f"report{i:05d}.pdf" for i in range(n)]
+    missing = [i for i, name in enumerate(names) if name not in docs or not (folder / name).exists()]
+    if missing:
+        t0 = time.perf_counter()
+        records = fc.generated_records(n, seed=seed)   # the first k records are the same for any n
+        draw = random.Random(seed + 1)
+        html_dir = folder / "html"
+        html_dir.mkdir(exist_ok=True)
+        todo, wanted = [], set(missing)
+        for i, rec in enumerate(records):
+            # drawn for every file, so file i looks the same however many are built at a time
+            shape, filler, size = fc.draw_shape(draw), draw.randint(1, 9), draw.choice([9, 10, 11, 12])
+            font = fc.FONTS["noto" if i % 2 == 0 else "wqy"]
+            if i in wanted:
+                h = html_dir / f"report{i:05d}.html"
+                h.write_text(fc.render_html(rec, font, filler=filler, size=size, shape=shape), encoding="utf-8")
+                todo.append(h)
+        made = 0
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start:start + CHUNK]
+            out = office.convert(chunk, folder, target="pdf:writer_pdf_Export", infilter="HTML (StarWriter)")
+            for h, pdf in out.items():
+                if pdf is None:
+                    raise SystemExit(f"LibreOffice made no PDF of {h}")
+                doc = pdfium.PdfDocument(str(pdf))
+                try:
+                    pages = len(doc)
+                finally:
+                    doc.close()
+                docs[pdf.name] = {"pages": pages, "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest()}
+                h.unlink()
+            made += len(chunk)
+            index_path.write_text(json.dumps(index, indent=0))
+            print(f"  corpus: {made}/{len(todo)} PDFs printed by LibreOffice "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    chosen = [{"path": str(folder / name), **docs[name]} for name in names]
+    if len({d["sha256"] for d in chosen}) != len(chosen):
+        raise SystemExit("two PDFs of the corpus are the same file: ingest would store one")
+    return chosen
+
+
+# ---------------------------------------------------------------------- measuring
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as fh:
+        vals = [float(v) for v in fh.readline().split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = vals[3] + (vals[4] if len(vals) > 4 else 0.0)
+    return (sum(vals[:8]) - idle) / tick, sum(vals[:8]) / tick
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process and of its ended children (the workers, once closed)."""
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+class Meter:
+    def __enter__(self):
+        self.t, self.cpu, self.machine = time.perf_counter(), own_cpu(), machine_cpu()
+        return self
+
+    def __exit__(self, *exc):
+        busy, total = machine_cpu()
+        self.seconds = time.perf_counter() - self.t
+        self.own_cpu = own_cpu() - self.cpu
+        self.machine_busy = (busy - self.machine[0]) / max(1e-9, total - self.machine[1])  # of all cores
+        self.load = os.getloadavg()[0]
+
+
+def run_ingest(docs: list[dict], engine: str, workers: int, work: Path) -> dict:
+    from nianbao.ingest import ingest_paths
+    from nianbao.store import Store
+
+    store = Store.open(f"sqlite:///{work / f'ingest-{engine}-{workers}.sqlite'}")
+    busy = [0.0, 0]
+    lock = threading.Lock()
+    store_records = store.store_records
+
+    def timed(batch):  # the writer thread's time inside the store
+        t = time.perf_counter()
+        try:
+            return store_records(batch)
+        finally:
+            with lock:
+                busy[0] += time.perf_counter() - t
+                busy[1] += 1
+
+    store.store_records = timed
+    try:
+        with Meter() as m:
+            res = ingest_paths(store, [d["path"] for d in docs], engine=engine, workers=workers, timeout=120)
+        counts = store.counts()
+    finally:
+        store.close()
+    pages = {d["path"]: d["pages"] for d in docs}
+    return {"run": f"ingest {engine} ×{workers}", "docs": len(res.stored), "failed": len(res.failed),
+            "pages": sum(pages[s["path"]] for s in res.stored), "meter": m,
+            "writer_busy": busy[0], "batches": busy[1], "counts": counts,
+            "errors": [f"{Path(f['path']).name}: {f['error']}" for f in res.failed][:5]}
+
+
+def run_extract(docs: list[dict], workers: int) -> tuple[dict, list]:
+    from nianbao.ingest.dask_engine import run_dask
+    from nianbao.ingest.worker import EXTRACTOR
+
+    tasks = [(d["path"], (d["path"], None, Path(d["path"]).name, EXTRACTOR)) for d in docs]
+    records, failed = [], []
+    with Meter() as m:
+        for got in run_dask(tasks, workers=workers, timeout=120):
+            for key, ok, payload in got:
+                (records if ok else failed).append((key, payload))
+    pages = {d["path"]: d["pages"] for d in docs}
+    return ({"run": f"extract dask ×{workers}", "docs": len(records), "failed": len(failed),
+             "pages": sum(pages[k] for k, _ in records), "meter": m}, records)
+
+
+def run_writer(records: list, docs: list[dict], work: Path) -> dict:
+    from nianbao.store import Doc, Store
+
+    sha = {d["path"]: d["sha256"] for d in docs}
+    batch = [Doc(record=rec, data=Path(key).read_bytes(), path=key, filename=Path(key).name, sha256=sha[key],
+                 size=Path(key).stat().st_size) for key, rec in records]
+    store = Store.open(f"sqlite:///{work / 'writer-alone.sqlite'}")
+    try:
+        with Meter() as m:
+            for i in range(0, len(batch), 200):
+                store.store_records(batch[i:i + 200])
+    finally:
+        store.close()
+    pages = {d["path"]: d["pages"] for d in docs}
+    return {"run": "writer alone", "docs": len(batch), "failed": 0, "pages": sum(pages[k] for k, _ in records),
+            "meter": m}
+
+
+# ---------------------------------------------------------------------- report
+
+def show(rows: list[dict], base: dict, cores: int) -> None:
+    print(f"\n{'run':<18} {'docs':>5} {'failed':>6} {'s':>7} {'docs/s':>7} {'pages/s':>8} {'× base':>7} "
+          f"{'our CPU s':>9} {'machine busy':>12} {'load 1m':>7} {'writer busy':>11}")
+    for r in rows:
+        m = r["meter"]
+        rate = r["docs"] / m.seconds
+        writer = f"{r['writer_busy'] / m.seconds:>10.0%}" if "writer_busy" in r else f"{'':>10}"
+        print(f"{r['run']:<18} {r['docs']:>5} {r['failed']:>6} {m.seconds:>7.1f} {rate:>7.1f} "
+              f"{r['pages'] / m.seconds:>8.1f} {rate / (base['docs'] / base['meter'].seconds):>6.2f}× "
+              f"{m.own_cpu:>9.1f} {m.machine_busy * cores:>7.2f} / {cores} {m.load:>7.2f} {writer} ")
+        for e in r.get("errors", []):
+            print(f"{'':<20}failed: {e}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=2000, help="PDFs in the corpus (default 2000)")
+    ap.add_argument("--corpus-dir", type=Path, default=Path(tempfile.gettempdir()) / "nianbao-dask-scale-corpus",
+                    help="where the PDFs are kept between runs")
+    ap.add_argument("--seed", type=int, default=20240501)
+    ap.add_argument("--work-dir", type=Path, default=None, help="where the stores go (default: a temporary folder)")
+    args = ap.parse_args()
+
+    cores = os.cpu_count() or 1
+    print(f"dask_scale {datetime.datetime.now().isoformat(timespec='seconds')}  cores {cores}  "
+          f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}  docs {args.docs}")
+    t = time.perf_counter()
+    docs = build_corpus(args.corpus_dir, args.docs, args.seed)
+    n_pages = sum(d["pages"] for d in docs)
+    print(f"corpus: {len(docs)} PDFs, {n_pages} pages ({n_pages / len(docs):.1f} a PDF), in {args.corpus_dir} "
+          f"({time.perf_counter() - t:.0f} s)", flush=True)
+
+    work = Path(tempfile.mkdtemp(prefix="nianbao-dask-scale-", dir=args.work_dir))
+    rows = []
+    try:
+        # one worker and two side by side, the cluster's twice in a row: the machine's load drifts
+        for engine, workers in (("process", 1), ("dask", 1), ("dask", 2), ("process", 2)):
+            rows.append(run_ingest(docs, engine, workers, work))
+            print(f"  {rows[-1]['run']}: {rows[-1]['meter'].seconds:.1f} s", flush=True)
+        records = None
+        for workers in (2, 1):
+            row, records = run_extract(docs, workers)
+            rows.append(row)
+            print(f"  {row['run']}: {row['meter'].seconds:.1f} s", flush=True)
+        rows.append(run_writer(records, docs, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    by = {r["run"]: r for r in rows}
+    show(rows, by["ingest process ×1"], cores)
+    rate = {k: r["docs"] / r["meter"].seconds for k, r in by.items()}
+    counts = {json.dumps(r["counts"], sort_keys=True) for r in rows if "counts" in r}
+    print(f"\nthe four stores hold the same counts (reports, versions, cells, findings): {len(counts) == 1}")
+    print(f"dask ×2 / dask ×1:       ingest {rate['ingest dask ×2'] / rate['ingest dask ×1']:.2f}×   "
+          f"extraction only {rate['extract dask ×2'] / rate['extract dask ×1']:.2f}×")
+    print(f"process ×2 / process ×1: ingest {rate['ingest process ×2'] / rate['ingest process ×1']:.2f}×")
+    print(f"dask ×1 / process ×1:    ingest {rate['ingest dask ×1'] / rate['ingest process ×1']:.2f}×")
+    two = by["ingest dask ×2"]
+    share = two["writer_busy"] / two["meter"].seconds
+    print(f"writer: busy {share:.0%} of the dask ×2 ingest ({two['batches']} batches, "
+          f"{two['docs'] / max(1, two['batches']):.0f} docs each); alone it stores {rate['writer alone']:.0f} docs/s, "
+          f"the two workers alone extract {rate['extract dask ×2']:.0f} docs/s")
+    if share >= 0.8 or rate["writer alone"] < rate["extract dask ×2"]:
+        print("→ with two workers the bottleneck is the writer: more workers would not ingest faster")
+    else:
+        print(f"→ with two workers the bottleneck is still extraction (the writer has "
+              f"{1 - share:.0%} of its time to spare)")
+    print("machine busy: CPU in use on the whole machine during the run, in cores (other sessions' too); "
+          "our CPU s: this process and its workers")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
