@@ -23,11 +23,16 @@ included:
   thread, no extraction: what the writer alone can take.
 
 Printed per run: seconds, docs/s, pages/s, the ratio to the baseline; the CPU seconds of
-this process and its workers, the machine's CPU busy (all its processes, from /proc/stat)
-and the 1-minute load average at the end; for ingest runs the writer thread's busy share
-(time inside ``Store.store_records`` over the run's time). Then the ratio of two workers to
-one, and whether the bottleneck has moved to the writer (the writer busy nearly all the time,
-or the workers alone faster than the ingest by more than the writer alone allows).
+this process and every process under it (sampled), the cores that makes over the run's
+time, the machine's CPU busy (every process, from /proc/stat) and the 1-minute load average
+at the end; for ingest runs the writer thread's busy share (time inside
+``Store.store_records`` over the run's time). Then the ratios of two workers to one, and
+whether the bottleneck has moved to the writer: it has when the writer is busy 80 % of the
+dask ×2 ingest or more, or when the writer alone stores fewer docs/s than the two workers
+alone extract.
+
+The machine is shared: read the ratios beside "cores ours" and "machine busy" (two workers
+cannot go twice as fast when the other sessions leave this run one core).
 """
 from __future__ import annotations
 
@@ -119,21 +124,47 @@ def machine_cpu() -> tuple[float, float]:
     return (sum(vals[:8]) - idle) / tick, sum(vals[:8]) / tick
 
 
-def own_cpu() -> float:
-    """CPU seconds of this process and of its ended children (the workers, once closed)."""
-    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+def self_cpu() -> float:
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    return s.ru_utime + s.ru_stime
 
 
 class Meter:
+    """Wall time of a run; the CPU seconds of this process and of every process under it (the pool's
+    workers are the fork server's children, Dask's the nannies'), sampled every 0.2 s; the machine's."""
+
     def __enter__(self):
-        self.t, self.cpu, self.machine = time.perf_counter(), own_cpu(), machine_cpu()
+        import psutil
+        self._psutil = psutil
+        self.children: dict[int, list[float]] = {}  # pid → [CPU at first sight (0 if born in the run), last]
+        self._sample(first=True)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self.t, self.cpu, self.machine = time.perf_counter(), self_cpu(), machine_cpu()
+        self._thread.start()
         return self
 
+    def _sample(self, first: bool = False) -> None:
+        for p in self._psutil.Process().children(recursive=True):
+            try:
+                t = p.cpu_times()
+            except self._psutil.Error:
+                continue
+            used = t.user + t.system
+            entry = self.children.setdefault(p.pid, [used if first else 0.0, used])
+            entry[1] = used
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+
     def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sample()
         busy, total = machine_cpu()
         self.seconds = time.perf_counter() - self.t
-        self.own_cpu = own_cpu() - self.cpu
+        self.own_cpu = self_cpu() - self.cpu + sum(last - first for first, last in self.children.values())
         self.machine_busy = (busy - self.machine[0]) / max(1e-9, total - self.machine[1])  # of all cores
         self.load = os.getloadavg()[0]
 
@@ -171,18 +202,22 @@ def run_ingest(docs: list[dict], engine: str, workers: int, work: Path) -> dict:
 
 
 def run_extract(docs: list[dict], workers: int) -> tuple[dict, list]:
-    from nianbao.ingest.dask_engine import run_dask
+    from nianbao.ingest.dask_engine import DaskEngine
     from nianbao.ingest.worker import EXTRACTOR
 
     tasks = [(d["path"], (d["path"], None, Path(d["path"]).name, EXTRACTOR)) for d in docs]
     records, failed = [], []
     with Meter() as m:
-        for got in run_dask(tasks, workers=workers, timeout=120):
-            for key, ok, payload in got:
-                (records if ok else failed).append((key, payload))
+        t = time.perf_counter()
+        with DaskEngine(workers=workers) as engine:
+            start = time.perf_counter() - t
+            for got in engine.run(tasks, timeout=120):
+                for key, ok, payload in got:
+                    (records if ok else failed).append((key, payload))
     pages = {d["path"]: d["pages"] for d in docs}
     return ({"run": f"extract dask ×{workers}", "docs": len(records), "failed": len(failed),
-             "pages": sum(pages[k] for k, _ in records), "meter": m}, records)
+             "pages": sum(pages[k] for k, _ in records), "meter": m, "start": start,
+             "errors": [f"{Path(k).name}: {e}" for k, e in failed][:5]}, records)
 
 
 def run_writer(records: list, docs: list[dict], work: Path) -> dict:
@@ -207,14 +242,16 @@ def run_writer(records: list, docs: list[dict], work: Path) -> dict:
 
 def show(rows: list[dict], base: dict, cores: int) -> None:
     print(f"\n{'run':<18} {'docs':>5} {'failed':>6} {'s':>7} {'docs/s':>7} {'pages/s':>8} {'× base':>7} "
-          f"{'our CPU s':>9} {'machine busy':>12} {'load 1m':>7} {'writer busy':>11}")
+          f"{'our CPU s':>9} {'cores ours':>10} {'docs/CPU s':>10} {'machine busy':>12} {'load 1m':>7} "
+          f"{'writer busy':>11}")
     for r in rows:
         m = r["meter"]
         rate = r["docs"] / m.seconds
-        writer = f"{r['writer_busy'] / m.seconds:>10.0%}" if "writer_busy" in r else f"{'':>10}"
+        writer = f"{r['writer_busy'] / m.seconds:>11.0%}" if "writer_busy" in r else f"{'':>11}"
         print(f"{r['run']:<18} {r['docs']:>5} {r['failed']:>6} {m.seconds:>7.1f} {rate:>7.1f} "
               f"{r['pages'] / m.seconds:>8.1f} {rate / (base['docs'] / base['meter'].seconds):>6.2f}× "
-              f"{m.own_cpu:>9.1f} {m.machine_busy * cores:>7.2f} / {cores} {m.load:>7.2f} {writer} ")
+              f"{m.own_cpu:>9.1f} {m.own_cpu / m.seconds:>10.2f} {r['docs'] / max(1e-9, m.own_cpu):>10.1f} "
+              f"{m.machine_busy * cores:>7.2f} / {cores} {m.load:>7.2f} {writer}")
         for e in r.get("errors", []):
             print(f"{'':<20}failed: {e}")
 
@@ -272,8 +309,10 @@ def main() -> int:
     else:
         print(f"→ with two workers the bottleneck is still extraction (the writer has "
               f"{1 - share:.0%} of its time to spare)")
-    print("machine busy: CPU in use on the whole machine during the run, in cores (other sessions' too); "
-          "our CPU s: this process and its workers")
+    starts = ", ".join(f"×{r['run'][-1]} {r['start']:.1f} s" for r in rows if "start" in r)
+    print(f"local Dask cluster start-up (in the times above): {starts}")
+    print("our CPU s: this process and every process under it; cores ours: that over the run's time; "
+          "machine busy: CPU in use on the whole machine (every session's), in cores; load 1m: at the run's end")
     return 0
 
 
