@@ -34,7 +34,10 @@ def collect(urls: List[str] = typer.Argument(None, help="栏目页或报告页�
             insecure: bool = typer.Option(False, "--insecure", help="不验证 TLS 证书（政府网站证书过期或缺中间证书时）"
                                           "(do not verify TLS certificates)"),
             workers: int = typer.Option(0, "--workers", "-j", help="抽取进程数，0 = CPU 数 (extraction workers)"),
-            engine: str = typer.Option("process", "--engine", help="抽取引擎 process | dask (extraction engine)"),
+            engine: str = typer.Option("process", "--engine",
+                                      help="抽取引擎 process | dask；dask 无 --scheduler 时在本机起 --workers 个工作进程 "
+                                           "(extraction engine; dask without --scheduler: a local cluster of "
+                                           "--workers processes)"),
             scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask 调度器地址 tcp://host:8786"),
             doc_timeout: float = typer.Option(300, "--doc-timeout", help="每份文件的抽取时限（秒） (per-document "
                                               "extraction timeout, s)"),

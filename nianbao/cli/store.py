@@ -67,7 +67,10 @@ def ingest(paths: List[Path] = typer.Argument(None, help="报告文件或目录 
                                                    "level, year (manifest; overrides what extraction infers)"),
            workers: int = typer.Option(0, "--workers", "-j", help="抽取进程数，0 = CPU 数 (worker processes)"),
            timeout: float = typer.Option(300, "--timeout", help="每份文件的时限（秒） (per-document timeout, s)"),
-           engine: str = typer.Option("process", "--engine", help="process | dask"),
+           engine: str = typer.Option("process", "--engine",
+                                     help="抽取引擎 process | dask；dask 无 --scheduler 时在本机起 --workers 个工作进程 "
+                                          "(extraction engine; dask without --scheduler: a local cluster of "
+                                          "--workers processes)"),
            scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask 调度器地址 tcp://host:8786"),
            keep_bytes: bool = typer.Option(True, "--keep-bytes/--no-keep-bytes",
                                            help="在库中保存原始文件 (keep the original bytes in the store)"),
