@@ -191,14 +191,47 @@ def run_ingest(docs: list[dict], engine: str, workers: int, work: Path) -> dict:
     try:
         with Meter() as m:
             res = ingest_paths(store, [d["path"] for d in docs], engine=engine, workers=workers, timeout=120)
-        counts = store.counts()
+        counts, prints = store.counts(), fingerprints(store)
     finally:
         store.close()
     pages = {d["path"]: d["pages"] for d in docs}
     return {"run": f"ingest {engine} ×{workers}", "docs": len(res.stored), "failed": len(res.failed),
             "pages": sum(pages[s["path"]] for s in res.stored), "meter": m,
-            "writer_busy": busy[0], "batches": busy[1], "counts": counts,
+            "writer_busy": busy[0], "batches": busy[1], "counts": counts, "prints": prints,
             "errors": [f"{Path(f['path']).name}: {f['error']}" for f in res.failed][:5]}
+
+
+def fingerprints(store) -> dict[str, str]:
+    """File (sha256) → digest of the record stored from it and of its findings.
+
+    The cross-year findings counted are those of each report's current version (by the file of
+    the neighbour year's version): a superseded version keeps those it had when it was current,
+    which depend on which files had been stored by then, so on the order files end in.
+    """
+    from sqlalchemy import select
+
+    from nianbao.store.schema import Finding, Source, Version
+    with store.session() as s:
+        versions = s.execute(select(Version.id, Version.report_id, Version.number, Source.sha256, Version.record)
+                             .join(Source, Version.source_id == Source.id)).all()
+        sha = {v.id: v.sha256 for v in versions}
+        current = {}
+        for v in versions:
+            if v.report_id not in current or v.number > current[v.report_id][1]:
+                current[v.report_id] = (v.id, v.number)
+        current_ids = {vid for vid, _ in current.values()}
+        findings: dict[int, list] = {}
+        for vid, scope, other, rule, severity, cells in s.execute(
+                select(Finding.version_id, Finding.scope, Finding.other_version_id, Finding.rule, Finding.severity,
+                       Finding.cells)):
+            if scope == "report" or vid in current_ids:
+                findings.setdefault(vid, []).append((scope, sha.get(other), rule, severity, cells))
+    out = {}
+    for v in versions:
+        body = json.dumps([v.record, v.id in current_ids, sorted(findings.get(v.id, []), key=repr)],
+                          sort_keys=True, ensure_ascii=False)
+        out[v.sha256] = hashlib.sha256(body.encode()).hexdigest()
+    return out
 
 
 def run_extract(docs: list[dict], workers: int) -> tuple[dict, list]:
@@ -293,8 +326,15 @@ def main() -> int:
     by = {r["run"]: r for r in rows}
     show(rows, by["ingest process ×1"], cores)
     rate = {k: r["docs"] / r["meter"].seconds for k, r in by.items()}
-    counts = {json.dumps(r["counts"], sort_keys=True) for r in rows if "counts" in r}
-    print(f"\nthe four stores hold the same counts (reports, versions, cells, findings): {len(counts) == 1}")
+    stores = [r for r in rows if "prints" in r]
+    same = all(r["prints"] == stores[0]["prints"] for r in stores)
+    print(f"\nthe four stores hold the same record and findings for every file: {same}")
+    for r in stores:
+        print(f"  {r['run']:<18} " + "  ".join(f"{k} {v}" for k, v in r["counts"].items()))
+    if not same:
+        for r in stores[1:]:
+            diff = [k for k in stores[0]["prints"] if r["prints"].get(k) != stores[0]["prints"][k]]
+            print(f"  {r['run']}: {len(diff)} files differ from {stores[0]['run']}, e.g. {diff[:3]}")
     print(f"dask ×2 / dask ×1:       ingest {rate['ingest dask ×2'] / rate['ingest dask ×1']:.2f}×   "
           f"extraction only {rate['extract dask ×2'] / rate['extract dask ×1']:.2f}×")
     print(f"process ×2 / process ×1: ingest {rate['ingest process ×2'] / rate['ingest process ×1']:.2f}×")
