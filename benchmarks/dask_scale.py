@@ -29,7 +29,8 @@ at the end; for ingest runs the writer thread's busy share (time inside
 ``Store.store_records`` over the run's time). Then the ratios of two workers to one, and
 whether the bottleneck has moved to the writer: it has when the writer is busy 80 % of the
 dask ×2 ingest or more, or when the writer alone stores fewer docs/s than the two workers
-alone extract.
+alone extract; else it is the machine's cores when the run used nearly all of them, else
+extraction. And how many workers' extraction the writer alone could keep up with.
 
 The machine is shared: read the ratios beside "cores ours" and "machine busy" (two workers
 cannot go twice as fast when the other sessions leave this run one core).
@@ -341,14 +342,25 @@ def main() -> int:
     print(f"dask ×1 / process ×1:    ingest {rate['ingest dask ×1'] / rate['ingest process ×1']:.2f}×")
     two = by["ingest dask ×2"]
     share = two["writer_busy"] / two["meter"].seconds
+    used = two["meter"].own_cpu / two["meter"].seconds
     print(f"writer: busy {share:.0%} of the dask ×2 ingest ({two['batches']} batches, "
           f"{two['docs'] / max(1, two['batches']):.0f} docs each); alone it stores {rate['writer alone']:.0f} docs/s, "
           f"the two workers alone extract {rate['extract dask ×2']:.0f} docs/s")
+    print(f"CPU: the dask ×2 ingest used {used:.2f} of {cores} cores, {two['meter'].own_cpu:.1f} CPU s: extraction alone "
+          f"took {by['extract dask ×2']['meter'].own_cpu:.1f} (extract dask ×2), the writer alone "
+          f"{by['writer alone']['meter'].own_cpu:.1f} (writer alone)")
     if share >= 0.8 or rate["writer alone"] < rate["extract dask ×2"]:
         print("→ with two workers the bottleneck is the writer: more workers would not ingest faster")
+    elif used >= 0.85 * cores:
+        print(f"→ with two workers the bottleneck is not the writer (it has {1 - share:.0%} of its time to spare) but "
+              f"this machine's {cores} cores, which the workers, the writer and Dask's scheduler share")
     else:
-        print(f"→ with two workers the bottleneck is still extraction (the writer has "
-              f"{1 - share:.0%} of its time to spare)")
+        print(f"→ with two workers the bottleneck is still extraction (the writer has {1 - share:.0%} of its time "
+              f"to spare)")
+    per_worker = rate["extract dask ×1"]
+    print(f"the writer alone would bound ingest at {rate['writer alone']:.0f} docs/s: the extraction of about "
+          f"{rate['writer alone'] / per_worker:.1f} workers like these ({per_worker:.1f} docs/s each), on cores of "
+          f"their own")
     starts = ", ".join(f"×{r['run'][-1]} {r['start']:.1f} s" for r in rows if "start" in r)
     print(f"local Dask cluster start-up (in the times above): {starts}")
     print("our CPU s: this process and every process under it; cores ours: that over the run's time; "

@@ -243,6 +243,8 @@ def _local_cluster(workers: int):
         "distributed.scheduler.allowed-failures": 0,
         # extraction holds the GIL for seconds: that is no sign of a stuck event loop
         "distributed.admin.tick.limit": "3600s",
+        # the statistical profiler walks the extracting thread's stack every 10 ms: CPU taken from extraction
+        "distributed.worker.profile.enabled": False,
     }):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                             # loopback only, on a free port: no dashboard, and no fixed port that two runs share
