@@ -29,7 +29,8 @@ at the end; for ingest runs the writer thread's busy share (time inside
 ``Store.store_records`` over the run's time). Then the ratios of two workers to one, and
 whether the bottleneck has moved to the writer: it has when the writer is busy 80 % of the
 dask ×2 ingest or more, or when the writer alone stores fewer docs/s than the two workers
-alone extract; else it is the machine's cores when the run used nearly all of them, else
+alone extract; else it is the machine's cores when the run used nearly all of them, or the
+cores the other sessions left it when the machine was busy and the run had less, else
 extraction. And how many workers' extraction the writer alone could keep up with.
 
 The machine is shared: read the ratios beside "cores ours" and "machine busy" (two workers
@@ -351,6 +352,10 @@ def main() -> int:
           f"{by['writer alone']['meter'].own_cpu:.1f} (writer alone)")
     if share >= 0.8 or rate["writer alone"] < rate["extract dask ×2"]:
         print("→ with two workers the bottleneck is the writer: more workers would not ingest faster")
+    elif used < 0.85 * cores and two["meter"].machine_busy >= 0.9:
+        print(f"→ with two workers the bottleneck is the CPU the machine's other processes left this run: it used "
+              f"{used:.2f} of {cores} cores while the machine was {two['meter'].machine_busy:.0%} busy (the writer has "
+              f"{1 - share:.0%} of its time to spare); rerun when the machine is quieter for the scale-out")
     elif used >= 0.85 * cores:
         print(f"→ with two workers the bottleneck is not the writer (it has {1 - share:.0%} of its time to spare) but "
               f"this machine's {cores} cores, which the workers, the writer and Dask's scheduler share")
