@@ -92,7 +92,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from . import checks, review, rollup, writer
+from . import checks, jsoncodec, review, rollup, writer
 from .cells import iter_cells, numeric, with_values
 from .editable import CorrectionRefused, check_values, set_value, value_of
 from .facts import facts_of
@@ -265,11 +265,11 @@ class Store:
     def open(cls, url: str | None = None, *, run_migrations: bool = True) -> "Store":
         full = resolve_url(url)
         if full.startswith("sqlite"):
-            engine = create_engine(full)
+            engine = create_engine(full, json_deserializer=jsoncodec.loads)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = create_engine(full, pool_pre_ping=True)
+            engine = create_engine(full, pool_pre_ping=True, json_deserializer=jsoncodec.loads)
         if run_migrations:
             migrate(engine)
         return cls(engine)
