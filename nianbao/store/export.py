@@ -6,13 +6,11 @@ import io
 import json
 import os
 import re
-from pathlib import Path
 from typing import IO, Iterator
 
 from sqlalchemy import select
 
 from ..template import T2_LAYOUTS, T3_ROWS, T3_WIDTH, T4_GROUPS, T4_WIDTH
-from .cells import iter_cells
 from .schema import Agency, CellRow, Region, ReportFacts, Version
 
 FORMATS = ("csv", "xlsx", "parquet", "jsonl")
