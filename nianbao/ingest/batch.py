@@ -285,7 +285,8 @@ def _stream(engine, tasks, workers, timeout, memory_mb, scheduler, backlog: queu
     from .pool import Pool
     todo = iter(tasks)
     exhausted = False
-    with Pool("nianbao.ingest.worker:extract_task", workers=workers, timeout=timeout, memory_mb=memory_mb) as pool:
+    with Pool("nianbao.ingest.worker:extract_task", workers=workers, timeout=timeout, memory_mb=memory_mb,
+              ahead=True) as pool:
         while True:
             while not exhausted and pool.idle() > 0 and backlog.qsize() < BACKLOG:
                 nxt = next(todo, None)
