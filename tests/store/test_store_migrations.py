@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, insert, inspect, select, text
 
@@ -28,23 +27,14 @@ from nianbao.store.writer import split_cells as _new_split_cells
 from nianbao.store.cells import iter_cells, numeric
 from nianbao.store.schema import CellRow, Version
 
-from kit import next_year, record
+from kit import alembic_config, next_year, record
 
 
-STORE_MIGRATIONS = Path(__file__).resolve().parents[2] / "nianbao" / "store" / "migrations"
 LEGACY_WEB_MIGRATIONS = Path(__file__).parent / "legacy_web_migrations"
 PASSWORD = "correct-horse-1"
 
 
-def _config(location: Path, conn=None) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(location))
-    if conn is not None:
-        cfg.attributes["connection"] = conn
-    return cfg
-
-
-HEAD = ScriptDirectory.from_config(_config(STORE_MIGRATIONS)).get_current_head()
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -178,7 +168,7 @@ def _session_cookie(secret: str, data: dict) -> str:
 
 
 def test_one_history_with_one_head():
-    script = ScriptDirectory.from_config(_config(STORE_MIGRATIONS))
+    script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [HEAD]
     revs = list(script.walk_revisions())
     assert {r.revision for r in revs} >= {"store_0001_initial", "store_0002_web_accounts",
@@ -208,9 +198,9 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
     # ---- the old code path: store history to store_0001, the web's own history, old writes
     old = Store.open(fresh_url, run_migrations=False)
     with old.engine.begin() as conn:
-        command.upgrade(_config(STORE_MIGRATIONS, conn), "store_0001_initial")
+        command.upgrade(alembic_config(conn), "store_0001_initial")
     with old.engine.begin() as conn:
-        command.upgrade(_config(LEGACY_WEB_MIGRATIONS, conn), "head")
+        command.upgrade(alembic_config(conn, LEGACY_WEB_MIGRATIONS), "head")
     assert _versions(old) == ["store_0001_initial"]
     assert _versions(old, "nianbao_web_version") == ["w0001"]
     _add_later_columns(old.engine)
@@ -303,7 +293,7 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
 
     # down to the two histories and up again: nothing lost either way
     with store.engine.begin() as conn:
-        command.downgrade(_config(STORE_MIGRATIONS, conn), "store_0001_initial")
+        command.downgrade(alembic_config(conn), "store_0001_initial")
     assert _versions(store, "nianbao_web_version") == ["w0001"]
     with store.engine.connect() as conn:
         rec_b1 = conn.execute(select(Version.record).where(Version.report_id == ids["b"], Version.number == 1)).scalar()
@@ -318,7 +308,7 @@ def test_unknown_web_revision_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'odd.sqlite'}"
     st = Store.open(url, run_migrations=False)
     with st.engine.begin() as conn:
-        command.upgrade(_config(STORE_MIGRATIONS, conn), "store_0001_initial")
+        command.upgrade(alembic_config(conn), "store_0001_initial")
         conn.execute(text("CREATE TABLE nianbao_web_version (version_num VARCHAR(32) PRIMARY KEY)"))
         conn.execute(text("INSERT INTO nianbao_web_version VALUES ('w0002')"))
     st.close()
