@@ -69,8 +69,9 @@ Read::
 Maintenance::
 
     store.rerun_cross_year(report_id)   # cross-year checks against the neighbouring years again
-    store.rebuild_rollup()              # recompute facts_rollup and facts_agencies from report_facts
-                                        # (after bulk loads)
+    store.rebuild_rollup(recount=False) # recompute facts_rollup and facts_agencies from report_facts
+                                        # (after bulk loads); recount: report_facts' counts of findings
+                                        # and of last year's report first, from findings and reports
 
     store.generation() / store.memo(key, compute)   # cache what only changes when the store is written
 
@@ -704,7 +705,7 @@ class Store:
         version = s.get(Version, report.current_version_id)
         agency = s.get(Agency, report.agency_id) if report.agency_id else None
         chain = self._region_chain(s, agency.region_id if agency else None)
-        n_find, n_open, n_copied = s.execute(select(*writer.finding_counts(Finding))
+        n_find, n_open, n_copied = s.execute(select(*rollup.finding_counts(Finding))
                                              .where(Finding.version_id == version.id)).one()
         has_prev = report.agency_id is not None and report.year is not None and s.scalar(
             select(Report.id).where(Report.agency_id == report.agency_id, Report.year == report.year - 1)) is not None
@@ -725,9 +726,13 @@ class Store:
         s.execute(insert(ReportFacts), [row])
         rollup.apply(s, changes)
 
-    def rebuild_rollup(self) -> None:
-        """Recompute ``facts_rollup`` and ``facts_agencies`` from ``report_facts`` (after a bulk load, or to repair)."""
+    def rebuild_rollup(self, recount: bool = False) -> None:
+        """Recompute ``facts_rollup`` and ``facts_agencies`` from ``report_facts`` (after a bulk load, or to
+        repair); ``recount``: first each report's counts of findings and whether last year's report
+        exists, from ``findings`` and ``reports``."""
         with self.session(write=True) as s, s.begin():
+            if recount:
+                rollup.recount(s)
             rollup.rebuild(s)
 
     def _region_chain(self, s: Session, region_id: int | None) -> dict[str, int]:

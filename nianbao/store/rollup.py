@@ -11,13 +11,14 @@ each agency (by its place), so that "how many agencies" is a count over agencies
 """
 from __future__ import annotations
 
-from sqlalchemy import Integer, bindparam, case, cast, delete, func, insert, literal, select
+from sqlalchemy import Integer, bindparam, case, cast, delete, exists, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .facts import FACT_COLUMNS
 from .schema import FactsAgency as A
 from .schema import FactsRollup as R
+from .schema import Finding, Report
 from .schema import ReportFacts as F
 
 GRAINS = ("province", "city", "county")
@@ -35,6 +36,14 @@ COUNTS = {
     "n_with_agency": lambda row: row.get("agency_id") is not None,
 }
 SUMS = (*COUNTS, *FACT_COLUMNS)
+COPIED_PROSE = "cross.copied_prose"
+
+
+def finding_counts(c) -> tuple:
+    """What ``report_facts`` counts of a version's findings (``c``: the findings table's columns or the
+    mapped class): all of them, the open ones, the live (not dismissed) copied-prose ones."""
+    return (func.count(c.id), func.count(c.id).filter(c.status == "open"),
+            func.count(c.id).filter(c.rule == COPIED_PROSE, c.status != "dismissed"))
 
 
 def key_of(row: dict, grain: str) -> dict:
@@ -147,3 +156,16 @@ def rebuild(s: Session) -> None:
     keys = [F.agency_id] + [func.coalesce(getattr(F, c), _BLANK[c]) for c in AGENCY_KEY[1:]]
     s.execute(insert(A).from_select([*AGENCY_KEY, "n"], select(*keys, func.count())
                                     .where(F.agency_id.is_not(None)).group_by(*keys)))
+
+
+def recount(s: Session) -> None:
+    """The counts ``report_facts`` keeps of each report's current findings (all, open, live copied prose)
+    and whether last year's report exists, recomputed from ``findings`` and ``reports`` (after a bulk
+    load, or to repair); ``rebuild`` then brings the rollup in line."""
+    def count(*conds):
+        return (select(func.count(Finding.id)).where(Finding.version_id == F.version_id, *conds)
+                .correlate(F).scalar_subquery())
+    prev = exists().where(Report.agency_id == F.agency_id, Report.year == F.year - 1).correlate(F)
+    s.execute(update(F).values(n_findings=count(), n_open=count(Finding.status == "open"),
+                               n_copied=count(Finding.rule == COPIED_PROSE, Finding.status != "dismissed"),
+                               has_prev=prev))

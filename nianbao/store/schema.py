@@ -207,7 +207,8 @@ class FactsRollup(Base):
     __table_args__ = (Index("ix_rollup_key", "grain", "province_id", "city_id", "county_id", "level", "kind",
                             "year", "template", unique=True),
                       Index("ix_rollup_grain_year", "grain", "year"),
-                      Index("ix_rollup_grain_city", "grain", "city_id"))
+                      Index("ix_rollup_grain_city", "grain", "city_id"),
+                      Index("ix_rollup_grain_county", "grain", "county_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     grain: Mapped[str] = mapped_column(String(8))
     province_id: Mapped[int] = mapped_column(Integer)

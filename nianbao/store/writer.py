@@ -593,16 +593,6 @@ def region_chain(regions_by_id: dict[int, dict], region_id: int | None) -> dict[
     return out
 
 
-COPIED_PROSE = "cross.copied_prose"
-
-
-def finding_counts(c) -> tuple:
-    """What ``report_facts`` counts of a version's findings (columns ``c`` of ``findings``): all of them,
-    the open ones, the live (not dismissed) copied-prose ones."""
-    return (func.count(c.id), func.count(c.id).filter(c.status == "open"),
-            func.count(c.id).filter(c.rule == COPIED_PROSE, c.status != "dismissed"))
-
-
 def _facts(conn: Connection, docs: list[Prepared], touched: dict[int, int], reports: dict, searched: set,
            regions: dict, agencies: dict, records: dict) -> None:
     """``report_facts`` of every report whose current version or findings changed; the rollup moved along.
@@ -617,7 +607,7 @@ def _facts(conn: Connection, docs: list[Prepared], touched: dict[int, int], repo
     counts = {}
     vids = sorted(set(touched.values()))
     for chunk in _chunks(vids):
-        for vid, *n in conn.execute(select(Fd.c.version_id, *finding_counts(Fd.c))
+        for vid, *n in conn.execute(select(Fd.c.version_id, *rollup.finding_counts(Fd.c))
                                     .where(Fd.c.version_id.in_(chunk)).group_by(Fd.c.version_id)):
             counts[vid] = n
     # has_prev: the reports of the year before, known from the batch's neighbours (looked up otherwise)

@@ -11,7 +11,8 @@ Create Date: 2026-12-06
   many of a group's reports have open findings, copied prose, last year's report, a known agency;
 - ``facts_agencies``: reports per agency and its place, to count the agencies a selection names;
 - indexes: the reports with open findings in ranking order (partial, carrying the filter columns),
-  and ``report_facts`` by county and by region like by province and city.
+  ``report_facts`` by county and by region like by province and city, the rollup's county grain by
+  county like its city grain by city.
 
 Existing stores get the new counts computed from their findings and reports, and the rollup
 recomputed from ``report_facts``.
@@ -48,6 +49,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("n", sa.Integer, nullable=False))
     op.create_index("ix_facts_agencies_key", "facts_agencies", list(AGENCY_KEY), unique=True)
+    op.create_index("ix_rollup_grain_county", "facts_rollup", ["grain", "county_id"])
     op.create_index("ix_facts_county_year", "report_facts", ["county_id", "year"])
     op.create_index("ix_facts_region_year", "report_facts", ["region_id", "year"])
     op.create_index("ix_facts_open", "report_facts",
@@ -104,6 +106,7 @@ def downgrade() -> None:
     op.drop_index("ix_facts_open", table_name="report_facts")
     op.drop_index("ix_facts_region_year", table_name="report_facts")
     op.drop_index("ix_facts_county_year", table_name="report_facts")
+    op.drop_index("ix_rollup_grain_county", table_name="facts_rollup")
     op.drop_index("ix_facts_agencies_key", table_name="facts_agencies")
     op.drop_table("facts_agencies")
     for c in COUNTS:
