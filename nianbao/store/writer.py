@@ -36,14 +36,12 @@ from pathlib import Path
 from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.engine import Connection
 
-from . import checks, review
+from . import checks, review, rollup
 from .cells import iter_cells, numeric
 from .facts import facts_of
 from .regions import agency_kind, normalise_level, split_region
-from . import rollup
 from .oversight import FindingMeasure
-from .schema import (Agency, Finding, Region, Report, ReportFacts, Source, Version,
-                     store_state)
+from .schema import Agency, Finding, Region, Report, ReportFacts, Source, Version, store_state
 
 REVIEW_STATUSES = ("open", "confirmed", "dismissed")
 CHUNK = 500  # ids per IN (…) list
