@@ -88,24 +88,31 @@ def _old_new_version(self, s, report, record, *, kind, source_id, author, reason
 
 LATER_COLUMNS = {"findings": {"cell_values": "JSON", "prior": "JSON", "extra": "JSON"},  # store_0004
                  "web_users": {"disabled": "BOOLEAN NOT NULL DEFAULT FALSE", "session_floor": "TIMESTAMP",
-                               "password_changed_at": "TIMESTAMP"}}
+                               "password_changed_at": "TIMESTAMP"},
+                 # store_0009
+                 "report_facts": {"n_copied": "INTEGER NOT NULL DEFAULT 0",
+                                  "has_prev": "BOOLEAN NOT NULL DEFAULT FALSE"},
+                 "facts_rollup": {c: "INTEGER NOT NULL DEFAULT 0"
+                                  for c in ("n_with_open", "n_copied", "n_with_prev", "n_with_agency")}}
 
 
 def _add_later_columns(engine) -> None:
     """What today's code writes and the code of that time did not have, added for the old writes only."""
-    from nianbao.store.schema import Correction, web_sessions
+    from nianbao.store.schema import Correction, FactsAgency, web_sessions
     with engine.begin() as conn:
         for table, cols in LATER_COLUMNS.items():
             for col, typ in cols.items():
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {col} {typ}"))
         Correction.__table__.create(conn)
         web_sessions.create(conn)
+        FactsAgency.__table__.create(conn)
 
 
 def _drop_later_columns(engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE corrections"))
         conn.execute(text("DROP TABLE web_sessions"))
+        conn.execute(text("DROP TABLE facts_agencies"))
         for table, cols in LATER_COLUMNS.items():
             for col in cols:
                 conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {col}"))
