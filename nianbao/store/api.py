@@ -100,7 +100,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from . import checks, jsoncodec, review, rollup, writer
-from .cells import iter_cells, numeric, with_values
+from .cells import iter_cells, numeric
 from .editable import CorrectionRefused, check_values, set_value, value_of
 from .facts import facts_of
 from .regions import LEVELS, agency_kind, normalise_level, split_region
