@@ -47,6 +47,8 @@ def _worker(conn, fn_name: str, memory_mb: int | None, nice: int = 0) -> None:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     fn = _resolve(fn_name)
+    from .collector import tune
+    tune()  # the worker does nothing else: what is loaded now stays, the rest is short-lived
     while True:
         try:
             task = conn.recv()

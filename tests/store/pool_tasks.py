@@ -12,3 +12,8 @@ def act(what: str, seconds: float = 0.0, _payload: str = ""):
         os._exit(7)
     time.sleep(seconds)
     return (what, os.getpid(), time.monotonic())
+
+
+def collector():
+    import gc
+    return gc.get_threshold(), gc.get_freeze_count()

@@ -89,3 +89,32 @@ def test_run_tasks_yields_every_result_once():
             got[key] = payload
     assert sorted(got) == list(range(20))
     assert len({pid for _, pid, _ in got.values()}) == 2
+
+
+def test_the_collector_is_set_for_a_run_and_given_back():
+    import gc
+    import weakref
+
+    from nianbao.ingest import collector
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with collector.tuned():
+        assert gc.get_threshold() == collector.THRESHOLDS and gc.get_freeze_count() > frozen
+
+        class Node:
+            pass
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: reference counting alone never frees it
+        gone = weakref.ref(a)
+        del a, b
+        gc.collect()
+        assert gone() is None  # cycles are still collected
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+
+
+def test_workers_run_with_the_collector_set():
+    with Pool("pool_tasks:collector", workers=1, timeout=30) as pool:
+        pool.submit("gc", ())
+        got = _drain(pool)
+    from nianbao.ingest import collector
+    ok, (threshold, frozen) = got["gc"]
+    assert ok and tuple(threshold) == collector.THRESHOLDS and frozen > 0
