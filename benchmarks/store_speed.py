@@ -49,11 +49,57 @@ def render_text(rec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make_corpus(folder: Path, n: int, seed: int = 1) -> None:
+def province_agencies() -> list[tuple[str, str, str]]:
+    """(agency, region, kind) for every government and department of the province with the most
+    counties (its cities and counties, each a government and the generator's departments):
+    the reports a province's office collects in a year, ~1,800 agencies."""
+    from nianbao import gazetteer
+    from nianbao.generate.records import DEPARTMENTS
+    current = [p for p in gazetteer.places() if p.code]
+    counts: dict[str, int] = {}
+    for p in current:
+        if p.level == gazetteer.COUNTY:
+            counts[p.chain[0]] = counts.get(p.chain[0], 0) + 1
+    province = max(sorted(counts), key=counts.get)
+    out = []
+    for p in sorted((p for p in current if p.chain[0] == province and p.level != gazetteer.PROVINCE),
+                    key=lambda p: p.code):
+        if p.level == gazetteer.CITY:
+            out.append((f"{p.name}人民政府办公室", p.full, "government"))
+            out += [(f"{p.name}{d}", p.full, "department") for d in DEPARTMENTS]
+        elif len(p.chain) == 3:  # a county under its city
+            base = p.chain[1] + p.name
+            out.append((f"{base}人民政府", p.full, "government"))
+            out += [(f"{base}{d}", p.full, "department") for d in DEPARTMENTS]
+    return out
+
+
+YEARS = tuple(range(2019, 2026))
+
+
+def corpus_records(n: int, seed: int = 1, revised: bool = False) -> list[dict]:
+    """``n`` reports of the province's agencies over 2019–2025, each (agency, year) once, in a
+    shuffled order (a folder of downloads: neighbouring years of an agency arrive in the same batch or
+    not). ``revised``: different figures for the same (agency, year)s — a re-crawl that finds revised
+    files, each stored as a new version of its report."""
     rng = random.Random(seed)
+    keys = [(a, y) for y in YEARS for a in province_agencies()]
+    if n > len(keys):
+        raise SystemExit(f"--docs {n}: the province has {len(keys)} agency-years")
+    keys = random.Random(1).sample(keys, n)
+    if revised:
+        rng = random.Random(seed + 1000)
+    out = []
+    for (agency, region, kind), year in keys:
+        rec = random_record(rng, "2021" if year >= 2021 else "2019", year)
+        rec["meta"].update(agency=agency, region=region, kind=kind)
+        out.append(rec)
+    return out
+
+
+def make_corpus(folder: Path, n: int, seed: int = 1, revised: bool = False) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        rec = random_record(rng, rng.choice(["2021", "2021", "2019"]))
+    for i, rec in enumerate(corpus_records(n, seed, revised)):
         (folder / f"r{i:05d}.txt").write_text(render_text(rec), encoding="utf-8")
 
 
@@ -177,16 +223,22 @@ def bench_store_only(records: list, target) -> dict:
     return {"docs": len(docs), "seconds": dt, "docs_per_s": len(docs) / dt}
 
 
-def bench_ingest(corpus: Path, workers: int, target) -> dict:
+def bench_ingest(corpus: Path, workers: int, target) -> tuple[dict, Store]:
     store = Store.open(target.new_url(f"ingest-{workers}"))
     empty = target.size(store)  # the schema alone (PostgreSQL's catalogue is ~7 MB per database)
     t = time.perf_counter()
     res = ingest_paths(store, [corpus], workers=workers, timeout=120)
     dt = time.perf_counter() - t
     size = target.size(store) - empty
-    store.close()
     return {"workers": workers, "stored": len(res.stored), "failed": len(res.failed), "seconds": dt,
-            "docs_per_s": len(res.stored) / dt, "size_mb": size / 1e6}
+            "docs_per_s": len(res.stored) / dt, "size_mb": size / 1e6}, store
+
+
+def bench_reingest(store: Store, corpus: Path) -> dict:
+    t = time.perf_counter()
+    res = ingest_paths(store, [corpus], workers=1, timeout=120)
+    dt = time.perf_counter() - t
+    return {"stored": len(res.stored), "failed": len(res.failed), "seconds": dt, "docs_per_s": len(res.stored) / dt}
 
 
 def _facts_rows(rows: int, seed: int):
@@ -337,10 +389,18 @@ def main() -> None:
                   f"{w['docs_per_s']:.1f} docs/s", flush=True)
             del records
             for w in (1, 2):
-                r = bench_ingest(corpus, w, target)
+                r, store = bench_ingest(corpus, w, target)
                 print(f"ingest, {w} worker(s): {r['stored']} stored, {r['failed']} failed, {r['seconds']:.1f} s, "
                       f"{r['docs_per_s']:.1f} docs/s, store {r['size_mb']:.1f} MB "
                       f"({r['size_mb'] * 1e3 / max(1, r['stored']):.1f} kB/report)", flush=True)
+                if w == 2:
+                    revised = work / "revised"
+                    make_corpus(revised, max(1, args.docs // 10), revised=True)
+                    r = bench_reingest(store, revised)
+                    print(f"re-ingest of {r['stored']} revised reports (each a new version of a stored report: "
+                          f"decisions carried over, corrections re-applied, one transaction each), 1 worker: "
+                          f"{r['seconds']:.1f} s, {r['docs_per_s']:.1f} docs/s", flush=True)
+                store.close()
         if not args.skip_stats:
             url = target.new_url("facts")
             t = time.perf_counter()

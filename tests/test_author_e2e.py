@@ -9,10 +9,8 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,19 +25,14 @@ from nianbao.author.render_html import render_html  # noqa: E402
 from nianbao.generate import random_record  # noqa: E402
 from nianbao.generate.sections import add_prose  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))
+from web_fixtures import NianbaoServer, open_page  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "author"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "e2e-password-1"
 NIANBAO = [sys.executable, "-m", "nianbao.cli"]
 AGENCY, REGION = "温州市人力资源和社会保障局", "浙江省温州市"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _last_year() -> dict:
@@ -72,37 +65,15 @@ def server(tmp_path_factory):
     _run(["ingest", str(tmp / "wz-2024.html"), "--no-progress", "--workers", "1"], env)
     _run(["user", "add", "wang", "--role", "author", "--password", PASSWORD], env)
     _run(["author", "grant", "wang", AGENCY, "--user", "admin"], env)
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen(NIANBAO + ["serve", "--db", db, "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "server.log").read_text())
-            time.sleep(0.2)
-    yield {"url": f"http://127.0.0.1:{port}", "tmp": tmp, "last": last}
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    with NianbaoServer(db, tmp, env) as url:
+        yield {"url": url, "tmp": tmp, "last": last}
 
 
 @pytest.fixture(scope="module")
 def page(server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN", accept_downloads=True)
-        pg = context.new_page()
-        pg.set_default_timeout(30000)
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        pg.js_errors = errors
+        browser, pg = open_page(p, CHROMIUM, timeout_ms=30000)
         yield pg
         browser.close()
 

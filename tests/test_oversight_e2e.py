@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,23 +19,16 @@ if not os.path.exists(CHROMIUM):
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 from nianbao.analyse import score as scoring  # noqa: E402
-from nianbao.analyse.reconcile import cell_name  # noqa: E402
 from nianbao.generate.hierarchy import city_hierarchy  # noqa: E402
 from nianbao.store import Store  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))
+from web_fixtures import NianbaoServer, open_page  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "oversight"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "e2e-password-1"
-NIANBAO = [sys.executable, "-m", "nianbao.cli"]
 YEARS = (2022, 2023, 2024)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -49,41 +39,17 @@ def server(tmp_path_factory):
     with Store.open(db) as store:
         for rec in h.records:
             store.store_record(rec)
-    env = {**os.environ, "NIANBAO_LANG": "zh"}
-    out = subprocess.run(NIANBAO + ["user", "add", "rev1", "--role", "reviewer", "--password", PASSWORD, "--db", db],
-                         env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen(NIANBAO + ["serve", "--db", db, "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "server.log").read_text())
-            time.sleep(0.2)
-    yield {"url": f"http://127.0.0.1:{port}", "tmp": tmp, "h": h, "db": db}
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    srv = NianbaoServer(db, tmp)
+    srv.add_user("rev1", "reviewer", PASSWORD)
+    with srv as url:
+        yield {"url": url, "tmp": tmp, "h": h, "db": db}
 
 
 @pytest.fixture(scope="module")
 def page(server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN", accept_downloads=True)
-        pg = context.new_page()
-        pg.set_default_timeout(20000)
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        pg.js_errors = errors
+        browser, pg = open_page(p, CHROMIUM, timeout_ms=20000)
         pg.goto(server["url"] + "/login")
         pg.fill("input[name=name]", "rev1")
         pg.fill("input[name=password]", PASSWORD)

@@ -126,6 +126,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def open_page(playwright, chromium: str, *, timeout_ms: int = 30000, **context):
+    """(browser, page) in Debian's Chromium: a desktop viewport and zh-CN unless ``context`` says
+    otherwise; the page's script errors and console errors are collected in ``page.js_errors``."""
+    browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    options = {"viewport": {"width": 1440, "height": 1000}, "locale": "zh-CN", "accept_downloads": True, **context}
+    page = browser.new_context(**options).new_page()
+    page.set_default_timeout(timeout_ms)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.js_errors = errors
+    return browser, page
+
+
 class NianbaoServer:
     """``nianbao serve`` in a child process on a free loopback port (a context manager)."""
 

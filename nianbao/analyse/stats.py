@@ -6,7 +6,7 @@ those sums with the definitions in :mod:`nianbao.analyse.metrics`.
 """
 from __future__ import annotations
 
-from sqlalchemy import Integer, cast, func, literal, select
+from sqlalchemy import Integer, cast, func, literal, select, true
 
 from ..store.facts import FACT_COLUMNS, fact_column
 from ..store.schema import Agency, FactsRollup, Region, ReportFacts
@@ -128,6 +128,57 @@ def _rollup_filters(store, filters) -> list:
     if filters.get("template"):
         conds.append(R.template == filters["template"])
     return conds
+
+
+def report_counts(store, filters: dict | None = None) -> dict:
+    """How many reports the filters select (``reports``), have open findings (``with_open``), repeat last
+    year's prose — a ``cross.copied_prose`` finding not dismissed — (``copied``), have last year's report
+    to compare with (``comparable``), and how many agencies they name (``agencies``).
+
+    Read from ``facts_rollup`` (and ``facts_agencies``) where their keys allow, else from ``report_facts``."""
+    from sqlalchemy import case
+
+    from ..store.schema import FactsAgency
+    filters = _plain(dict(filters or {}))
+    conds = store._filters(**filters)  # (validates them too)
+    grain = _plan(store, [], filters)
+    year = filters.get("year")
+    one_year = year not in (None, "") and not isinstance(year, (list, tuple))
+    with store.session() as s:
+        if grain is not None:
+            R = FactsRollup
+            q = select(func.sum(R.n), func.sum(R.n_with_open), func.sum(R.n_copied), func.sum(R.n_with_prev),
+                       func.sum(R.n_with_agency)).where(R.grain == grain, *_rollup_filters(store, filters))
+            reports, with_open, copied, comparable, with_agency = s.execute(q).one()
+        else:
+            F = ReportFacts
+
+            def flag(cond):
+                return func.sum(case((cond, 1), else_=0))
+            q = select(func.count(), flag(F.n_open > 0), flag(F.n_copied > 0), flag(F.has_prev == true()),
+                       flag(F.agency_id.is_not(None))).where(*conds)
+            reports, with_open, copied, comparable, with_agency = s.execute(q).one()
+        if one_year:
+            # (agency, year) names one report: the reports with an agency are as many as the agencies
+            agencies = with_agency
+        elif year in (None, "") and not filters.get("template"):
+            A = FactsAgency
+            aconds = []
+            if filters.get("region") not in (None, ""):
+                aconds.append(store._region_cond(A, filters["region"]))
+            if filters.get("level"):
+                from ..store.regions import normalise_level
+                aconds.append(A.level == normalise_level(filters["level"]))
+            if filters.get("kind"):
+                aconds.append(A.kind == filters["kind"])
+            # (DISTINCT in a subquery: read in the order of the key's index, no sort)
+            agencies = s.scalar(select(func.count()).select_from(
+                select(A.agency_id).where(*aconds).distinct().subquery()))
+        else:
+            F = ReportFacts
+            agencies = s.scalar(select(func.count(func.distinct(F.agency_id))).where(*conds))
+    return {"reports": int(reports or 0), "with_open": int(with_open or 0), "copied": int(copied or 0),
+            "comparable": int(comparable or 0), "agencies": int(agencies or 0)}
 
 
 def _names(store, group_by, rows) -> dict[tuple[str, object], str]:

@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 
 from ..folders import display, walk
 from ..store import Doc, Store, StoreError
+from . import collector
 from .worker import EXTRACTOR, RECORD_SUFFIXES
 
 MANIFEST_COLUMNS = ("path", "url", "agency", "region", "level", "year", "kind")
@@ -250,26 +251,33 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike] = (), *, manifest: s
                 return
 
     writer = threading.Thread(target=write_loop, name="nianbao-writer", daemon=True)
-    writer.start()
-    try:
-        for got in _stream(engine, tasks, workers, timeout, memory_mb, scheduler, results):
-            for key, ok, payload in got:
-                if write_errors:
-                    raise write_errors[0]
-                if ok:
-                    results.put((key, payload))
-                else:
-                    note("failed", {"path": key, "sha256": by_key[key].sha256, "error": str(payload)})
-                    if bar:
-                        bar[0].advance(bar[1])
-    finally:
-        results.put(None)
-        writer.join()
-        if bar:
-            bar[0].stop()
+    with collector.tuned():
+        writer.start()
+        try:
+            _feed(_stream(engine, tasks, workers, timeout, memory_mb, scheduler, results), results, write_errors,
+                  by_key, note, bar)
+        finally:
+            results.put(None)
+            writer.join()
+            if bar:
+                bar[0].stop()
     if write_errors:
         raise write_errors[0]
     return result
+
+
+def _feed(stream, results: queue.Queue, write_errors: list, by_key: dict, note, bar) -> None:
+    """Extraction results to the writer; failures noted as they come."""
+    for got in stream:
+        for key, ok, payload in got:
+            if write_errors:
+                raise write_errors[0]
+            if ok:
+                results.put((key, payload))
+            else:
+                note("failed", {"path": key, "sha256": by_key[key].sha256, "error": str(payload)})
+                if bar:
+                    bar[0].advance(bar[1])
 
 
 def _stream(engine, tasks, workers, timeout, memory_mb, scheduler, backlog: queue.Queue):
@@ -286,7 +294,8 @@ def _stream(engine, tasks, workers, timeout, memory_mb, scheduler, backlog: queu
     from .pool import Pool
     todo = iter(tasks)
     exhausted = False
-    with Pool("nianbao.ingest.worker:extract_task", workers=workers, timeout=timeout, memory_mb=memory_mb) as pool:
+    with Pool("nianbao.ingest.worker:extract_task", workers=workers, timeout=timeout, memory_mb=memory_mb,
+              ahead=True) as pool:
         while True:
             while not exhausted and pool.idle() > 0 and backlog.qsize() < BACKLOG:
                 nxt = next(todo, None)

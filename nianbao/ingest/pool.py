@@ -47,6 +47,8 @@ def _worker(conn, fn_name: str, memory_mb: int | None, nice: int = 0) -> None:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     fn = _resolve(fn_name)
+    from .collector import tune
+    tune()  # the worker does nothing else: what is loaded now stays, the rest is short-lived
     while True:
         try:
             task = conn.recv()
@@ -79,8 +81,13 @@ class _Slot:
         self.proc = ctx.Process(target=_worker, args=(child, fn_name, memory_mb, nice), daemon=True)
         self.proc.start()
         child.close()
-        self.key = None
-        self.started = 0.0
+        self.sent: collections.deque = collections.deque()  # (key, args) sent, in the worker's order
+        self.started = 0.0  # when the worker began the first of them
+
+    @property
+    def key(self):
+        """The task the worker is on (None: idle)."""
+        return self.sent[0][0] if self.sent else None
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -106,10 +113,19 @@ class Pool:
     replaced; one that dies (a crash, the kernel's OOM killer) likewise.
     """
 
+    # A task whose arguments pickle to more than this is never sent ahead: a worker blocked sending
+    # its result while the parent is blocked sending it a large task would wait for each other forever.
+    AHEAD_BYTES = 16 * 1024
+
     def __init__(self, fn_name: str, workers: int = 2, timeout: float | None = None,
-                 memory_mb: int | None = None, nice: int = 0):
-        """``nice``: lower the workers' CPU priority (a server's workers yield to the server)."""
+                 memory_mb: int | None = None, nice: int = 0, ahead: bool = False):
+        """``nice``: lower the workers' CPU priority (a server's workers yield to the server).
+
+        ``ahead``: send each worker its next (small) task while it works on the current one, so
+        that it starts the next at once even when this process is slow to answer (a writer thread
+        holding the interpreter); its time limit counts from when it begins."""
         self.fn_name, self.timeout, self.memory_mb, self.nice = fn_name, timeout, memory_mb, nice
+        self.depth = 2 if ahead else 1
         self.ctx = mp.get_context("forkserver")
         self.ctx.set_forkserver_preload([fn_name.partition(":")[0]])
         self.slots = [_Slot(self.ctx, fn_name, memory_mb, nice) for _ in range(max(1, workers))]
@@ -124,22 +140,41 @@ class Pool:
 
     @property
     def pending(self) -> int:
-        """Tasks not finished: queued or running."""
-        return len(self.queue) + self.busy
+        """Tasks not finished: queued, sent or running."""
+        return len(self.queue) + sum(len(s.sent) for s in self.slots)
 
     def idle(self) -> int:
-        return sum(1 for s in self.slots if s.key is None) - len(self.queue)
+        """How many more tasks the workers would take now."""
+        return sum(self.depth - len(s.sent) for s in self.slots) - len(self.queue)
 
     def _dispatch(self) -> None:
+        for slot in self.slots:  # an idle worker first, then one task ahead for busy ones
+            if not slot.sent and self.queue:
+                self._send(slot, *self.queue.popleft())
         for slot in self.slots:
-            if slot.key is None and self.queue:
-                slot.key, args = self.queue.popleft()
-                slot.started = time.monotonic()
-                slot.conn.send((slot.key, args))
+            while self.queue and len(slot.sent) < self.depth and self._small(self.queue[0][1]):
+                self._send(slot, *self.queue.popleft())
 
-    def _replace(self, i: int) -> None:
-        self.slots[i].stop(kill=True)
+    @staticmethod
+    def _send(slot: _Slot, key, args) -> None:
+        if not slot.sent:
+            slot.started = time.monotonic()
+        slot.sent.append((key, args))
+        slot.conn.send((key, args))
+
+    def _small(self, args: tuple) -> bool:
+        size = 0
+        for a in args:
+            if isinstance(a, (bytes, bytearray, str)):
+                size += len(a)
+        return size <= self.AHEAD_BYTES
+
+    def _replace(self, i: int) -> list[tuple]:
+        """A new worker in slot ``i``; returns the tasks sent to the old one that it never began."""
+        old = self.slots[i]
+        old.stop(kill=True)
         self.slots[i] = _Slot(self.ctx, self.fn_name, self.memory_mb, self.nice)
+        return list(old.sent)[1:]
 
     def poll(self, wait_for: float | None = None) -> list[tuple[object, bool, object]]:
         self._dispatch()
@@ -152,6 +187,7 @@ class Pool:
             limit = first_deadline if limit is None else min(limit, first_deadline)
         ready = wait([s.conn for s in busy], timeout=limit)
         out = []
+        unstarted: list[tuple] = []
         for i, slot in enumerate(self.slots):
             if slot.key is None:
                 continue
@@ -163,14 +199,17 @@ class Pool:
                     key, ok = slot.key, False
                     payload = (memory_message(self.memory_mb) if code == -9 and self.memory_mb
                                else f"抽取进程崩溃 (worker died, exit code {code})")
-                    self._replace(i)
+                    unstarted += self._replace(i)
                 else:
-                    slot.key = None
+                    assert key == slot.key, (key, slot.key)  # a worker answers in the order it was sent
+                    slot.sent.popleft()
+                    slot.started = time.monotonic()  # the worker goes straight on to the next one sent
                 out.append((key, ok, payload))
             elif self.timeout and time.monotonic() - slot.started >= self.timeout:
                 key = slot.key
-                self._replace(i)
+                unstarted += self._replace(i)
                 out.append((key, False, timeout_message(self.timeout)))
+        self.queue.extendleft(reversed(unstarted))  # never begun: they go first, in their order
         self._dispatch()
         return out
 
@@ -192,7 +231,7 @@ def run_tasks(fn_name: str, tasks: Iterable[tuple[object, tuple]], workers: int 
     """Run ``fn(*args)`` for each ``(key, args)``; yield the results as they come, a list at a time
     (all that were ready together), each ``(key, ok, result or error message)``."""
     todo = iter(tasks)
-    with Pool(fn_name, workers=workers, timeout=timeout, memory_mb=memory_mb) as pool:
+    with Pool(fn_name, workers=workers, timeout=timeout, memory_mb=memory_mb, ahead=True) as pool:
         exhausted = False
         while True:
             while not exhausted and pool.idle() > 0:

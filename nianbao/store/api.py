@@ -41,7 +41,8 @@ Read::
                                     # a summary: id, agency, region, level, kind, year, template, version,
                                     # filename, format, n_findings, n_open, errors, warnings, infos
                                     # (severity counts leave dismissed findings out): one query for
-                                    # the page, one for the total (none when the page holds it all)
+                                    # the page, one for the total (none when the page holds it all;
+                                    # none either with count=False: total is None then)
     store.get_report(report_id, version=None) -> {"id", "agency", "region", "year", "record",
                                     "version", "versions", "findings", "source", "neighbours"}
                                     # record = the version's canonical record (its cells' provenance is
@@ -55,6 +56,9 @@ Read::
     store.compare(report_a, report_b) -> nianbao.analyse.compare result (cells, sections, 重复率)
     store.stats(group_by=("province",), filters=None, metrics=None, rank=None, top=None)
                                     -> nianbao.analyse.stats result (groups with metrics)
+    store.report_counts(filters=None) -> {"reports", "with_open", "copied", "comparable", "agencies"}
+                                    # how many reports the filters select, have open findings, repeat
+                                    # last year's prose, have last year's report; how many agencies
     store.export(dest, fmt="csv"|"xlsx"|"parquet"|"jsonl", form="wide"|"long", filters=None,
                  labels="ref"|"zh"|"en") -> rows written       # labels: the header row in words
     store.regions() / store.agencies(region_id=None)
@@ -65,7 +69,9 @@ Read::
 Maintenance::
 
     store.rerun_cross_year(report_id)   # cross-year checks against the neighbouring years again
-    store.rebuild_rollup()              # recompute facts_rollup from report_facts (after bulk loads)
+    store.rebuild_rollup(recount=False) # recompute facts_rollup and facts_agencies from report_facts
+                                        # (after bulk loads); recount: report_facts' counts of findings
+                                        # and of last year's report first, from findings and reports
 
     store.generation() / store.memo(key, compute)   # cache what only changes when the store is written
 
@@ -87,13 +93,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import create_engine, delete, event, func, insert, or_, select, text, update
+from sqlalchemy import (create_engine, delete, event, false, func, insert, literal_column, or_, select, text,
+                        update)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from . import checks, review, rollup, writer
-from .cells import iter_cells, numeric, with_values
+from . import checks, jsoncodec, review, rollup, writer
+from .cells import iter_cells, numeric
 from .editable import CorrectionRefused, check_values, set_value, value_of
 from .facts import facts_of
 from .regions import LEVELS, agency_kind, normalise_level, split_region
@@ -259,17 +266,18 @@ class Store:
         self.url = engine.url.render_as_string(hide_password=True)
         self._memo: OrderedDict = OrderedDict()
         self._memo_lock = threading.Lock()
+        self._regions_found: dict[str | int, tuple[int, str | None]] = {}
 
     # ------------------------------------------------------------------ open
     @classmethod
     def open(cls, url: str | None = None, *, run_migrations: bool = True) -> "Store":
         full = resolve_url(url)
         if full.startswith("sqlite"):
-            engine = create_engine(full)
+            engine = create_engine(full, json_deserializer=jsoncodec.loads)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = create_engine(full, pool_pre_ping=True)
+            engine = create_engine(full, pool_pre_ping=True, json_deserializer=jsoncodec.loads)
         if run_migrations:
             migrate(engine)
         return cls(engine)
@@ -697,27 +705,34 @@ class Store:
         version = s.get(Version, report.current_version_id)
         agency = s.get(Agency, report.agency_id) if report.agency_id else None
         chain = self._region_chain(s, agency.region_id if agency else None)
-        n_find, n_open = s.execute(select(func.count(Finding.id),
-                                          func.count(Finding.id).filter(Finding.status == "open"))
-                                   .where(Finding.version_id == version.id)).one()
+        n_find, n_open, n_copied = s.execute(select(*rollup.finding_counts(Finding))
+                                             .where(Finding.version_id == version.id)).one()
+        has_prev = report.agency_id is not None and report.year is not None and s.scalar(
+            select(Report.id).where(Report.agency_id == report.agency_id, Report.year == report.year - 1)) is not None
         meta = version.record.get("meta") or {}
         row = {"report_id": report.id, "version_id": version.id, "agency_id": report.agency_id,
                "region_id": agency.region_id if agency else None,
                "province_id": chain.get("province"), "city_id": chain.get("city"), "county_id": chain.get("county"),
                "level": agency.level if agency else None, "kind": agency.kind if agency else None,
                "year": report.year, "template": meta.get("template"), "n_findings": n_find, "n_open": n_open,
+               "n_copied": n_copied, "has_prev": has_prev,
                "has_t3": bool(version.record.get("t3")), **facts_of(version.record)}
         old = s.execute(select(ReportFacts).where(ReportFacts.report_id == report.id)).scalars().first()
+        changes = [(row, 1)]
         if old is not None:
-            rollup.apply(s, {c.key: getattr(old, c.key) for c in ReportFacts.__table__.columns}, -1)
+            changes.insert(0, ({c.key: getattr(old, c.key) for c in ReportFacts.__table__.columns}, -1))
             s.delete(old)
             s.flush()
         s.execute(insert(ReportFacts), [row])
-        rollup.apply(s, row, 1)
+        rollup.apply(s, changes)
 
-    def rebuild_rollup(self) -> None:
-        """Recompute ``facts_rollup`` from ``report_facts`` (after a bulk load, or to repair)."""
+    def rebuild_rollup(self, recount: bool = False) -> None:
+        """Recompute ``facts_rollup`` and ``facts_agencies`` from ``report_facts`` (after a bulk load, or to
+        repair); ``recount``: first each report's counts of findings and whether last year's report
+        exists, from ``findings`` and ``reports``."""
         with self.session(write=True) as s, s.begin():
+            if recount:
+                rollup.recount(s)
             rollup.rebuild(s)
 
     def _region_chain(self, s: Session, region_id: int | None) -> dict[str, int]:
@@ -931,12 +946,13 @@ class Store:
     # ------------------------------------------------------------------ read
     def list_reports(self, region: str | int | None = None, level: str | None = None, year: int | None = None,
                      status: str | None = None, agency: str | None = None, kind: str | None = None,
-                     offset: int = 0, limit: int = 50, order: str = "year") -> dict:
+                     offset: int = 0, limit: int = 50, order: str = "year", count: bool = True) -> dict:
         """One page of report summaries, with their findings counted by severity in the same query.
 
         Each item: id, agency, agency_id, region, level, kind, year, template, version_id,
         version (its number), filename, format, n_findings, n_open, and errors / warnings /
         infos: the current version's findings of that severity that were not dismissed.
+        ``count=False``: the total is not counted when the page does not tell it (it is None then).
         """
         F = ReportFacts
         q = select(F.report_id, F.year, F.level, F.kind, F.template, F.n_findings, F.n_open, F.version_id,
@@ -944,7 +960,7 @@ class Store:
             .select_from(F).outerjoin(Agency, Agency.id == F.agency_id).outerjoin(Region, Region.id == F.region_id)
         conds = self._filters(region=region, level=level, year=year, kind=kind)
         if status == "open":
-            conds.append(F.n_open > 0)
+            conds.append(F.n_open > literal_column("0"))  # (a literal: it selects the partial index ix_facts_open)
         elif status == "clean":
             conds.append(F.n_findings == 0)
         elif status == "reviewed":
@@ -993,6 +1009,8 @@ class Store:
             rows = s.execute(stmt).mappings().all()
             if offset == 0 and len(rows) < limit:
                 total = len(rows)  # the whole list fits on this page
+            elif not count:
+                total = None
             else:  # (a window count(*) OVER () in the page query costs a sort of every row: slower)
                 total = s.scalar(select(func.count()).select_from(q.subquery()))
         items = []
@@ -1006,8 +1024,7 @@ class Store:
         F = ReportFacts
         conds = []
         if region not in (None, ""):
-            rid = self._region_id(region)
-            conds.append(or_(F.region_id == rid, F.province_id == rid, F.city_id == rid, F.county_id == rid))
+            conds.append(self._region_cond(F, region))
         if level:
             lv = normalise_level(level)
             if lv is None:
@@ -1024,25 +1041,38 @@ class Store:
             conds.append(F.template == template)
         return conds
 
+    def _region_cond(self, table, region: str | int):
+        """The rows of ``table`` (``report_facts`` or a table with its region columns) in ``region`` or below."""
+        rid, level = self._region_ref(region)
+        if rid < 0:
+            return false()  # an unknown region has no reports
+        if level in ("province", "city", "county"):
+            # a row's province/city/county ids are the regions of that level above its region (or its region
+            # itself): one indexed column says what region_id ∨ province_id ∨ city_id ∨ county_id would
+            return getattr(table, f"{level}_id") == rid
+        return table.region_id == rid
+
     def _region_ref(self, region: str | int) -> tuple[int, str | None]:
-        """(id, level) of a region given by id or name; (-1, None) when unknown."""
+        """(id, level) of a region given by id or name; (-1, None) when unknown.
+
+        Regions are never changed or deleted, and a later one has a higher id: a region found once
+        is the answer for good (a name not found is looked up again, it may come)."""
+        key = int(region) if isinstance(region, int) or str(region).isdigit() else str(region)
+        hit = self._regions_found.get(key)
+        if hit is not None:
+            return hit
         with self.session() as s:
-            if isinstance(region, int) or str(region).isdigit():
-                row = s.execute(select(Region.id, Region.level).where(Region.id == int(region))).first()
+            if isinstance(key, int):
+                row = s.execute(select(Region.id, Region.level).where(Region.id == key)).first()
             else:
                 row = s.execute(select(Region.id, Region.level).where(
-                    or_(Region.full_name == region, Region.name == region)).order_by(Region.id).limit(1)).first()
-        return (row[0], row[1]) if row else (-1, None)
-
-    def _region_id(self, region: str | int) -> int:
-        if isinstance(region, int) or str(region).isdigit():
-            return int(region)
-        with self.session() as s:
-            rid = s.scalar(select(Region.id).where(or_(Region.full_name == region, Region.name == region))
-                           .order_by(Region.id).limit(1))
-        if rid is None:
-            return -1  # matches nothing: an unknown region has no reports
-        return rid
+                    or_(Region.full_name == key, Region.name == key)).order_by(Region.id).limit(1)).first()
+        if row is None:
+            return -1, None
+        if len(self._regions_found) > 100_000:
+            self._regions_found.clear()
+        self._regions_found[key] = (row[0], row[1])
+        return row[0], row[1]
 
     def find_report(self, agency: str, year: int) -> int | None:
         with self.session() as s:
@@ -1170,6 +1200,10 @@ class Store:
               top: int | None = None) -> dict:
         from ..analyse.stats import run_stats
         return run_stats(self, group_by=group_by, filters=filters or {}, metrics=metrics, rank=rank, top=top)
+
+    def report_counts(self, filters: dict | None = None) -> dict:
+        from ..analyse.stats import report_counts
+        return report_counts(self, filters or {})
 
     def export(self, dest, fmt: str = "csv", form: str = "wide", filters: dict | None = None,
                labels: str = "ref") -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
-                        String, Table, Text, UniqueConstraint, false, func)
+                        String, Table, Text, UniqueConstraint, false, func, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .facts import FACT_COLUMNS
@@ -170,7 +170,14 @@ class ReportFacts(Base):
     __table_args__ = (Index("ix_facts_year_level", "year", "level"),
                       Index("ix_facts_province_year", "province_id", "year"),
                       Index("ix_facts_city_year", "city_id", "year"),
-                      Index("ix_facts_agency_year", "agency_id", "year"))
+                      Index("ix_facts_county_year", "county_id", "year"),
+                      Index("ix_facts_region_year", "region_id", "year"),
+                      Index("ix_facts_agency_year", "agency_id", "year"),
+                      # the reports with the most open findings (the dashboard's ranking): read in order, the
+                      # filters checked in the index itself, only the rows shown fetched
+                      Index("ix_facts_open", text("n_open DESC"), "report_id", "year", "level", "province_id",
+                            "city_id", "county_id", "region_id",
+                            sqlite_where=text("n_open > 0"), postgresql_where=text("n_open > 0")))
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), primary_key=True)
     version_id: Mapped[int] = mapped_column(Integer)
     agency_id: Mapped[int | None] = mapped_column(Integer)
@@ -185,6 +192,10 @@ class ReportFacts(Base):
     n_findings: Mapped[int] = mapped_column(Integer, default=0)
     n_open: Mapped[int] = mapped_column(Integer, default=0)
     has_t3: Mapped[bool] = mapped_column(Boolean, default=False)
+    # live ``cross.copied_prose`` findings of the current version (open or confirmed, not dismissed)
+    n_copied: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the agency has a report for the year before (a report its prose can be compared with)
+    has_prev: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     locals().update(_fact_columns())
 
 
@@ -196,7 +207,8 @@ class FactsRollup(Base):
     __table_args__ = (Index("ix_rollup_key", "grain", "province_id", "city_id", "county_id", "level", "kind",
                             "year", "template", unique=True),
                       Index("ix_rollup_grain_year", "grain", "year"),
-                      Index("ix_rollup_grain_city", "grain", "city_id"))
+                      Index("ix_rollup_grain_city", "grain", "city_id"),
+                      Index("ix_rollup_grain_county", "grain", "county_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     grain: Mapped[str] = mapped_column(String(8))
     province_id: Mapped[int] = mapped_column(Integer)
@@ -208,7 +220,31 @@ class FactsRollup(Base):
     template: Mapped[str] = mapped_column(String(8))
     n: Mapped[int] = mapped_column(Integer)
     n_tables: Mapped[int] = mapped_column(Integer)
+    # reports with open findings, with live copied prose, with last year's report, with a known agency
+    n_with_open: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    n_copied: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    n_with_prev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    n_with_agency: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locals().update(_fact_columns(nullable=False))
+
+
+class FactsAgency(Base):
+    """Reports per agency and the agency's place (region chain, level, kind as ``report_facts`` has them):
+    how many agencies a selection of reports names, counted over thousands of rows instead of every
+    report. Unknown ids are 0 and unknown strings '' (keys never NULL); reports without an agency are
+    not counted here."""
+    __tablename__ = "facts_agencies"
+    __table_args__ = (Index("ix_facts_agencies_key", "agency_id", "region_id", "province_id", "city_id", "county_id",
+                            "level", "kind", unique=True),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(Integer)
+    region_id: Mapped[int] = mapped_column(Integer)
+    province_id: Mapped[int] = mapped_column(Integer)
+    city_id: Mapped[int] = mapped_column(Integer)
+    county_id: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int] = mapped_column(Integer)
 
 
 # The web UI's accounts and secrets (see nianbao.web.auth / nianbao.web.db). Plain tables: the web

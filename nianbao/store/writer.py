@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,14 +35,12 @@ from pathlib import Path
 from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.engine import Connection
 
-from . import checks, review
+from . import checks, review, rollup
 from .cells import iter_cells, numeric
-from .facts import FACT_COLUMNS, facts_of
+from .facts import facts_of
 from .regions import agency_kind, normalise_level, split_region
-from .rollup import GRAINS, KEY, key_of
 from .oversight import FindingMeasure
-from .schema import (Agency, FactsRollup, Finding, Region, Report, ReportFacts, Source, Version,
-                     store_state)
+from .schema import Agency, Finding, Region, Report, ReportFacts, Source, Version, store_state
 
 REVIEW_STATUSES = ("open", "confirmed", "dismissed")
 CHUNK = 500  # ids per IN (…) list
@@ -483,7 +480,7 @@ def _reports_versions(conn: Connection, docs: list[Prepared], regions: dict, age
     for rep in reports.values():
         if rep["current_version_id"] in findings["touched"]:
             touched[rep["id"]] = rep["current_version_id"]
-    _facts(conn, docs, touched, reports, regions, agencies, findings["records"])
+    _facts(conn, docs, touched, reports, near, regions, agencies, findings["records"])
     for d in docs:
         results[d.index] = {"status": "stored", "report_id": d.report["id"], "version_id": d.version_id,
                             "sha256": d.sha, "agency": d.agency if d.agency_id is not None else None,
@@ -593,9 +590,11 @@ def region_chain(regions_by_id: dict[int, dict], region_id: int | None) -> dict[
     return out
 
 
-def _facts(conn: Connection, docs: list[Prepared], touched: dict[int, int], reports: dict, regions: dict,
-           agencies: dict, records: dict) -> None:
-    """``report_facts`` of every report whose current version or findings changed; the rollup moved along."""
+def _facts(conn: Connection, docs: list[Prepared], touched: dict[int, int], reports: dict, searched: set,
+           regions: dict, agencies: dict, records: dict) -> None:
+    """``report_facts`` of every report whose current version or findings changed; the rollup moved along.
+
+    ``reports``: the reports by (agency, year) among the ``searched`` keys (the batch's and beside them)."""
     F, Fd = ReportFacts.__table__, Finding.__table__
     by_id = {r["id"]: r for r in regions.values()}
     agency_by_id = {a["id"]: a for a in agencies.values()}
@@ -605,10 +604,20 @@ def _facts(conn: Connection, docs: list[Prepared], touched: dict[int, int], repo
     counts = {}
     vids = sorted(set(touched.values()))
     for chunk in _chunks(vids):
-        for vid, n, n_open in conn.execute(select(Fd.c.version_id, func.count(Fd.c.id),
-                                                  func.count(Fd.c.id).filter(Fd.c.status == "open"))
-                                           .where(Fd.c.version_id.in_(chunk)).group_by(Fd.c.version_id)):
-            counts[vid] = (n, n_open)
+        for vid, *n in conn.execute(select(Fd.c.version_id, *rollup.finding_counts(Fd.c))
+                                    .where(Fd.c.version_id.in_(chunk)).group_by(Fd.c.version_id)):
+            counts[vid] = n
+    # has_prev: the reports of the year before, known from the batch's neighbours (looked up otherwise)
+    prev_keys = {(r["agency_id"], r["year"] - 1) for r in (report_of[rid] for rid in touched)
+                 if r["agency_id"] is not None and r["year"] is not None}
+    existing = {k for k in prev_keys if k in reports}
+    unknown = prev_keys - set(searched)
+    Rp = Report.__table__
+    for chunk in _chunks(sorted({a for a, _ in unknown})):
+        existing.update((a, y) for a, y in conn.execute(
+            select(Rp.c.agency_id, Rp.c.year).where(Rp.c.agency_id.in_(chunk),
+                                                    Rp.c.year.in_(sorted({y for _, y in unknown}))))
+            if (a, y) in unknown)
     prepared_facts = {d.version_id: d.facts for d in docs}
     new_rows = []
     for rid in sorted(touched):
@@ -621,70 +630,21 @@ def _facts(conn: Connection, docs: list[Prepared], touched: dict[int, int], repo
             record = records[vid]
             meta = record.get("meta") or {}
             facts = {"template": meta.get("template"), "has_t3": bool(record.get("t3")), **facts_of(record)}
-        n, n_open = counts.get(vid, (0, 0))
+        n, n_open, n_copied = counts.get(vid, (0, 0, 0))
         new_rows.append({"report_id": rid, "version_id": vid, "agency_id": rep["agency_id"],
                          "region_id": ag["region_id"] if ag else None,
                          "province_id": chain.get("province"), "city_id": chain.get("city"),
                          "county_id": chain.get("county"), "level": ag["level"] if ag else None,
                          "kind": ag["kind"] if ag else None, "year": rep["year"], "n_findings": n, "n_open": n_open,
+                         "n_copied": n_copied,
+                         "has_prev": rep["year"] is not None and (rep["agency_id"], rep["year"] - 1) in existing,
                          **facts})
     old_rows = []
     for chunk in _chunks(sorted(touched)):
         old_rows += [dict(r._mapping) for r in conn.execute(select(F).where(F.c.report_id.in_(chunk)))]
         conn.execute(delete(F).where(F.c.report_id.in_(chunk)))
     conn.execute(F.insert(), new_rows)
-    apply_rollup(conn, [(r, -1) for r in old_rows] + [(r, 1) for r in new_rows])
-
-
-_SUMS = ("n", "n_tables", *FACT_COLUMNS)
-
-
-def apply_rollup(conn: Connection, changes: list[tuple[dict, int]]) -> None:
-    """Add (+1) or take away (-1) facts rows at every grain of ``facts_rollup``: one upsert per key."""
-    deltas: dict[tuple, dict[str, float]] = {}
-    for row, sign in changes:
-        d = {c: sign * (row.get(c) or 0.0) for c in FACT_COLUMNS}
-        d["n"] = sign
-        d["n_tables"] = sign * int(bool(row.get("has_t3")))
-        for grain in GRAINS:
-            k = key_of(row, grain)
-            key = tuple(k[c] for c in ("grain", *KEY))
-            acc = deltas.get(key)
-            if acc is None:
-                deltas[key] = dict(d)
-            else:
-                for c, v in d.items():
-                    acc[c] += v
-    live = {k: v for k, v in deltas.items() if any(v[c] for c in _SUMS)}
-    if not live:
-        return
-    cols = ("grain", *KEY)
-    rows = [{**dict(zip(cols, k)), **v} for k, v in sorted(live.items(), key=lambda kv: tuple(map(str, kv[0])))]
-    upsert, prune = _rollup_statements(conn.dialect.name)
-    conn.execute(upsert, rows)
-    shrunk = [dict(zip(cols, k)) for k, v in live.items() if v["n"] < 0]
-    if shrunk:
-        conn.execute(prune, [{"k_" + c: r[c] for c in cols} for r in shrunk])
-
-
-_STATEMENTS: dict[str, tuple] = {}
-
-
-def _rollup_statements(dialect: str):
-    """The rollup's upsert and prune, built once (building a 41-column upsert costs more than running it)."""
-    if dialect not in _STATEMENTS:
-        R = FactsRollup.__table__
-        cols = ("grain", *KEY)
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(R)
-        upsert = stmt.on_conflict_do_update(index_elements=list(cols),
-                                            set_={c: R.c[c] + stmt.excluded[c] for c in _SUMS})
-        prune = delete(R).where(*[R.c[c] == bindparam("k_" + c) for c in cols], R.c.n <= 0)
-        _STATEMENTS[dialect] = (upsert, prune)
-    return _STATEMENTS[dialect]
+    rollup.apply(conn, [(r, -1) for r in old_rows] + [(r, 1) for r in new_rows])
 
 
 _split_cells = split_cells  # (a test replaces split_cells to write the layout of older versions)

@@ -7,8 +7,9 @@ copied prose are reported for any pair.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from ..template import SECTIONS, T3_COLUMNS, T4_GROUPS
+from ..template import SECTIONS, T3_COLUMNS
 from .describe import describe_cell
 from .rules import emit, rule
 from .text import full_text, sections_of
@@ -136,17 +137,28 @@ _BOILERPLATE = re.compile(r"(?:根据|依据|按照).{0,40}(?:条例|通知|格�
                           r"(?:收取|产生).{0,6}信息处理费|无其他需要报告|全文包括总体情况|本报告(?:由|包括|分为)")
 
 
-def _sentences(rec: dict, text: str | None = None) -> list[str]:
+_SPACE = re.compile(r"\s+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _sentences(rec: dict, text: str | None = None) -> tuple[str, ...]:
+    return _sentences_of(full_text(rec) if text is None else text)
+
+
+@lru_cache(maxsize=1024)
+def _sentences_of(text: str) -> tuple[str, ...]:
+    # cached: a report is compared with the year before and the year after, section by section and whole
     out = []
-    for s in _SPLIT.split(full_text(rec) if text is None else text):
-        s = re.sub(r"\s+", "", s)
+    for s in _SPLIT.split(text):
+        s = _SPACE.sub("", s)
         if "|" in s:
             continue
         # Numbers and years change every year; copying is about the words around them.
-        s = re.sub(r"\d+(?:\.\d+)?", "#", s)
-        if len(re.findall(r"[\u4e00-\u9fff]", s)) >= _MIN_SENTENCE and not _BOILERPLATE.search(s):
+        s = _NUMBER.sub("#", s)
+        if len(_HAN.findall(s)) >= _MIN_SENTENCE and not _BOILERPLATE.search(s):
             out.append(s)
-    return out
+    return tuple(out)
 
 
 def copy_rate(previous: dict, current: dict) -> float:

@@ -1,4 +1,5 @@
-"""Dashboard figures from the store's aggregates (``Store.stats``, SQL over report_facts).
+"""Dashboard figures from the store's aggregates (``Store.stats``, ``Store.report_counts``: the rollup tables
+where they can answer, SQL over report_facts where not), computed in a few small queries.
 
 Each chart is plain data — categories, series, and a drill-down link per
 category — that static/app.js turns into an ECharts option.
@@ -68,22 +69,21 @@ def build(backend, filters: dict, lang: str = "zh") -> dict:
                       [_href("/reports", **{**keep, "level": g["key"]["level"]}) for g in levels])
 
     # Ranking: the reports with the most open findings, each a link to its page.
-    worst = store.list_reports(order="open", limit=10, status="open", **f)["items"]
+    worst = store.list_reports(order="open", limit=10, status="open", count=False, **f)["items"]
     labels = [f"{i.get('agency') or '#' + str(i['id'])} {i.get('year') or ''}".strip() for i in worst]
     ranking = _chart("bar-h", labels, [{"name": name("open"), "data": [i["n_open"] for i in worst]}],
                      [f"/reports/{i['id']}" for i in worst])
 
-    agencies = stats(("agency",), ["applications"])
-    totals = {"reports": sum(g["reports"] for g in years) if years else
-              store.list_reports(limit=1, **f)["total"],
-              "agencies": sum(1 for g in agencies if g["key"]["agency"] is not None),
+    counts = store.report_counts(f)
+    totals = {"reports": sum(g["reports"] for g in years) if years else counts["reports"],
+              "agencies": counts["agencies"],
               "applications": int(sum(_v(g, "applications") or 0 for g in years)),
-              "open": store.list_reports(limit=1, status="open", **f)["total"]}
+              "open": counts["with_open"]}
     # The rates an evaluator reads: over all the reports the filters select (sums first, then the ratio)
     whole = stats((), ["disclosure_rate", "reconsideration_correction_rate"])
     values = whole[0]["values"] if whole else {}
     latest = next((g for g in reversed(years) if g["values"].get("applications_yoy") is not None), None)
-    copied, comparable = copied_prose(store, f)
+    copied, comparable = counts["copied"], counts["comparable"]
     rates = {"disclosure_rate": values.get("disclosure_rate"),
              "correction_rate": values.get("reconsideration_correction_rate"),
              "yoy": latest["values"]["applications_yoy"] if latest else None,
@@ -96,18 +96,5 @@ def build(backend, filters: dict, lang: str = "zh") -> dict:
 def copied_prose(store, filters: dict) -> tuple[int, int]:
     """(reports whose prose repeats last year's by more than half — an open or confirmed
     ``cross.copied_prose`` — , reports that have last year's report to compare with)."""
-    from sqlalchemy import and_, func, select
-    from sqlalchemy.orm import aliased
-
-    from ..store.schema import Finding, Report, ReportFacts as F
-    prev = aliased(Report)
-    conds = store._filters(**filters)
-    flagged = (select(func.count(func.distinct(F.report_id))).select_from(F)
-               .join(Finding, and_(Finding.version_id == F.version_id, Finding.rule == "cross.copied_prose",
-                                   Finding.status != "dismissed")))
-    comparable = (select(func.count()).select_from(F)
-                  .join(prev, and_(prev.agency_id == F.agency_id, prev.year == F.year - 1)))
-    for c in conds:
-        flagged, comparable = flagged.where(c), comparable.where(c)
-    with store.session() as s:
-        return s.scalar(flagged) or 0, s.scalar(comparable) or 0
+    counts = store.report_counts(filters)
+    return counts["copied"], counts["comparable"]

@@ -19,6 +19,7 @@ make_pg_database = _store_fixtures.make_pg_database
 pg_store_db = _store_fixtures.pg_store_db
 db_url = _store_fixtures.db_url
 store = _store_fixtures.store
+fresh_url = _store_fixtures.fresh_url
 
 
 @pytest.fixture(scope="session")

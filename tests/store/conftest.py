@@ -114,3 +114,11 @@ def store(db_url):
     st = Store.open(db_url)
     yield st
     st.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_url(request, tmp_path):
+    """A URL of a database with nothing in it, not even the schema, on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    return request.getfixturevalue("make_pg_database")()

@@ -12,8 +12,22 @@ from nianbao.template import T3_ROW_BY_KEY, T4_GROUPS, CellRef
 from nianbao.template import cell_value as _cell_value
 
 
+MIGRATIONS = Path(__file__).resolve().parents[2] / "nianbao" / "store" / "migrations"
+
+
 def cell_value(record: dict, ref: str):
     return _cell_value(record, CellRef.parse(ref))
+
+
+def alembic_config(conn=None, location: Path = MIGRATIONS):
+    """Alembic's configuration for the store's migrations (or those at ``location``) on ``conn``."""
+    from alembic.config import Config
+    cfg = Config()
+    cfg.set_main_option("script_location", str(location))
+    if conn is not None:
+        cfg.attributes["connection"] = conn
+    return cfg
+
 
 SECTION_TEXT = {
     "一": "本机关坚持以公开为常态、不公开为例外，认真贯彻落实政府信息公开条例，全面推进决策、执行、管理、服务、结果公开。",

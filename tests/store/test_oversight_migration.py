@@ -1,37 +1,20 @@
 """store_0005_oversight on SQLite and PostgreSQL: new tables, and the measures of findings stored before it."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, inspect, text
 
+from kit import alembic_config
 from nianbao.store import Store
 from nianbao.store.api import resolve_url
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "nianbao" / "store" / "migrations"
-
-
-def _config(conn) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["connection"] = conn
-    return cfg
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'm.sqlite'}"
-    return request.getfixturevalue("make_pg_database")()
-
-
-def test_store_0005_adds_tables_and_measures_old_findings(url):
+def test_store_0005_adds_tables_and_measures_old_findings(fresh_url):
+    url = fresh_url
     engine = create_engine(resolve_url(url))
     with engine.begin() as conn:
-        command.upgrade(_config(conn), "store_0003_provenance_in_cells")
+        command.upgrade(alembic_config(conn), "store_0003_provenance_in_cells")
         conn.execute(text("INSERT INTO reports (id, created_at) VALUES (1, CURRENT_TIMESTAMP)"))
         conn.execute(text("INSERT INTO versions (id, report_id, number, kind, created_at, record, n_cells) "
                           "VALUES (1, 1, 1, 'extracted', CURRENT_TIMESTAMP, '{}', 0)"))
@@ -54,7 +37,7 @@ def test_store_0005_adds_tables_and_measures_old_findings(url):
             conn.execute(text("DELETE FROM findings WHERE id = 1"))
             assert conn.execute(text("SELECT count(*) FROM finding_measures")).scalar() == 1
     with engine.begin() as conn:
-        command.downgrade(_config(conn), "store_0003_provenance_in_cells")
+        command.downgrade(alembic_config(conn), "store_0003_provenance_in_cells")
     insp = inspect(engine)
     assert not {"agency_roles", "agency_overrides", "finding_measures"} & set(insp.get_table_names())
     engine.dispose()

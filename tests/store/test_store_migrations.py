@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, insert, inspect, select, text
 
@@ -28,23 +27,14 @@ from nianbao.store.writer import split_cells as _new_split_cells
 from nianbao.store.cells import iter_cells, numeric
 from nianbao.store.schema import CellRow, Version
 
-from kit import next_year, record
+from kit import alembic_config, next_year, record
 
 
-STORE_MIGRATIONS = Path(__file__).resolve().parents[2] / "nianbao" / "store" / "migrations"
 LEGACY_WEB_MIGRATIONS = Path(__file__).parent / "legacy_web_migrations"
 PASSWORD = "correct-horse-1"
 
 
-def _config(location: Path, conn=None) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(location))
-    if conn is not None:
-        cfg.attributes["connection"] = conn
-    return cfg
-
-
-HEAD = ScriptDirectory.from_config(_config(STORE_MIGRATIONS)).get_current_head()
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -98,24 +88,31 @@ def _old_new_version(self, s, report, record, *, kind, source_id, author, reason
 
 LATER_COLUMNS = {"findings": {"cell_values": "JSON", "prior": "JSON", "extra": "JSON"},  # store_0004
                  "web_users": {"disabled": "BOOLEAN NOT NULL DEFAULT FALSE", "session_floor": "TIMESTAMP",
-                               "password_changed_at": "TIMESTAMP"}}
+                               "password_changed_at": "TIMESTAMP"},
+                 # store_0009
+                 "report_facts": {"n_copied": "INTEGER NOT NULL DEFAULT 0",
+                                  "has_prev": "BOOLEAN NOT NULL DEFAULT FALSE"},
+                 "facts_rollup": {c: "INTEGER NOT NULL DEFAULT 0"
+                                  for c in ("n_with_open", "n_copied", "n_with_prev", "n_with_agency")}}
 
 
 def _add_later_columns(engine) -> None:
     """What today's code writes and the code of that time did not have, added for the old writes only."""
-    from nianbao.store.schema import Correction, web_sessions
+    from nianbao.store.schema import Correction, FactsAgency, web_sessions
     with engine.begin() as conn:
         for table, cols in LATER_COLUMNS.items():
             for col, typ in cols.items():
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {col} {typ}"))
         Correction.__table__.create(conn)
         web_sessions.create(conn)
+        FactsAgency.__table__.create(conn)
 
 
 def _drop_later_columns(engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE corrections"))
         conn.execute(text("DROP TABLE web_sessions"))
+        conn.execute(text("DROP TABLE facts_agencies"))
         for table, cols in LATER_COLUMNS.items():
             for col in cols:
                 conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {col}"))
@@ -178,7 +175,7 @@ def _session_cookie(secret: str, data: dict) -> str:
 
 
 def test_one_history_with_one_head():
-    script = ScriptDirectory.from_config(_config(STORE_MIGRATIONS))
+    script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [HEAD]
     revs = list(script.walk_revisions())
     assert {r.revision for r in revs} >= {"store_0001_initial", "store_0002_web_accounts",
@@ -208,9 +205,9 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
     # ---- the old code path: store history to store_0001, the web's own history, old writes
     old = Store.open(fresh_url, run_migrations=False)
     with old.engine.begin() as conn:
-        command.upgrade(_config(STORE_MIGRATIONS, conn), "store_0001_initial")
+        command.upgrade(alembic_config(conn), "store_0001_initial")
     with old.engine.begin() as conn:
-        command.upgrade(_config(LEGACY_WEB_MIGRATIONS, conn), "head")
+        command.upgrade(alembic_config(conn, LEGACY_WEB_MIGRATIONS), "head")
     assert _versions(old) == ["store_0001_initial"]
     assert _versions(old, "nianbao_web_version") == ["w0001"]
     _add_later_columns(old.engine)
@@ -303,7 +300,7 @@ def test_old_two_history_database_is_adopted(fresh_url, monkeypatch, request):
 
     # down to the two histories and up again: nothing lost either way
     with store.engine.begin() as conn:
-        command.downgrade(_config(STORE_MIGRATIONS, conn), "store_0001_initial")
+        command.downgrade(alembic_config(conn), "store_0001_initial")
     assert _versions(store, "nianbao_web_version") == ["w0001"]
     with store.engine.connect() as conn:
         rec_b1 = conn.execute(select(Version.record).where(Version.report_id == ids["b"], Version.number == 1)).scalar()
@@ -318,7 +315,7 @@ def test_unknown_web_revision_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'odd.sqlite'}"
     st = Store.open(url, run_migrations=False)
     with st.engine.begin() as conn:
-        command.upgrade(_config(STORE_MIGRATIONS, conn), "store_0001_initial")
+        command.upgrade(alembic_config(conn), "store_0001_initial")
         conn.execute(text("CREATE TABLE nianbao_web_version (version_num VARCHAR(32) PRIMARY KEY)"))
         conn.execute(text("INSERT INTO nianbao_web_version VALUES ('w0002')"))
     st.close()

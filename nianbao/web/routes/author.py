@@ -305,17 +305,40 @@ def _status(request: Request, message: str, kind: str, status: int, base: int | 
                   status_code=status)
 
 
+def _posted(request: Request, draft_id: int, user: User, form) -> tuple[dict, dict, Response | None]:
+    """(draft info, the draft as the form changes it, None) — or, when a value in the form does not
+    read, the editor page with the problems (422) as the third item: nothing is saved."""
+    info = _info_or_404(request, draft_id, user, write=True)
+    draft, problems, raw = _from_form(info["draft"], form)
+    if problems:
+        return info, draft, _page(request, info, draft, message=_t(request)("author.not_saved_input"), kind="error",
+                                  problems=problems, status=422, raw=raw)
+    return info, draft, None
+
+
+def _save_then(request: Request, info: dict, draft: dict, user: User, what: str, form, act):
+    """Save the form's changes (a version saying it was saved before ``what``), then ``act(saved draft)``:
+    (info, its result, None), or the editor page (409) as the third item when the draft is refused."""
+    t = _t(request)
+    try:
+        info = _save_if_changed(request, info, draft, user, t("author.saved_before", what=what), _base(form))
+        return info, act(info["draft"]), None
+    except Refused as exc:
+        return info, None, _page(request, info, info["draft"], message=t("author.refused", n=len(exc.errors)),
+                                 kind="error", status=409)
+    except AuthorError as exc:
+        return info, None, _page(request, info, draft, message=str(exc), kind="error", status=409)
+
+
 @router.post("/author/{draft_id}/zeros")
 async def author_zeros(request: Request, draft_id: int, user: User = Depends(_need_account)):
     form = await request.form()
     t = _t(request)
 
     def work():
-        info = _info_or_404(request, draft_id, user, write=True)
-        draft, problems, raw = _from_form(info["draft"], form)
-        if problems:
-            return _page(request, info, draft, message=t("author.not_saved_input"), kind="error",
-                         problems=problems, status=422, raw=raw)
+        info, draft, refused = _posted(request, draft_id, user, form)
+        if refused is not None:
+            return refused
         filled = fill_blanks(draft)
         try:
             drafts.save(_store(request), draft_id, draft, user.name, note=t("author.zeros_note", n=len(filled)),
@@ -331,23 +354,16 @@ async def author_export(request: Request, draft_id: int, fmt: str = "docx", user
     if fmt not in EXPORTS + ("json", "xlsx"):
         raise HTTPException(400, detail="format")
     form = await request.form()
-    t = _t(request)
 
     def work():
-        info = _info_or_404(request, draft_id, user, write=True)
-        draft, problems, raw = _from_form(info["draft"], form)
-        if problems:
-            return _page(request, info, draft, message=t("author.not_saved_input"), kind="error",
-                         problems=problems, status=422, raw=raw)
+        info, draft, refused = _posted(request, draft_id, user, form)
+        if refused is not None:
+            return refused
         reason = str(form.get("reason") or "")[:2000]
-        try:
-            info = _save_if_changed(request, info, draft, user, t("author.saved_before", what=fmt), _base(form))
-            exp = export(info["draft"], fmt, reason=reason)
-        except Refused as exc:
-            return _page(request, info, info["draft"], message=t("author.refused", n=len(exc.errors)),
-                         kind="error", status=409)
-        except AuthorError as exc:
-            return _page(request, info, draft, message=str(exc), kind="error", status=409)
+        info, exp, refused = _save_then(request, info, draft, user, fmt, form,
+                                        lambda saved: export(saved, fmt, reason=reason))
+        if refused is not None:
+            return refused
         drafts.log_export(_store(request), draft_id, info["version"], "export", fmt, user.name, exp.overridden,
                           exp.reason, exp.filename, exp.sha256)
         return Response(exp.data, media_type=exp.media, headers={"Content-Disposition": _attachment(exp.filename)})
@@ -360,21 +376,15 @@ async def author_store(request: Request, draft_id: int, user: User = Depends(_ne
     t = _t(request)
 
     def work():
-        info = _info_or_404(request, draft_id, user, write=True)
-        draft, problems, raw = _from_form(info["draft"], form)
-        if problems:
-            return _page(request, info, draft, message=t("author.not_saved_input"), kind="error",
-                         problems=problems, status=422, raw=raw)
+        info, draft, refused = _posted(request, draft_id, user, form)
+        if refused is not None:
+            return refused
         reason = str(form.get("reason") or "")[:2000]
-        try:
-            info = _save_if_changed(request, info, draft, user,
-                                    t("author.saved_before", what=t("author.store", year=info["year"])), _base(form))
-            res = store_report(_store(request), info["draft"], user=user.name, reason=reason)
-        except Refused as exc:
-            return _page(request, info, info["draft"], message=t("author.refused", n=len(exc.errors)),
-                         kind="error", status=409)
-        except AuthorError as exc:
-            return _page(request, info, draft, message=str(exc), kind="error", status=409)
+        info, res, refused = _save_then(request, info, draft, user, t("author.store", year=info["year"]), form,
+                                        lambda saved: store_report(_store(request), saved, user=user.name,
+                                                                   reason=reason))
+        if refused is not None:
+            return refused
         exp = res["export"]
         drafts.log_export(_store(request), draft_id, info["version"], "store", "docx", user.name, exp.overridden,
                           exp.reason, exp.filename, exp.sha256, report_id=res["report_id"])
