@@ -29,8 +29,9 @@ RESUBMIT = 3  # times a task that only waited on workers that died is sent again
 
 
 class LocalWorker(WorkerPlugin):
-    """On each worker of a local cluster (and each restarted one): the address-space cap, and a
-    note of the task running (a file per worker, so that it outlives the worker)."""
+    """On each worker of a local cluster (and each restarted one): the address-space cap, the
+    garbage collector set as in the process pool's workers, and a note of the task running (a
+    file per worker, so that it outlives the worker)."""
 
     name = "nianbao-local-worker"
 
@@ -43,6 +44,8 @@ class LocalWorker(WorkerPlugin):
             import resource
             limit = self.memory_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        from .collector import tune
+        tune()  # a worker process does nothing but extract
         self.note = _note_path(self.folder, worker.address)
 
     def transition(self, key, start, finish, **kwargs):
