@@ -83,6 +83,7 @@ class _Slot:
         child.close()
         self.sent: collections.deque = collections.deque()  # (key, args) sent, in the worker's order
         self.started = 0.0  # when the worker began the first of them
+        self.undelivered: set = set()  # keys whose sending failed: the worker had died already
 
     @property
     def key(self):
@@ -130,6 +131,7 @@ class Pool:
         self.ctx.set_forkserver_preload([fn_name.partition(":")[0]])
         self.slots = [_Slot(self.ctx, fn_name, memory_mb, nice) for _ in range(max(1, workers))]
         self.queue: collections.deque = collections.deque()
+        self._redelivered: collections.Counter = collections.Counter()
 
     def submit(self, key, args: tuple) -> None:
         self.queue.append((key, args))
@@ -160,7 +162,10 @@ class Pool:
         if not slot.sent:
             slot.started = time.monotonic()
         slot.sent.append((key, args))
-        slot.conn.send((key, args))
+        try:
+            slot.conn.send((key, args))
+        except OSError:  # the worker died since the last poll: the poll that sees it sends this one again
+            slot.undelivered.add(key)
 
     def _small(self, args: tuple) -> bool:
         size = 0
@@ -195,6 +200,14 @@ class Pool:
                 try:
                     key, ok, payload = slot.conn.recv()
                 except (EOFError, OSError):
+                    head = slot.key
+                    if head in slot.undelivered and self._redelivered[head] < 2:
+                        # it died before it had the task: nothing of ours failed (twice at most: a worker
+                        # that cannot start fails the task as any dead worker does)
+                        self._redelivered[head] += 1
+                        unstarted += list(slot.sent)
+                        self._replace(i)
+                        continue
                     code = slot.proc.exitcode if not slot.proc.is_alive() else None
                     key, ok = slot.key, False
                     payload = (memory_message(self.memory_mb) if code == -9 and self.memory_mb

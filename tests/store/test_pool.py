@@ -118,3 +118,23 @@ def test_workers_run_with_the_collector_set():
     from nianbao.ingest import collector
     ok, (threshold, frozen) = got["gc"]
     assert ok and tuple(threshold) == collector.THRESHOLDS and frozen > 0
+
+
+def test_a_worker_dead_between_polls_fails_nothing_sent_to_it():
+    with Pool(ACT, workers=1, timeout=30, ahead=True) as pool:
+        pool.submit("warm", ("pid",))
+        first = _drain(pool)["warm"][1][1]
+        pool.slots[0].proc.kill()  # dies while idle: the next tasks are sent to a closed pipe
+        pool.slots[0].proc.join()
+        for i in range(4):
+            pool.submit(i, ("pid",))
+        got = _drain(pool)
+    assert sorted(got) == [0, 1, 2, 3] and all(ok for ok, _ in got.values()), got
+    assert all(payload[1] != first for _, payload in got.values())  # a new worker ran them
+
+
+def test_a_worker_that_never_starts_fails_the_task_not_the_run():
+    with Pool("pool_tasks:never_imported_name", workers=1, timeout=10, ahead=True) as pool:
+        pool.submit("x", ())
+        got = _drain(pool)
+    assert got["x"][0] is False
