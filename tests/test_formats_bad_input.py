@@ -209,3 +209,28 @@ def test_timeout_ends_libreoffice_and_cleans_up(tmp_path, monkeypatch):
         assert not left
         assert not list(tmp_path.glob("nianbao-limited-*"))
     assert timed_out
+
+
+def test_out_of_memory_is_recognised_through_a_wrapper():
+    """rapidocr wraps onnxruntime's error in its own, whose message is a long traceback: running out of
+    memory under the cap is still said as such (reason ``memory``), not as a defect of ours."""
+    from nianbao.sources.guard import out_of_memory, stage_error
+
+    class ONNXRuntimeError(Exception):
+        pass
+
+    def wrapped(inner: Exception) -> Exception:
+        try:
+            try:
+                raise inner
+            except Exception as e:
+                raise ONNXRuntimeError("Traceback (most recent call last):\n" + "  File ...\n" * 40) from e
+        except ONNXRuntimeError as outer:
+            return outer
+
+    ort = RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code returned while running "
+                       "Conv node. Failed to allocate memory for requested buffer of size 9437184")
+    assert out_of_memory(wrapped(ort)) and out_of_memory(wrapped(MemoryError()))
+    assert stage_error(wrapped(ort), "x.png", "sources.image").reason == "memory"
+    other = wrapped(ValueError("shape mismatch"))
+    assert not out_of_memory(other) and stage_error(other, "x.png", "sources.image").reason == "internal"

@@ -13,6 +13,7 @@ _ENTRY_MODULES = frozenset({"nianbao.extract", "nianbao.extract.pipeline", "nian
 
 
 _OUT_OF_MEMORY = ("bad_alloc", "failed to map segment", "Cannot allocate memory", "Insufficient memory",
+                  "Failed to allocate", "Unable to allocate",
                   "out of memory")
 
 
@@ -34,12 +35,24 @@ def locate(tb, default: str) -> tuple[str, str]:
     return stage, where
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc``, or an exception it was raised from or while handling, says memory ran out."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, MemoryError) or any(s in f"{type(exc).__name__}: {exc}" for s in _OUT_OF_MEMORY):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def stage_error(exc: BaseException, path: str, default_stage: str) -> StageError:
     """The named error standing for ``exc``, raised while reading or extracting ``path``."""
     stage, where = locate(exc.__traceback__, default_stage)
     cause = f"{type(exc).__name__}: {exc}"[:300]
-    # native libraries (onnxruntime, OpenCV, PDFium) report running out of memory in their own words
-    if isinstance(exc, MemoryError) or any(s in cause for s in _OUT_OF_MEMORY):
+    # native libraries (onnxruntime, OpenCV, PDFium) report running out of memory in their own words,
+    # sometimes at the end of a traceback a wrapper put in its own message (rapidocr), or in the
+    # exception it was raised from
+    if out_of_memory(exc):
         return StageError(f"内存不足（{stage} 阶段）：{path} (out of memory in stage {stage}, at {where})",
                           stage=stage, cause=cause, reason="memory", path=path)
     return StageError(f"抽取出错（{stage} 阶段）：{path} (internal error in stage {stage}: {cause}, at {where})",
