@@ -15,6 +15,16 @@ def iter_cells(record: dict) -> Iterator[tuple[str, str, str, int | None, object
     Non-numeric leaves (``t2.layout``, ``t2.procurement_unit``) are yielded too;
     the caller keeps them as text.
     """
+    for tbl, key, value in table_rows(record):
+        if isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                yield f"{tbl}.{key}[{i}]", tbl, key, i, v
+        else:
+            yield f"{tbl}.{key}", tbl, key, None, value
+
+
+def table_rows(record: dict) -> Iterator[tuple[str, str, object]]:
+    """(table, row key, the row's values or one value) for every row of the record's tables."""
     for tbl in TABLES:
         table = record.get(tbl)
         if not isinstance(table, dict):
@@ -25,11 +35,7 @@ def iter_cells(record: dict) -> Iterator[tuple[str, str, str, int | None, object
         for key, value in rows.items():
             if tbl == "t2" and key == "layout":
                 continue
-            if isinstance(value, (list, tuple)):
-                for i, v in enumerate(value):
-                    yield f"{tbl}.{key}[{i}]", tbl, key, i, v
-            else:
-                yield f"{tbl}.{key}", tbl, key, None, value
+            yield tbl, key, value
 
 
 def set_cell(record: dict, ref: str, value) -> None:

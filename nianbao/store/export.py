@@ -11,6 +11,7 @@ from typing import IO, Iterator
 from sqlalchemy import select
 
 from ..template import T2_LAYOUTS, T3_ROWS, T3_WIDTH, T4_GROUPS, T4_WIDTH
+from .cells import table_rows
 from .schema import Agency, CellRow, Region, ReportFacts, Version
 
 FORMATS = ("csv", "xlsx", "parquet", "jsonl")
@@ -165,22 +166,15 @@ def _wide_filler(refs: list[str]):
         out = [None] * width
         if not isinstance(record, dict):
             return out
-        for tbl in ("t2", "t3", "t4"):
-            table = record.get(tbl)
-            if not isinstance(table, dict):
-                continue
-            rows = table.get("rows") if tbl == "t3" else table
-            if not isinstance(rows, dict):
-                continue
-            for key, value in rows.items():
-                if isinstance(value, (list, tuple)):
-                    for pos, v in zip(rows_at.get((tbl, key), ()), value):
-                        if pos is not None:
-                            out[pos] = v if type(v) is not float or pos in money else _whole(v)
-                else:
-                    pos = scalar.get((tbl, key))
+        for tbl, key, value in table_rows(record):
+            if isinstance(value, (list, tuple)):
+                for pos, v in zip(rows_at.get((tbl, key), ()), value):
                     if pos is not None:
-                        out[pos] = value if type(value) is not float or pos in money else _whole(value)
+                        out[pos] = v if type(v) is not float or pos in money else _whole(v)
+            else:
+                pos = scalar.get((tbl, key))
+                if pos is not None:
+                    out[pos] = value if type(value) is not float or pos in money else _whole(value)
         return out
     return fill
 
